@@ -1,0 +1,1 @@
+"""Marshmallow schemas shared by the HTTP layer (validation, OpenAPI) and the sync engine."""

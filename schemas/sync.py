@@ -1,0 +1,130 @@
+"""The sync protocol: push batches of mutations, pull pages of changes."""
+
+from marshmallow import INCLUDE, Schema, fields, validate
+
+from schemas.common import ErrorBodySchema, LocationSchema, Timestamp
+
+MUTATION_TYPES = ("create_unit", "update_unit", "create_visit")
+RESULT_STATUSES = ("applied", "duplicate", "redirected", "conflict", "rejected")
+
+_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
+
+
+class MutationEnvelopeSchema(Schema):
+    """What every mutation has; the rest depends on ``type`` and is checked per mutation."""
+
+    class Meta:
+        unknown = INCLUDE
+
+    mutation_id = fields.Integer(
+        required=True, strict=True, validate=validate.Range(min=1, max=2**62),
+        metadata={"description": "Per-device, strictly increasing id."})
+    type = fields.String(required=True, validate=validate.OneOf(MUTATION_TYPES))
+
+
+class PushRequestSchema(Schema):
+    mutations = fields.List(fields.Nested(MutationEnvelopeSchema), required=True,
+                            metadata={"description": "Mutations in the device's local order."})
+
+
+class _MutationBase(Schema):
+    mutation_id = fields.Integer(required=True, strict=True)
+    type = fields.String(required=True)
+    observed_at = Timestamp(required=True, metadata={"description": "When the engineer recorded it (device clock)."})
+
+
+class CreateUnitSchema(_MutationBase):
+    unit_id = _id
+    # "fields" would shadow Schema.fields, hence the data_key.
+    unit_fields = fields.Dict(required=True, data_key="fields",
+                              metadata={"description": "Unit fields (see UnitFields)."})
+
+
+class UpdateUnitSchema(_MutationBase):
+    unit_id = _id
+    base_seq = fields.Integer(strict=True, allow_none=True, load_default=None,
+                              metadata={"description": "The unit's seq the device last saw."})
+    unit_fields = fields.Dict(required=True, data_key="fields",
+                              metadata={"description": "Only the fields the engineer changed."})
+
+
+class ObstacleInSchema(Schema):
+    area = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    group = fields.String(required=True, validate=validate.Length(min=1, max=128))
+    severity = fields.String(allow_none=True, validate=validate.Length(max=32))
+    description = fields.String(required=True, validate=validate.Length(min=1, max=4000))
+    proposed_action = fields.String(allow_none=True, validate=validate.Length(max=4000))
+    responsible_body = fields.String(allow_none=True, validate=validate.Length(max=200))
+
+
+class TemplateRefSchema(Schema):
+    code = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    version = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+
+
+class CreateVisitSchema(_MutationBase):
+    visit_id = _id
+    unit_id = _id
+    template = fields.Nested(TemplateRefSchema, allow_none=True, load_default=None)
+    location = fields.Nested(LocationSchema, allow_none=True, load_default=None)
+    answers = fields.Dict(required=True)
+    obstacles = fields.List(fields.Nested(ObstacleInSchema), load_default=list,
+                            validate=validate.Length(max=200))
+    attachments = fields.List(fields.String(validate=validate.Regexp(r"^[0-9a-f]{64}$")),
+                              load_default=list, validate=validate.Length(max=100))
+
+
+MUTATION_SCHEMAS = {
+    "create_unit": CreateUnitSchema(),
+    "update_unit": UpdateUnitSchema(),
+    "create_visit": CreateVisitSchema(),
+}
+
+
+class ConflictNoteSchema(Schema):
+    conflict_id = fields.Integer()
+    field = fields.String()
+    yours = fields.Raw(allow_none=True)
+    theirs = fields.Raw(allow_none=True)
+    kept = fields.String(validate=validate.OneOf(("yours", "theirs")))
+
+
+class MutationResultSchema(Schema):
+    mutation_id = fields.Integer(required=True)
+    status = fields.String(required=True, validate=validate.OneOf(RESULT_STATUSES))
+    first_status = fields.String(metadata={"description": "On `duplicate`: the status it had when first applied."})
+    unit_id = fields.String(metadata={"description": "The unit the mutation landed on (after redirects)."})
+    visit_id = fields.String()
+    redirected_from = fields.String(metadata={"description": "The unit id the device named, now merged."})
+    conflicts = fields.List(fields.Nested(ConflictNoteSchema))
+    error = fields.Nested(ErrorBodySchema)
+
+
+class PushResponseSchema(Schema):
+    results = fields.List(fields.Nested(MutationResultSchema), required=True)
+    server_time = fields.String()
+
+
+class PullQuerySchema(Schema):
+    cursor = fields.String(load_default=None, validate=validate.Length(max=512))
+    limit = fields.Integer(load_default=None, validate=validate.Range(min=1, max=5000))
+
+
+class RedirectSchema(Schema):
+    from_id = fields.String(data_key="from")
+    to_id = fields.String(data_key="to", allow_none=True)
+
+
+class PullResponseSchema(Schema):
+    cursor = fields.String(required=True, metadata={"description": "Opaque; send it back unchanged."})
+    has_more = fields.Boolean(required=True)
+    reset = fields.Boolean(required=True)
+    reset_reason = fields.String(allow_none=True)
+    scope = fields.Dict()
+    units = fields.List(fields.Dict())
+    visits = fields.List(fields.Dict())
+    redirects = fields.List(fields.Dict())
+    provinces = fields.List(fields.Dict())
+    cities = fields.List(fields.Dict())
+    parks = fields.List(fields.Dict())
+    server_time = fields.String()

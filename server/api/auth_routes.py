@@ -1,0 +1,55 @@
+"""Logging in (which enrols the device), refreshing the access token, and who am I."""
+
+from flask import current_app, g, request
+
+from schemas.auth import AccessTokenSchema, LoginSchema, TokensSchema, UserSchema
+from server.auth import access, issue_access_token, issue_tokens
+from server.db import get_db, now, writing
+from server.requests import Blueprint
+from sync import users
+from sync.errors import Unauthorized
+
+bp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="Log in and tokens.")
+
+
+@bp.route("/login", methods=["POST"])
+@access(public=True)
+@bp.arguments(LoginSchema)
+@bp.response(200, TokensSchema)
+def login(body):
+    """Exchange username and password for tokens bound to this device.
+
+    The first login from a device id registers that device to the user. Failed attempts
+    are throttled per username and per client address (429 with Retry-After).
+    """
+    config = current_app.config
+    db = get_db()
+    users.check_throttle(db, body["username"], request.remote_addr, now(),
+                         config["LOGIN_MAX_FAILURES"], config["LOGIN_WINDOW_SECONDS"])
+    user = users.authenticate(db, body["username"], body["password"])
+    if user is None:
+        with writing() as tx:
+            users.record_login_failure(tx, body["username"], request.remote_addr,
+                                       config["LOGIN_WINDOW_SECONDS"])
+        raise Unauthorized("Wrong username or password, or the account is deactivated.")
+    with writing(users.actor_for(user, body["device_id"])) as tx:
+        users.clear_login_failures(tx, body["username"])
+        users.enrol_device(tx, user, body["device_id"], body["device_label"])
+        tx.audit("auth.login", "user", user["id"], remote_addr=request.remote_addr)
+    return {**issue_tokens(user, body["device_id"]), "device_id": body["device_id"], "user": user}
+
+
+@bp.route("/refresh", methods=["POST"])
+@access(refresh=True)
+@bp.response(200, AccessTokenSchema)
+def refresh():
+    """A new access token, for the bearer of a refresh token (Authorization: Bearer <refresh>)."""
+    return issue_access_token(g.user, g.device_id)
+
+
+@bp.route("/me", methods=["GET"])
+@access()
+@bp.response(200, UserSchema)
+def me():
+    """The user behind the token, with their role and provinces."""
+    return g.user

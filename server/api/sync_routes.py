@@ -1,0 +1,40 @@
+"""The sync protocol: push a batch of mutations, pull pages of changes."""
+
+from flask import current_app, g
+
+from schemas.sync import PullQuerySchema, PullResponseSchema, PushRequestSchema, PushResponseSchema
+from server.auth import access
+from server.db import get_db, now
+from server.requests import Blueprint
+from sync import pull, push
+from sync.clock import iso
+
+bp = Blueprint("sync", __name__, url_prefix="/api/v1/sync", description="Device sync.")
+
+
+@bp.route("/push", methods=["POST"])
+@access()
+@bp.arguments(PushRequestSchema)
+@bp.response(200, PushResponseSchema)
+def push_batch(body):
+    """Apply a batch of mutations exactly once; one result per mutation, in order.
+
+    See docs/sync-protocol.md. A retried batch returns the stored results and changes
+    nothing. More than MAX_BATCH_MUTATIONS mutations: 413 with the limits.
+    """
+    mutations = body["mutations"]
+    push.check_batch(mutations, current_app.config["MAX_BATCH_MUTATIONS"])
+    moment = now()
+    results = push.push(get_db(), g.actor, mutations, moment, current_app.config["CLOCK_SKEW_SECONDS"])
+    return {"results": results, "server_time": iso(moment)}
+
+
+@bp.route("/pull", methods=["GET"])
+@access()
+@bp.arguments(PullQuerySchema, location="query")
+@bp.response(200, PullResponseSchema)
+def pull_page(args):
+    """One page of changes in the device's scope after ``cursor``; repeat while ``has_more``."""
+    config = current_app.config
+    limit = min(args["limit"] or config["PULL_PAGE_SIZE"], config["PULL_PAGE_SIZE"] * 5)
+    return pull.pull(get_db(), g.actor, g.user, args["cursor"], limit, now(), config["CURSOR_MAX_AGE_DAYS"])

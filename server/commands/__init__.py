@@ -1,0 +1,1 @@
+"""Command groups of the ``fieldsync`` CLI, one module per concern."""

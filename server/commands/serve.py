@@ -1,0 +1,84 @@
+"""``fieldsync serve`` and ``fieldsync init-db``."""
+
+import secrets
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+from server.db import get_db, now
+from sync import reference, users
+from sync.store import write
+
+
+def prepare_store(demo: bool = False) -> list[str]:
+    """Load reference data if missing and make sure someone can log in; returns notes to print."""
+    db = get_db()
+    notes = []
+    if not db.execute("SELECT 1 FROM provinces LIMIT 1").fetchone():
+        with write(db, now()) as tx:
+            counts = reference.load_reference(tx, reference.shipped_reference())
+        notes.append("Loaded reference data: " + ", ".join(f"{v} {k}" for k, v in counts.items()))
+    if demo:
+        from server.commands.demo import load_demo
+
+        notes.extend(load_demo(db))
+    if not db.execute("SELECT 1 FROM users LIMIT 1").fetchone():
+        password = secrets.token_urlsafe(12)
+        with write(db, now()) as tx:
+            users.create_user(tx, "admin", password, "admin", full_name="Administrator")
+        notes.append(f"Created user 'admin' with password '{password}' — change it after logging in.")
+    return notes
+
+
+@click.command("init-db")
+@with_appcontext
+def init_db():
+    """Create or migrate the database and load the shipped reference data."""
+    for note in prepare_store():
+        click.echo(note)
+    click.echo(f"Database ready: {current_app.config['DATABASE']}")
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=5000, show_default=True, type=int, help="Port to listen on.")
+@click.option("--workers", default=2, show_default=True, type=int, help="gunicorn worker processes.")
+@click.option("--threads", default=4, show_default=True, type=int, help="Threads per worker.")
+@click.option("--demo", is_flag=True, help="Fill an empty database with the Persian demo data set.")
+@click.option("--dev", is_flag=True, help="Use Flask's development server (one process, auto-reload off).")
+@with_appcontext
+@click.pass_context
+def serve(ctx, host, port, workers, threads, demo, dev):
+    """Set up the database if needed and serve the API and console with gunicorn."""
+    for note in prepare_store(demo):
+        click.echo(note)
+    app = current_app._get_current_object()
+    click.echo(f"Database: {app.config['DATABASE']}")
+    click.echo(f"Serving on http://{host}:{port}/  (console: /console, API spec: /api/openapi.json)")
+    if dev:
+        app.run(host=host, port=port, threaded=True, use_reloader=False)
+        return
+    run_gunicorn(app, host, port, workers, threads)
+
+
+def run_gunicorn(app, host: str, port: int, workers: int, threads: int) -> None:
+    from gunicorn.app.base import BaseApplication
+
+    class Server(BaseApplication):
+        def load_config(self):
+            self.cfg.set("bind", f"{host}:{port}")
+            self.cfg.set("workers", workers)
+            self.cfg.set("threads", threads)
+            self.cfg.set("worker_class", "gthread" if threads > 1 else "sync")
+            self.cfg.set("timeout", 120)
+            self.cfg.set("graceful_timeout", 10)
+            self.cfg.set("accesslog", None)
+
+        def load(self):
+            return app
+
+    Server().run()
+
+
+COMMANDS = [serve, init_db]

@@ -1,0 +1,77 @@
+"""Every setting fieldsync reads: one declarative list drives config, docs and a test.
+
+A setting comes, in order of precedence, from ``create_app(config)``, from the
+environment as ``FIELDSYNC_<NAME>``, or from its default here.
+"""
+
+import os
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: object
+    help: str
+    type: type = str
+
+
+SETTINGS = [
+    Setting("DATABASE", None,
+            "Path of the SQLite database file. Default: `fieldsync.db` in the instance folder."),
+    Setting("ATTACHMENTS_DIR", None,
+            "Folder where uploaded photos and files are stored. Default: `attachments/` in the "
+            "instance folder."),
+    Setting("SECRET_KEY", None,
+            "Key that signs tokens and console sessions. Default: a random key generated once "
+            "and kept in `secret_key` in the instance folder."),
+    Setting("ACCESS_TOKEN_MINUTES", 15, "Lifetime of an access token, in minutes.", int),
+    Setting("REFRESH_TOKEN_DAYS", 60,
+            "Lifetime of a refresh token, in days: how long a device may stay offline and still "
+            "sync without its user typing the password again.", int),
+    Setting("LOGIN_MAX_FAILURES", 5,
+            "Failed logins allowed per username within the window before further attempts are "
+            "refused (per client address: four times as many).", int),
+    Setting("LOGIN_WINDOW_SECONDS", 900, "The login-throttling window, in seconds.", int),
+    Setting("MAX_BATCH_MUTATIONS", 500, "Most mutations accepted in one push.", int),
+    Setting("MAX_REQUEST_BYTES", 16 * 1024 * 1024,
+            "Largest request body accepted, after decompression, in bytes.", int),
+    Setting("PULL_PAGE_SIZE", 1000, "Changes per pull page when the device does not ask for fewer.", int),
+    Setting("CLOCK_SKEW_SECONDS", 300,
+            "How far in the future a device's observation time may be before it is clamped to "
+            "the time the server received it.", int),
+    Setting("CURSOR_MAX_AGE_DAYS", 120,
+            "A pull cursor older than this makes the device reset and download its scope afresh.",
+            int),
+    Setting("BUSY_TIMEOUT_MS", 30000,
+            "How long a write waits for the store's write lock before retrying.", int),
+]
+
+BY_NAME = {s.name: s for s in SETTINGS}
+
+
+def _parse(setting: Setting, text: str):
+    if setting.type is int:
+        return int(text)
+    if setting.type is bool:
+        return text.strip().lower() in ("1", "true", "yes", "on")
+    return text
+
+
+def resolve(overrides: dict | None = None, environ=os.environ) -> dict:
+    """The value of every setting; unknown keys in ``overrides`` pass through untouched."""
+    values = {}
+    for setting in SETTINGS:
+        text = environ.get(f"FIELDSYNC_{setting.name}")
+        values[setting.name] = setting.default if text is None else _parse(setting, text)
+    values.update(overrides or {})
+    return values
+
+
+def markdown_table() -> str:
+    """The settings as a Markdown table, for docs/configuration.md."""
+    lines = ["| Setting | Environment variable | Default | Meaning |", "| --- | --- | --- | --- |"]
+    for s in SETTINGS:
+        default = "—" if s.default is None else f"`{s.default}`"
+        lines.append(f"| `{s.name}` | `FIELDSYNC_{s.name}` | {default} | {s.help} |")
+    return "\n".join(lines)

@@ -1,0 +1,380 @@
+"""The reference device client: what a phone does, in a small library.
+
+A device keeps a local SQLite file with its outbox of mutations, its pull cursor, local
+copies of the units in its scope, its own visits, the redirects it has learnt, and the
+reference data. :meth:`Device.sync` pushes until the outbox is empty, then pulls until
+the server has nothing more, saving each page and its cursor in one local transaction.
+
+Tests, benchmarks, load tests and the ``fieldsync device`` commands all use it as "a phone".
+It speaks HTTP through a *transport*, so a test can also lose responses on purpose.
+"""
+
+import contextlib
+import gzip
+import json
+import sqlite3
+import urllib.error
+import urllib.parse
+import urllib.request
+import uuid
+from datetime import UTC, datetime
+
+from sync.clock import iso
+
+BATCH_SIZE = 100
+UNIT_KEYS = ("name", "national_id", "license_no", "province_id", "city_id", "park_id", "address",
+             "phone", "location", "owner", "activity", "status", "employees")
+
+
+class TransportError(Exception):
+    """The request may or may not have reached the server; retrying is safe."""
+
+
+class ServerError(Exception):
+    """The server answered with an error envelope."""
+
+    def __init__(self, status: int, body: dict):
+        error = (body or {}).get("error", {})
+        super().__init__(f"{status} {error.get('code')}: {error.get('message')}")
+        self.status = status
+        self.code = error.get("code")
+        self.body = body
+
+
+class NeedsLogin(Exception):
+    """The device has no valid tokens: its user must log in again."""
+
+
+class HttpTransport:
+    """JSON over HTTP with gzip both ways, using only the standard library."""
+
+    def __init__(self, base_url: str, timeout: float = 30.0):
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+
+    def request(self, method: str, path: str, *, body=None, params=None, token=None) -> tuple[int, dict]:
+        url = self.base_url + path
+        if params:
+            url += "?" + urllib.parse.urlencode({k: v for k, v in params.items() if v is not None})
+        headers = {"Accept": "application/json", "Accept-Encoding": "gzip"}
+        data = None
+        if body is not None:
+            data = json.dumps(body, ensure_ascii=False).encode()
+            headers["Content-Type"] = "application/json"
+            if len(data) > 2048:
+                data = gzip.compress(data, 5)
+                headers["Content-Encoding"] = "gzip"
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        req = urllib.request.Request(url, data=data, method=method, headers=headers)
+        try:
+            with urllib.request.urlopen(req, timeout=self.timeout) as response:
+                return response.status, _read_json(response)
+        except urllib.error.HTTPError as error:
+            try:
+                return error.code, _read_json(error)
+            except (ValueError, OSError):
+                return error.code, {}
+        except (urllib.error.URLError, OSError, ValueError) as error:
+            raise TransportError(str(error)) from error
+
+
+def _read_json(response) -> dict:
+    raw = response.read()
+    if response.headers.get("Content-Encoding") == "gzip":
+        raw = gzip.decompress(raw)
+    return json.loads(raw) if raw else {}
+
+
+_LOCAL_SCHEMA = """
+CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value TEXT);
+CREATE TABLE IF NOT EXISTS outbox (
+    mutation_id INTEGER PRIMARY KEY, type TEXT NOT NULL, body TEXT NOT NULL, sent INTEGER DEFAULT 0);
+CREATE TABLE IF NOT EXISTS units (id TEXT PRIMARY KEY, data TEXT NOT NULL, pending INTEGER DEFAULT 0);
+CREATE TABLE IF NOT EXISTS visits (id TEXT PRIMARY KEY, data TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS redirects (from_id TEXT PRIMARY KEY, to_id TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS reference (kind TEXT, id INTEGER, data TEXT, PRIMARY KEY (kind, id));
+CREATE TABLE IF NOT EXISTS rejected (mutation_id INTEGER PRIMARY KEY, body TEXT, error TEXT);
+CREATE TABLE IF NOT EXISTS acked (mutation_id INTEGER PRIMARY KEY, status TEXT, result TEXT);
+"""
+
+
+class Device:
+    """One engineer's phone: local store, outbox and sync rounds."""
+
+    def __init__(self, path: str, transport=None, clock=None):
+        self.conn = sqlite3.connect(path, isolation_level=None)
+        self.conn.execute("PRAGMA journal_mode = WAL")
+        self.conn.execute("PRAGMA synchronous = FULL")
+        self.conn.executescript(_LOCAL_SCHEMA)
+        self.transport = transport
+        self.clock = clock or (lambda: datetime.now(UTC))
+        if self._get("device_id") is None:
+            self._set("device_id", str(uuid.uuid4()))
+            self._set("next_mutation_id", "1")
+
+    # --- local state ----------------------------------------------------------------
+
+    def _get(self, key: str):
+        row = self.conn.execute("SELECT value FROM state WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def _set(self, key: str, value) -> None:
+        self.conn.execute("INSERT INTO state (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE"
+                          " SET value = excluded.value", (key, None if value is None else str(value)))
+
+    @contextlib.contextmanager
+    def _local_tx(self):
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
+
+    @property
+    def device_id(self) -> str:
+        return self._get("device_id")
+
+    @property
+    def cursor(self) -> str | None:
+        return self._get("cursor")
+
+    def close(self) -> None:
+        self.conn.close()
+
+    # --- recording offline ----------------------------------------------------------
+
+    def _enqueue(self, type_: str, body: dict) -> int:
+        mutation_id = int(self._get("next_mutation_id"))
+        body = {"mutation_id": mutation_id, "type": type_, "observed_at": iso(self.clock()), **body}
+        self.conn.execute("INSERT INTO outbox (mutation_id, type, body) VALUES (?, ?, ?)",
+                          (mutation_id, type_, json.dumps(body, ensure_ascii=False)))
+        self._set("next_mutation_id", mutation_id + 1)
+        return mutation_id
+
+    def create_unit(self, fields: dict, unit_id: str | None = None) -> str:
+        unit_id = unit_id or str(uuid.uuid4())
+        with self._local_tx():
+            self._enqueue("create_unit", {"unit_id": unit_id, "fields": fields})
+            self.conn.execute("INSERT INTO units (id, data, pending) VALUES (?, ?, 1)",
+                              (unit_id, json.dumps({"id": unit_id, **fields}, ensure_ascii=False)))
+        return unit_id
+
+    def update_unit(self, unit_id: str, fields: dict) -> int:
+        with self._local_tx():
+            unit_id = self._redirected(unit_id)
+            unit = self.unit(unit_id)
+            base_seq = unit.get("seq") if unit else None
+            mutation_id = self._enqueue("update_unit", {"unit_id": unit_id, "base_seq": base_seq,
+                                                        "fields": fields})
+            if unit is not None:
+                self.conn.execute("UPDATE units SET data = ?, pending = 1 WHERE id = ?",
+                                  (json.dumps({**unit, **fields}, ensure_ascii=False), unit_id))
+        return mutation_id
+
+    def record_visit(self, unit_id: str, answers: dict, obstacles=(), template=None, location=None,
+                     attachments=(), visit_id: str | None = None) -> str:
+        visit_id = visit_id or str(uuid.uuid4())
+        with self._local_tx():
+            unit_id = self._redirected(unit_id)
+            body = {"visit_id": visit_id, "unit_id": unit_id, "answers": answers,
+                    "obstacles": list(obstacles), "attachments": list(attachments)}
+            if template:
+                body["template"] = template
+            if location:
+                body["location"] = location
+            self._enqueue("create_visit", body)
+            self.conn.execute("INSERT INTO visits (id, data) VALUES (?, ?)", (visit_id, json.dumps(
+                {"id": visit_id, "unit_id": unit_id, "review_state": None, "version": None})))
+        return visit_id
+
+    # --- reading local state --------------------------------------------------------
+
+    def unit(self, unit_id: str) -> dict | None:
+        row = self.conn.execute("SELECT data FROM units WHERE id = ?", (unit_id,)).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def units(self) -> dict[str, dict]:
+        return {r[0]: json.loads(r[1]) for r in self.conn.execute("SELECT id, data FROM units ORDER BY id")}
+
+    def visits(self) -> dict[str, dict]:
+        return {r[0]: json.loads(r[1]) for r in self.conn.execute("SELECT id, data FROM visits ORDER BY id")}
+
+    def redirects(self) -> dict[str, str]:
+        return dict(self.conn.execute("SELECT from_id, to_id FROM redirects"))
+
+    def outbox_size(self) -> int:
+        return self.conn.execute("SELECT count(*) FROM outbox").fetchone()[0]
+
+    def rejected(self) -> list[dict]:
+        return [{"mutation_id": r[0], "mutation": json.loads(r[1]), "error": json.loads(r[2])}
+                for r in self.conn.execute("SELECT * FROM rejected ORDER BY mutation_id")]
+
+    def acked(self) -> dict[int, dict]:
+        """Every mutation the server has acknowledged, with its answer."""
+        return {r[0]: json.loads(r[2]) for r in self.conn.execute("SELECT * FROM acked")}
+
+    def reference(self, kind: str) -> list[dict]:
+        return [json.loads(r[0]) for r in self.conn.execute(
+            "SELECT data FROM reference WHERE kind = ? ORDER BY id", (kind,))]
+
+    def _redirected(self, unit_id: str) -> str:
+        seen = set()
+        while unit_id not in seen:
+            seen.add(unit_id)
+            row = self.conn.execute("SELECT to_id FROM redirects WHERE from_id = ?", (unit_id,)).fetchone()
+            if row is None:
+                return unit_id
+            unit_id = row[0]
+        return unit_id
+
+    # --- talking to the server ------------------------------------------------------
+
+    def _call(self, method: str, path: str, *, body=None, params=None, auth=True) -> dict:
+        token = self._get("access_token") if auth else None
+        status, answer = self.transport.request(method, path, body=body, params=params, token=token)
+        if status == 401 and auth and answer.get("error", {}).get("code") == "token_expired":
+            self.refresh()
+            status, answer = self.transport.request(method, path, body=body, params=params,
+                                                    token=self._get("access_token"))
+        if status >= 400:
+            raise ServerError(status, answer)
+        return answer
+
+    def login(self, username: str, password: str, label: str = "") -> dict:
+        answer = self._call("POST", "/api/v1/auth/login", auth=False, body={
+            "username": username, "password": password, "device_id": self.device_id,
+            "device_label": label})
+        with self._local_tx():
+            self._set("access_token", answer["access_token"])
+            self._set("refresh_token", answer["refresh_token"])
+            self._set("user", json.dumps(answer["user"]))
+        return answer["user"]
+
+    def refresh(self) -> None:
+        token = self._get("refresh_token")
+        if not token:
+            raise NeedsLogin("This device has never logged in.")
+        status, answer = self.transport.request("POST", "/api/v1/auth/refresh", token=token)
+        if status == 401:
+            raise NeedsLogin(answer.get("error", {}).get("message", "Log in again."))
+        if status >= 400:
+            raise ServerError(status, answer)
+        self._set("access_token", answer["access_token"])
+
+    def push(self) -> list[dict]:
+        """Send the outbox in order, batch by batch, until it is empty; returns all results."""
+        results = []
+        while True:
+            rows = self.conn.execute("SELECT mutation_id, body FROM outbox ORDER BY mutation_id LIMIT ?",
+                                     (BATCH_SIZE,)).fetchall()
+            if not rows:
+                return results
+            self.conn.execute(f"UPDATE outbox SET sent = 1 WHERE mutation_id <= {int(rows[-1][0])}")
+            answer = self._call("POST", "/api/v1/sync/push",
+                                body={"mutations": [json.loads(body) for _, body in rows]})
+            with self._local_tx():
+                for (_, body), result in zip(rows, answer["results"], strict=True):
+                    self._settle(json.loads(body), result)
+            results.extend(answer["results"])
+
+    def _settle(self, mutation: dict, result: dict) -> None:
+        """Record the server's answer to one mutation and drop it from the outbox."""
+        self.conn.execute("DELETE FROM outbox WHERE mutation_id = ?", (mutation["mutation_id"],))
+        self.conn.execute("INSERT OR REPLACE INTO acked (mutation_id, status, result) VALUES (?, ?, ?)",
+                          (mutation["mutation_id"], result["status"], json.dumps(result, ensure_ascii=False)))
+        status = result.get("first_status", result["status"])
+        if status == "rejected":
+            self.conn.execute("INSERT OR REPLACE INTO rejected (mutation_id, body, error) VALUES (?, ?, ?)",
+                              (mutation["mutation_id"], json.dumps(mutation, ensure_ascii=False),
+                               json.dumps(result.get("error"), ensure_ascii=False)))
+            return
+        named = mutation.get("unit_id")
+        landed = result.get("unit_id")
+        if named and landed and named != landed:
+            self._learn_redirect(named, landed)
+
+    def _learn_redirect(self, from_id: str, to_id: str | None) -> None:
+        if to_id is None:
+            self.conn.execute("DELETE FROM redirects WHERE from_id = ?", (from_id,))
+            return
+        self.conn.execute("INSERT OR REPLACE INTO redirects (from_id, to_id) VALUES (?, ?)", (from_id, to_id))
+        self.conn.execute("UPDATE redirects SET to_id = ? WHERE to_id = ?", (to_id, from_id))
+        self.conn.execute("DELETE FROM units WHERE id = ?", (from_id,))
+        for visit_id, data in self.conn.execute("SELECT id, data FROM visits").fetchall():
+            visit = json.loads(data)
+            if visit.get("unit_id") == from_id:
+                visit["unit_id"] = to_id
+                self.conn.execute("UPDATE visits SET data = ? WHERE id = ?", (json.dumps(visit), visit_id))
+        # Queued mutations not yet sent follow the redirect; sent ones must stay byte-identical
+        # so that a retry is recognised (the server redirects those itself).
+        for mutation_id, body in self.conn.execute(
+                "SELECT mutation_id, body FROM outbox WHERE sent = 0").fetchall():
+            mutation = json.loads(body)
+            if mutation.get("unit_id") == from_id:
+                mutation["unit_id"] = to_id
+                self.conn.execute("UPDATE outbox SET body = ? WHERE mutation_id = ?",
+                                  (json.dumps(mutation, ensure_ascii=False), mutation_id))
+
+    def pull(self, limit: int | None = None) -> int:
+        """Fetch pages until the server has no more; returns the number of pages applied."""
+        pages = 0
+        while True:
+            page = self._call("GET", "/api/v1/sync/pull", params={"cursor": self.cursor, "limit": limit})
+            with self._local_tx():
+                if page["reset"]:
+                    self._reset()
+                else:
+                    self._apply_page(page)
+                self._set("cursor", page["cursor"])
+            pages += 1
+            if not page["has_more"]:
+                return pages
+
+    def _reset(self) -> None:
+        """Forget server copies; the next pages bring the (new) scope from the start."""
+        self.conn.execute("DELETE FROM units WHERE pending = 0")
+        self.conn.execute("DELETE FROM reference")
+        self.conn.execute("DELETE FROM redirects")
+
+    def _apply_page(self, page: dict) -> None:
+        for kind in ("provinces", "cities", "parks"):
+            for row in page[kind]:
+                self.conn.execute("INSERT OR REPLACE INTO reference (kind, id, data) VALUES (?, ?, ?)",
+                                  (kind, row["id"], json.dumps(row, ensure_ascii=False)))
+        for redirect in page["redirects"]:
+            self._learn_redirect(redirect["from"], redirect["to"])
+        for unit in page["units"]:
+            if unit.get("removed") or unit.get("merged_into"):
+                self.conn.execute("DELETE FROM units WHERE id = ?", (unit["id"],))
+                if unit.get("merged_into"):
+                    self._learn_redirect(unit["id"], unit["merged_into"])
+            else:
+                self.conn.execute("INSERT OR REPLACE INTO units (id, data, pending) VALUES (?, ?, 0)",
+                                  (unit["id"], json.dumps(unit, ensure_ascii=False)))
+        for outcome in page["visits"]:
+            row = self.conn.execute("SELECT data FROM visits WHERE id = ?", (outcome["id"],)).fetchone()
+            visit = {**(json.loads(row[0]) if row else {}), **outcome}
+            self.conn.execute("INSERT OR REPLACE INTO visits (id, data) VALUES (?, ?)",
+                              (outcome["id"], json.dumps(visit, ensure_ascii=False)))
+        self._rebase_pending()
+
+    def _rebase_pending(self) -> None:
+        """Re-apply edits still in the outbox on top of the server copies just pulled."""
+        for (body,) in self.conn.execute(
+                "SELECT body FROM outbox WHERE type IN ('create_unit', 'update_unit') ORDER BY mutation_id"
+        ).fetchall():
+            mutation = json.loads(body)
+            unit_id = self._redirected(mutation["unit_id"])
+            current = self.unit(unit_id) or {"id": unit_id}
+            self.conn.execute("INSERT OR REPLACE INTO units (id, data, pending) VALUES (?, ?, 1)",
+                              (unit_id, json.dumps({**current, **mutation["fields"]}, ensure_ascii=False)))
+
+    def sync(self) -> dict:
+        """One sync round: push everything, then pull everything."""
+        results = self.push()
+        pages = self.pull()
+        return {"pushed": len(results), "pages": pages,
+                "statuses": sorted({r["status"] for r in results})}

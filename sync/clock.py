@@ -1,0 +1,37 @@
+"""Time, injectable: the app and the engine take a clock so tests never sleep.
+
+A clock is any callable returning an aware UTC ``datetime``.
+"""
+
+from datetime import UTC, datetime, timedelta
+
+
+def system_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+class FakeClock:
+    """A clock that only moves when told to; tests share one with the app."""
+
+    def __init__(self, start: datetime | str = "2026-01-01T08:00:00+00:00"):
+        self.now = parse_time(start) if isinstance(start, str) else start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta) -> datetime:
+        self.now = self.now + timedelta(**delta)
+        return self.now
+
+
+def iso(moment: datetime) -> str:
+    """UTC ISO 8601 with milliseconds and a ``Z``: sortable as text, which the store relies on."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def parse_time(text: str) -> datetime:
+    """Parse an ISO 8601 time; a time without zone is taken as UTC."""
+    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)

@@ -1,0 +1,183 @@
+"""Merging two unit records into one, and undoing it.
+
+``merge(tx, loser, winner)`` tombstones the loser (``merged_into``), re-points its
+visits and obstacles, lets the winner take the best value of each field, and records a
+redirect loser→winner that reaches devices through pull. Every caller — a push that
+brings a unit with a known legal id, the dedup engine, a supervisor — uses this one
+function. ``unmerge`` restores the loser and reverses exactly what the merge moved.
+"""
+
+import json
+
+from sync import units
+from sync.errors import Conflict, Invalid, NotFound
+from sync.store import Tx, scope_of_province, scope_of_user
+
+
+def _filled(value) -> bool:
+    return value not in (None, "")
+
+
+def _better(field: str, winner: dict, loser: dict, winner_meta: dict, loser_meta: dict) -> bool:
+    """Should the winner take the loser's value of ``field``?
+
+    An empty field takes any value; a legal id that fails its check digit gives way to one
+    that passes; otherwise the value observed later wins (it is the fresher observation).
+    """
+    ours, theirs = units.field_value(winner, field), units.field_value(loser, field)
+    if not _filled(theirs) or ours == theirs:
+        return False
+    if not _filled(ours):
+        return True
+    if field == "national_id" and winner["national_id_valid"] != loser["national_id_valid"]:
+        return bool(loser["national_id_valid"])
+    if field == "province_id":
+        return False  # the survivor stays where it is; scope follows the winner
+    ours_at = winner_meta.get(field, {}).get("t", "")
+    theirs_at = loser_meta.get(field, {}).get("t", "")
+    return theirs_at > ours_at
+
+
+def _redirect_scopes(tx: Tx, *province_ids) -> list[str]:
+    return sorted({scope_of_province(p) for p in province_ids})
+
+
+def merge(tx: Tx, loser_id: str, winner_id: str, reason: str, details: dict | None = None) -> dict:
+    """Merge unit ``loser_id`` into ``winner_id``; returns the merge record."""
+    if loser_id == winner_id:
+        raise Invalid({"loser_id": ["A unit cannot be merged into itself."]})
+    winner, loser = units.get_row(tx.db, winner_id), units.get_row(tx.db, loser_id)
+    if winner is None or loser is None:
+        raise NotFound("Both units must exist.")
+    if winner["merged_into"] or loser["merged_into"]:
+        raise Conflict("A unit that is already merged cannot be merged again; use the surviving unit.")
+    units.require_in_scope(tx, winner["province_id"])
+    units.require_in_scope(tx, loser["province_id"])
+
+    winner_meta, loser_meta = json.loads(winner["field_meta"]), json.loads(loser["field_meta"])
+    taken = {}
+    for field in units.FIELDS:
+        if _better(field, winner, loser, winner_meta, loser_meta):
+            taken[field] = {
+                "value": units.field_value(loser, field),
+                "previous": units.field_value(winner, field),
+                "previous_meta": winner_meta.get(field),
+            }
+    seq_before = tx.next_seq()
+    cursor = tx.execute(
+        "INSERT INTO merges (loser_id, winner_id, reason, at, user_id, seq, fields_taken)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (loser_id, winner_id, reason, tx.at, tx.actor.user_id, seq_before,
+         json.dumps(taken, ensure_ascii=False)),
+    )
+    merge_id = cursor.lastrowid
+    taken_seq = None
+    if taken:
+        observed = {f: loser_meta.get(f, {}).get("t", tx.at) for f in taken}
+        updated = units.set_fields(tx, winner, {f: t["value"] for f, t in taken.items()},
+                                   max(observed.values()), action="unit.merge_fields")
+        # Keep each taken field's own observation time, not the latest of them.
+        meta = json.loads(updated["field_meta"])
+        for field in taken:
+            meta[field]["t"] = observed[field]
+        tx.execute("UPDATE units SET field_meta = ? WHERE id = ?", (json.dumps(meta), winner_id))
+        taken_seq = updated["seq"]
+    else:
+        tx.changed("unit", winner_id, [scope_of_province(winner["province_id"])])
+
+    loser_seq = tx.changed("unit", loser_id, [scope_of_province(loser["province_id"])])
+    tx.execute("UPDATE units SET merged_into = ?, seq = ?, updated_at = ? WHERE id = ?",
+               (winner_id, loser_seq, tx.at, loser_id))
+
+    moved_visits = _move_visits(tx, loser_id, winner_id)
+    # Flatten: whatever pointed at the loser now points straight at the winner.
+    chained = [r[0] for r in tx.execute("SELECT from_id FROM redirects WHERE to_id = ?", (loser_id,))]
+    scopes = _redirect_scopes(tx, loser["province_id"], winner["province_id"])
+    for from_id in chained + [loser_id]:
+        seq = tx.changed("redirect", from_id, scopes)
+        tx.execute(
+            "INSERT INTO redirects (from_id, to_id, merge_id, seq) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT(from_id) DO UPDATE SET to_id = excluded.to_id, merge_id = excluded.merge_id,"
+            " seq = excluded.seq",
+            (from_id, winner_id, merge_id, seq),
+        )
+    tx.execute("UPDATE merges SET fields_taken = ? WHERE id = ?",
+               (json.dumps({"fields": taken, "taken_seq": taken_seq, "visits": moved_visits,
+                           "chained": chained},
+                           ensure_ascii=False), merge_id))
+    tx.audit("unit.merge", "unit", winner_id, loser_id=loser_id, reason=reason,
+             fields_taken=sorted(taken), visits_moved=len(moved_visits), **(details or {}))
+    return {"merge_id": merge_id, "winner_id": winner_id, "loser_id": loser_id,
+            "fields_taken": sorted(taken), "visits_moved": len(moved_visits)}
+
+
+def _move_visits(tx: Tx, from_unit: str, to_unit: str, only=None) -> list[str]:
+    if only is None:
+        rows = list(tx.execute("SELECT id, engineer_id FROM visits WHERE unit_id = ?", (from_unit,)))
+    else:
+        marks = ",".join("?" * len(only))
+        rows = list(tx.execute(
+            f"SELECT id, engineer_id FROM visits WHERE unit_id = ? AND id IN ({marks})",
+            (from_unit, *only)))
+    for visit_id, engineer_id in rows:
+        seq = tx.changed("visit", visit_id, [scope_of_user(engineer_id)])
+        tx.execute("UPDATE visits SET unit_id = ?, seq = ? WHERE id = ?", (to_unit, seq, visit_id))
+        tx.execute("UPDATE visit_obstacles SET unit_id = ? WHERE visit_id = ?", (to_unit, visit_id))
+    return [r[0] for r in rows]
+
+
+def unmerge(tx: Tx, loser_id: str) -> dict:
+    """Undo the merge that tombstoned ``loser_id``."""
+    merge_row = tx.one(
+        "SELECT * FROM merges WHERE loser_id = ? AND undone_at IS NULL ORDER BY id DESC LIMIT 1",
+        (loser_id,),
+    )
+    loser = units.get_row(tx.db, loser_id)
+    if loser is None:
+        raise NotFound(f"No unit {loser_id}.")
+    if merge_row is None or loser["merged_into"] != merge_row["winner_id"]:
+        raise Conflict(f"Unit {loser_id} is not merged.")
+    winner = units.get_row(tx.db, merge_row["winner_id"])
+    if winner["merged_into"]:
+        raise Conflict("The surviving unit was merged again since; unmerge that first.",
+                       {"merged_into": winner["merged_into"]})
+    units.require_in_scope(tx, winner["province_id"])
+    units.require_in_scope(tx, loser["province_id"])
+    record = json.loads(merge_row["fields_taken"])
+
+    # Give back the fields the winner took, unless someone changed them since.
+    winner_meta = json.loads(winner["field_meta"])
+    restore = {}
+    for field, taken in record["fields"].items():
+        if winner_meta.get(field, {}).get("s") == record["taken_seq"]:
+            restore[field] = taken
+    if restore:
+        updated = units.set_fields(tx, winner, {f: t["previous"] for f, t in restore.items()},
+                                   tx.at, action="unit.unmerge_fields")
+        meta = json.loads(updated["field_meta"])
+        for field, taken in restore.items():
+            if taken["previous_meta"] is None:
+                meta.pop(field, None)
+            else:
+                meta[field] = {**taken["previous_meta"], "s": meta[field]["s"]}
+        tx.execute("UPDATE units SET field_meta = ? WHERE id = ?", (json.dumps(meta), winner["id"]))
+
+    loser_seq = tx.changed("unit", loser_id, [scope_of_province(loser["province_id"])])
+    tx.execute("UPDATE units SET merged_into = NULL, seq = ?, updated_at = ? WHERE id = ?",
+               (loser_seq, tx.at, loser_id))
+    moved_back = _move_visits(tx, winner["id"], loser_id, only=record["visits"]) if record["visits"] else []
+    scopes = _redirect_scopes(tx, loser["province_id"], winner["province_id"])
+    for from_id in record["chained"]:
+        seq = tx.changed("redirect", from_id, scopes)
+        tx.execute("UPDATE redirects SET to_id = ?, seq = ? WHERE from_id = ? AND to_id = ?",
+                   (loser_id, seq, from_id, winner["id"]))
+    seq = tx.changed("redirect", loser_id, scopes)
+    tx.execute("UPDATE redirects SET to_id = NULL, seq = ? WHERE from_id = ?", (seq, loser_id))
+    tx.execute("UPDATE merges SET undone_at = ?, undone_by = ? WHERE id = ?",
+               (tx.at, tx.actor.user_id, merge_row["id"]))
+    if not restore:
+        tx.changed("unit", winner["id"], [scope_of_province(winner["province_id"])])
+    tx.audit("unit.unmerge", "unit", winner["id"], loser_id=loser_id, merge_id=merge_row["id"],
+             fields_restored=sorted(restore), visits_moved_back=len(moved_back))
+    return {"merge_id": merge_row["id"], "winner_id": winner["id"], "loser_id": loser_id,
+            "fields_restored": sorted(restore), "visits_moved_back": len(moved_back)}

@@ -1,0 +1,145 @@
+"""Serving a device the changes in its scope after its cursor, page by page.
+
+A device's scope is its user's provinces (every province for an admin), its user's own
+visits, and the global reference data. Each page is read from one snapshot, lists the
+latest state of each changed entity once, and ends with the cursor to send next.
+"""
+
+import base64
+import binascii
+import hashlib
+import heapq
+import json
+from datetime import datetime, timedelta
+
+from sync import reference, units, visits
+from sync.clock import iso
+from sync.errors import Invalid
+from sync.store import GLOBAL_SCOPE, Actor, scope_of_province, scope_of_user, snapshot, store_id
+
+CURSOR_VERSION = 1
+
+
+def scope_fingerprint(user: dict) -> str:
+    text = f"{user['role']}|{','.join(map(str, sorted(user['provinces'])))}|{user['scope_version']}"
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def encode_cursor(store: str, seq: int, fingerprint: str, now: datetime) -> str:
+    payload = {"v": CURSOR_VERSION, "st": store, "s": seq, "f": fingerprint, "t": int(now.timestamp())}
+    return base64.urlsafe_b64encode(json.dumps(payload, separators=(",", ":")).encode()).decode().rstrip("=")
+
+
+def decode_cursor(text: str) -> dict:
+    try:
+        padded = text + "=" * (-len(text) % 4)
+        payload = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
+        if payload.get("v") != CURSOR_VERSION or not isinstance(payload.get("s"), int):
+            raise ValueError("unknown cursor version")
+        return payload
+    except (ValueError, binascii.Error, UnicodeEncodeError, AttributeError) as error:
+        raise Invalid({"cursor": ["Not a cursor this server issued; send the last cursor "
+                                  "you received, or none to start over."]}) from error
+
+
+def device_scopes(db, actor: Actor) -> list[str]:
+    if actor.sees_all:
+        provinces = [r[0] for r in db.execute("SELECT id FROM provinces ORDER BY id")]
+    else:
+        provinces = sorted(actor.provinces)
+    return [GLOBAL_SCOPE, scope_of_user(actor.user_id)] + [scope_of_province(p) for p in provinces]
+
+
+_PAGE_SQL = """
+SELECT c.seq, c.entity, c.entity_id FROM change_log c
+WHERE c.scope = :scope AND c.seq > :after
+  AND NOT EXISTS (SELECT 1 FROM change_log n WHERE n.entity = c.entity AND n.entity_id = c.entity_id
+                  AND n.scope = c.scope AND n.seq > c.seq)
+ORDER BY c.seq LIMIT :limit
+"""
+
+
+def _changes(db, scopes: list[str], after: int, limit: int) -> list[tuple]:
+    # One ordered index range per scope, merged: cheaper than one query over all scopes,
+    # which would have to sort every matching row before applying the limit.
+    per_scope = [db.execute(_PAGE_SQL, {"scope": s, "after": after, "limit": limit}).fetchall()
+                 for s in scopes]
+    return list(heapq.merge(*per_scope))[:limit]
+
+
+def _rows_by_id(db, table: str, ids: list[str]) -> dict:
+    found = {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        marks = ",".join("?" * len(chunk))
+        found.update((r["id"], r) for r in db.query(f"SELECT * FROM {table} WHERE id IN ({marks})", chunk))
+    return found
+
+
+def _unit_entries(db, actor: Actor, ids: list[str]) -> list[dict]:
+    rows = _rows_by_id(db, "units", ids)
+    entries = []
+    for unit_id in ids:
+        row = rows[unit_id]
+        if not actor.can_see_province(row["province_id"]):
+            entries.append({"id": unit_id, "removed": True, "seq": row["seq"]})
+        elif row["merged_into"]:
+            entries.append({"id": unit_id, "merged_into": row["merged_into"], "seq": row["seq"]})
+        else:
+            entries.append(units.view(row))
+    return entries
+
+
+def _redirect_entries(db, ids: list[str]) -> list[dict]:
+    if not ids:
+        return []
+    marks = ",".join("?" * len(ids))
+    return [{"from": r[0], "to": r[1]} for r in db.execute(
+        f"SELECT from_id, to_id FROM redirects WHERE from_id IN ({marks}) ORDER BY seq", ids)]
+
+
+def pull(db, actor: Actor, user: dict, cursor: str | None, limit: int, now: datetime,
+         max_age_days: int) -> dict:
+    """One page of changes for ``actor``'s device after ``cursor`` (None: from the start)."""
+    with snapshot(db):
+        store = store_id(db)
+        fingerprint = scope_fingerprint(user)
+        high = db.execute("SELECT coalesce(max(seq), 0) FROM change_log").fetchone()[0]
+        page = {"reset": False, "reset_reason": None, "has_more": False, "server_time": iso(now),
+                "scope": {"provinces": sorted(actor.provinces), "all_provinces": actor.sees_all},
+                "units": [], "visits": [], "redirects": [], "provinces": [], "cities": [], "parks": []}
+        after = 0
+        if cursor:
+            state = decode_cursor(cursor)
+            reason = None
+            if state.get("st") != store or state["s"] > high:
+                reason = "store_replaced"
+            elif state.get("f") != fingerprint:
+                reason = "scope_changed"
+            elif now - datetime.fromtimestamp(state.get("t", 0), now.tzinfo) > timedelta(days=max_age_days):
+                reason = "cursor_expired"
+            if reason:
+                page.update(reset=True, reset_reason=reason, has_more=True,
+                            cursor=encode_cursor(store, 0, fingerprint, now))
+                return page
+            after = state["s"]
+
+        rows = _changes(db, device_scopes(db, actor), after, limit + 1)
+        page["has_more"] = len(rows) > limit
+        rows = rows[:limit]
+        by_entity: dict[str, list] = {}
+        seen = set()
+        for _seq, entity, entity_id in rows:
+            if (entity, entity_id) not in seen:
+                seen.add((entity, entity_id))
+                by_entity.setdefault(entity, []).append(entity_id)
+        page["units"] = _unit_entries(db, actor, by_entity.get("unit", []))
+        visit_rows = _rows_by_id(db, "visits", by_entity.get("visit", []))
+        page["visits"] = [visits.outcome(visit_rows[v]) for v in by_entity.get("visit", [])]
+        page["redirects"] = _redirect_entries(db, by_entity.get("redirect", []))
+        for kind, entity in reference.ENTITY.items():
+            ids = [int(i) for i in by_entity.get(entity, [])]
+            page[kind] = list(reference.rows_by_id(db, kind, ids).values())
+        next_seq = rows[-1][0] if page["has_more"] else max(high, after)
+        page["cursor"] = encode_cursor(store, next_seq, fingerprint, now)
+        return page

@@ -1,0 +1,165 @@
+"""Applying a device's batch of mutations, exactly once.
+
+The batch is one transaction; each mutation runs on its own savepoint, so a rejected
+mutation is undone alone, kept in ``dead_letters``, and does not block the rest. Every
+mutation's answer is stored in the ``mutations`` ledger keyed by (device, mutation id):
+a retried batch — or one whose response was lost — gets the stored answers back and
+changes nothing.
+"""
+
+import hashlib
+import json
+import sqlite3
+from datetime import datetime, timedelta
+
+from marshmallow import ValidationError
+
+from schemas.sync import MUTATION_SCHEMAS
+from sync import matching, units, visits
+from sync.clock import iso
+from sync.errors import BatchTooLarge, Conflict, DomainError, Invalid
+from sync.store import Actor, Tx, write
+
+
+def check_batch(mutations: list, max_mutations: int) -> None:
+    """Whole-batch rules; breaking one refuses the batch before anything is written."""
+    if len(mutations) > max_mutations:
+        raise BatchTooLarge(
+            f"A batch holds at most {max_mutations} mutations; this one has {len(mutations)}.",
+            {"max_mutations": max_mutations, "mutations": len(mutations)},
+        )
+    ids = [m["mutation_id"] for m in mutations]
+    if any(b <= a for a, b in zip(ids, ids[1:], strict=False)):
+        raise Invalid({"mutations": ["mutation_id must strictly increase within a batch."]})
+
+
+def _body_hash(mutation: dict) -> str:
+    text = json.dumps(mutation, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _observed(mutation: dict, now: datetime, skew: timedelta) -> tuple[str, str]:
+    """(trusted, as sent) observation times: a device clock in the future beyond the
+    tolerance is clamped to receipt time."""
+    sent = mutation["observed_at"]
+    return iso(min(sent, now) if sent > now + skew else sent), iso(sent)
+
+
+def _create_unit(tx: Tx, m: dict, observed: str, _sent: str) -> dict:
+    fields = units.validate_fields(tx.db, m["unit_fields"], creating=True)
+    unit_id = m["unit_id"]
+    if units.get_row(tx.db, unit_id) is not None:
+        raise Conflict("A unit with this id already exists.",
+                       {"fields": {"unit_id": ["Already used; generate a new id for a new unit."]}})
+    units.create(tx, unit_id, fields, observed)
+    merged = matching.match_written_unit(tx, unit_id)
+    if merged:
+        return {"unit_id": merged["winner_id"], "redirected_from": unit_id}
+    return {"unit_id": unit_id}
+
+
+def _update_unit(tx: Tx, m: dict, observed: str, _sent: str) -> dict:
+    fields = units.validate_fields(tx.db, m["unit_fields"], creating=False)
+    outcome = units.update(tx, m["unit_id"], fields, m["base_seq"], observed)
+    merged = matching.match_written_unit(tx, outcome["unit_id"])
+    result = {"unit_id": merged["winner_id"] if merged else outcome["unit_id"]}
+    if outcome["redirected_from"] or merged:
+        result["redirected_from"] = m["unit_id"]
+    if outcome["conflicts"]:
+        result["conflicts"] = outcome["conflicts"]
+    return result
+
+
+def _create_visit(tx: Tx, m: dict, observed: str, sent: str) -> dict:
+    outcome = visits.create(tx, m, observed, sent)
+    result = {"visit_id": outcome["visit_id"], "unit_id": outcome["unit_id"]}
+    if outcome["redirected_from"]:
+        result["redirected_from"] = outcome["redirected_from"]
+    return result
+
+
+_HANDLERS = {"create_unit": _create_unit, "update_unit": _update_unit, "create_visit": _create_visit}
+
+
+def _status(result: dict) -> str:
+    if result.get("conflicts"):
+        return "conflict"
+    if result.get("redirected_from"):
+        return "redirected"
+    return "applied"
+
+
+def _apply(tx: Tx, raw: dict, skew: timedelta) -> dict:
+    try:
+        mutation = MUTATION_SCHEMAS[raw["type"]].load(raw)
+    except ValidationError as error:
+        raise Invalid(error.normalized_messages()) from error
+    observed, sent = _observed(mutation, tx.now, skew)
+    try:
+        with tx.savepoint("mutation"):
+            return _HANDLERS[raw["type"]](tx, mutation, observed, sent)
+    except sqlite3.IntegrityError as error:
+        # A constraint the validation above missed: reject this mutation, not the batch,
+        # so one bad record cannot block the device's outbox.
+        raise Invalid({"mutation": [f"Breaks a store constraint: {error}."]}) from error
+
+
+def _reject(tx: Tx, raw: dict, error: DomainError) -> dict:
+    tx.execute(
+        "INSERT INTO dead_letters (device_id, user_id, mutation_id, type, mutation, error, received_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (tx.actor.device_id, tx.actor.user_id, raw["mutation_id"], raw["type"],
+         json.dumps(raw, ensure_ascii=False), json.dumps(error.as_dict(), ensure_ascii=False), tx.at),
+    )
+    tx.audit("mutation.reject", "mutation", f"{tx.actor.device_id}/{raw['mutation_id']}",
+             code=error.code, type=raw["type"])
+    return {"status": "rejected", "error": error.as_dict()}
+
+
+def _one(tx: Tx, raw: dict, last_applied: int, skew: timedelta) -> dict:
+    device_id, mutation_id = tx.actor.device_id, raw["mutation_id"]
+    body_hash = _body_hash(raw)
+    prior = tx.one("SELECT body_hash, status, result FROM mutations WHERE device_id = ? AND mutation_id = ?",
+                   (device_id, mutation_id))
+    if prior and prior["body_hash"] == body_hash:
+        return {**json.loads(prior["result"]), "status": "duplicate", "first_status": prior["status"]}
+    if prior:
+        # Same id, other content: the device lost its counter. Keep the data, apply nothing.
+        outcome = _reject(tx, raw, Conflict(
+            "This mutation id was already used for a different mutation; the device must not reuse ids.",
+            {"fields": {"mutation_id": ["Reused with different content."]}}))
+        return {"mutation_id": mutation_id, **outcome}
+    if mutation_id <= last_applied:
+        result = _reject(tx, raw, Invalid(
+            {"mutation_id": [f"Must be greater than {last_applied}, the last id this device sent."]},
+            "Mutation ids must strictly increase across batches."))
+    else:
+        try:
+            result = _apply(tx, raw, skew)
+            result["status"] = _status(result)
+        except DomainError as error:
+            result = _reject(tx, raw, error)
+    result = {"mutation_id": mutation_id, **result}
+    tx.execute(
+        "INSERT INTO mutations (device_id, mutation_id, type, body_hash, status, result, received_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (device_id, mutation_id, raw["type"], body_hash, result["status"],
+         json.dumps(result, ensure_ascii=False), tx.at),
+    )
+    return result
+
+
+def push(db, actor: Actor, mutations: list[dict], now: datetime, skew_seconds: int) -> list[dict]:
+    """Apply a device's batch in one transaction; returns one result per mutation, in order."""
+    skew = timedelta(seconds=skew_seconds)
+    with write(db, now, actor) as tx:
+        last_applied = tx.execute("SELECT last_mutation_id FROM devices WHERE id = ?",
+                                  (actor.device_id,)).fetchone()[0]
+        results = []
+        for raw in mutations:
+            results.append(_one(tx, raw, last_applied, skew))
+            if results[-1]["status"] != "duplicate":
+                last_applied = max(last_applied, raw["mutation_id"])
+        tx.execute("UPDATE devices SET last_mutation_id = ?, last_seen_at = ? WHERE id = ?",
+                   (last_applied, tx.at, actor.device_id))
+    return results

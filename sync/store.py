@@ -1,0 +1,188 @@
+"""The store: opening SQLite properly, and the one write path.
+
+Every change to synced data goes through :func:`write`, which takes the write lock up
+front (``BEGIN IMMEDIATE``), hands out change sequence numbers inside that transaction
+and commits or rolls back as a whole. Because writers are serialised and a sequence
+number only exists once its transaction commits, a reader never sees seq N+1 without
+seq N: pull cursors are gap-free.
+"""
+
+import contextlib
+import json
+import random
+import sqlite3
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import sqlite_utils
+
+from sync.clock import iso
+from sync.migrations import migrate
+
+
+def connect(path: str, busy_timeout_ms: int = 30000) -> sqlite_utils.Database:
+    """Open the store with the pragmas every connection needs."""
+    conn = sqlite3.connect(path, timeout=busy_timeout_ms / 1000, check_same_thread=False)
+    db = sqlite_utils.Database(conn)
+    # WAL lets pulls read a snapshot while a push writes; FULL makes an acknowledged
+    # push survive power loss, not only a process crash.
+    db.execute("PRAGMA journal_mode = WAL")
+    db.execute("PRAGMA synchronous = FULL")
+    db.execute("PRAGMA foreign_keys = ON")
+    db.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+    return db
+
+
+def open_store(path: str, busy_timeout_ms: int = 30000) -> sqlite_utils.Database:
+    """Connect and bring the schema up to date."""
+    db = connect(path, busy_timeout_ms)
+    migrate(db)
+    return db
+
+
+def store_id(db: sqlite_utils.Database) -> str:
+    """Random id of this store; a restore or a fresh database changes it, which resets devices."""
+    return db.execute("SELECT value FROM meta WHERE key = 'store_id'").fetchone()[0]
+
+
+@dataclass
+class Actor:
+    """Who is writing: a user (maybe from a device), or the system (user_id None)."""
+
+    user_id: int | None = None
+    device_id: str | None = None
+    role: str | None = None
+    provinces: frozenset = field(default_factory=frozenset)
+
+    @property
+    def sees_all(self) -> bool:
+        return self.role == "admin"
+
+    def can_see_province(self, province_id) -> bool:
+        return self.sees_all or province_id in self.provinces
+
+
+SYSTEM = Actor(role="admin")
+
+
+@dataclass
+class Tx:
+    """An open write transaction: the only handle through which synced data changes."""
+
+    db: sqlite_utils.Database
+    now: datetime
+    actor: Actor
+    last_seq: int = 0
+
+    @property
+    def at(self) -> str:
+        return iso(self.now)
+
+    def execute(self, sql: str, params=()) -> sqlite3.Cursor:
+        return self.db.conn.execute(sql, params)
+
+    def one(self, sql: str, params=()) -> dict | None:
+        cursor = self.db.conn.execute(sql, params)
+        row = cursor.fetchone()
+        if row is None:
+            return None
+        return dict(zip([c[0] for c in cursor.description], row, strict=True))
+
+    def changed(self, entity: str, entity_id, scopes) -> int:
+        """Record a change of one entity, visible to pulls in each scope; returns its seq."""
+        for scope in scopes:
+            cursor = self.db.conn.execute(
+                "INSERT INTO change_log (entity, entity_id, scope, at) VALUES (?, ?, ?, ?)",
+                (entity, str(entity_id), scope, self.at),
+            )
+            self.last_seq = cursor.lastrowid
+        return self.last_seq
+
+    def next_seq(self) -> int:
+        """The seq the next :meth:`changed` call will get (rows are stamped before logging)."""
+        row = self.db.conn.execute("SELECT max(seq) FROM change_log").fetchone()
+        return (row[0] or 0) + 1
+
+    def audit(self, action: str, entity: str, entity_id=None, **details) -> None:
+        self.db.conn.execute(
+            "INSERT INTO audit_log (at, user_id, device_id, action, entity, entity_id, details)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                self.at,
+                self.actor.user_id,
+                self.actor.device_id,
+                action,
+                entity,
+                None if entity_id is None else str(entity_id),
+                json.dumps(details, ensure_ascii=False, default=str),
+            ),
+        )
+
+    @contextlib.contextmanager
+    def savepoint(self, name: str = "step") -> Iterator[None]:
+        """A nested all-or-nothing step: an exception undoes only this step."""
+        self.db.conn.execute(f"SAVEPOINT {name}")
+        try:
+            yield
+        except BaseException:
+            self.db.conn.execute(f"ROLLBACK TO {name}")
+            self.db.conn.execute(f"RELEASE {name}")
+            raise
+        self.db.conn.execute(f"RELEASE {name}")
+
+
+def scope_of_province(province_id) -> str:
+    return f"p:{province_id}"
+
+
+def scope_of_user(user_id) -> str:
+    return f"u:{user_id}"
+
+
+GLOBAL_SCOPE = "g"
+
+
+def _begin_immediate(db: sqlite_utils.Database, deadline: float) -> None:
+    # busy_timeout already waits inside SQLite; this loop is the second line for
+    # bursts longer than that, so a client never sees "database is locked".
+    while True:
+        try:
+            db.conn.execute("BEGIN IMMEDIATE")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) and "busy" not in str(error):
+                raise
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(random.uniform(0.005, 0.05))
+
+
+@contextlib.contextmanager
+def write(
+    db: sqlite_utils.Database, now: datetime, actor: Actor = SYSTEM, patience_s: float = 120.0
+) -> Iterator[Tx]:
+    """The one write path: a ``BEGIN IMMEDIATE`` transaction, committed only if the body succeeds."""
+    _begin_immediate(db, time.monotonic() + patience_s)
+    tx = Tx(db=db, now=now, actor=actor)
+    try:
+        yield tx
+    except BaseException:
+        if db.conn.in_transaction:
+            db.conn.execute("ROLLBACK")
+        raise
+    db.conn.execute("COMMIT")
+
+
+@contextlib.contextmanager
+def snapshot(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
+    """A read transaction: every query inside sees the same committed state."""
+    db.conn.execute("BEGIN")
+    # A deferred transaction takes its snapshot at the first read, so read now.
+    db.conn.execute("SELECT 1 FROM meta LIMIT 1").fetchone()
+    try:
+        yield db
+    finally:
+        if db.conn.in_transaction:
+            db.conn.execute("ROLLBACK")

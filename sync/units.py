@@ -1,0 +1,259 @@
+"""Units: validation, creation, field-level updates with conflict detection, and views.
+
+What the user typed is stored as typed; match keys (``name_key``, ``national_id_key``,
+``phone_key``) are kept beside it and recomputed whenever the field changes.
+"""
+
+import json
+
+from marshmallow import ValidationError
+
+from schemas.units import UnitFieldsSchema
+from sync.errors import Invalid, NotFound, OutOfScope
+from sync.identifiers import legal_id_valid
+from sync.normalize import digits, fold
+from sync.store import Tx, scope_of_province
+
+FIELDS = (
+    "name", "national_id", "license_no", "province_id", "city_id", "park_id", "address",
+    "phone", "location", "owner", "activity", "status", "employees",
+)
+_create_schema = UnitFieldsSchema()
+_update_schema = UnitFieldsSchema(partial=True)
+
+
+def validate_fields(db, raw, *, creating: bool) -> dict:
+    """Typed, checked unit fields from untrusted input, or :class:`Invalid` naming each bad field."""
+    if not isinstance(raw, dict):
+        raise Invalid({"fields": ["Expected an object of unit fields."]})
+    try:
+        fields = (_create_schema if creating else _update_schema).load(raw)
+    except ValidationError as error:
+        raise Invalid(error.normalized_messages()) from error
+    errors = {}
+    if creating:
+        for required in ("name", "province_id"):
+            if fields.get(required) in (None, ""):
+                errors[required] = ["Required."]
+    if "name" in fields and not (fields["name"] or "").strip():
+        errors["name"] = ["Must not be blank."]
+    if errors:
+        raise Invalid(errors)
+    return fields
+
+
+def check_places(db, fields: dict, current: dict | None = None) -> None:
+    """The province exists, and the city and park (if any) lie in it."""
+    merged = {**(current or {}), **fields}
+    province = merged.get("province_id")
+    errors = {}
+    if not db.execute("SELECT 1 FROM provinces WHERE id = ?", [province]).fetchone():
+        errors["province_id"] = [f"Unknown province {province}."]
+    for field, table in (("city_id", "cities"), ("park_id", "parks")):
+        value = merged.get(field)
+        if value is None or (field not in fields and "province_id" not in fields):
+            continue
+        row = db.execute(f"SELECT province_id FROM {table} WHERE id = ?", [value]).fetchone()
+        if row is None:
+            errors[field] = [f"Unknown {field[:-3]} {value}."]
+        elif row[0] != province:
+            errors[field] = [f"{field[:-3].capitalize()} {value} is not in province {province}."]
+    if errors:
+        raise Invalid(errors)
+
+
+def _columns(fields: dict) -> dict:
+    """Table columns (typed values and match keys) for the given unit fields."""
+    columns = {}
+    for field, value in fields.items():
+        if field == "location":
+            columns["lat"] = value["lat"] if value else None
+            columns["lon"] = value["lon"] if value else None
+            continue
+        columns[field] = value
+        if field == "name":
+            columns["name_key"] = fold(value)
+        elif field == "national_id":
+            columns["national_id_key"] = digits(value) or None
+            columns["national_id_valid"] = int(legal_id_valid(value))
+        elif field == "phone":
+            columns["phone_key"] = digits(value) or None
+    return columns
+
+
+def field_value(row: dict, field: str):
+    if field == "location":
+        return None if row["lat"] is None else {"lat": row["lat"], "lon": row["lon"]}
+    return row[field]
+
+
+def view(row: dict) -> dict:
+    """A unit as served to devices and the API."""
+    unit = {f: field_value(row, f) for f in FIELDS}
+    unit.update(
+        id=row["id"],
+        national_id_valid=bool(row["national_id_valid"]),
+        merged_into=row["merged_into"],
+        seq=row["seq"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+    )
+    return unit
+
+
+def get_row(db, unit_id: str) -> dict | None:
+    rows = list(db.query("SELECT * FROM units WHERE id = ?", [unit_id]))
+    return rows[0] if rows else None
+
+
+def resolve(db, unit_id: str) -> str:
+    """The surviving unit for ``unit_id``, following merges (chains included)."""
+    seen = set()
+    while unit_id not in seen:
+        seen.add(unit_id)
+        row = db.execute("SELECT merged_into FROM units WHERE id = ?", [unit_id]).fetchone()
+        if row is None or row[0] is None:
+            return unit_id
+        unit_id = row[0]
+    return unit_id
+
+
+def require_in_scope(tx_or_actor, province_id) -> None:
+    actor = getattr(tx_or_actor, "actor", tx_or_actor)
+    if not actor.can_see_province(province_id):
+        raise OutOfScope(f"Province {province_id} is outside your provinces.",
+                         {"fields": {"province_id": ["Outside your provinces."]}})
+
+
+def _stamp(tx: Tx, seq: int, observed_at: str) -> dict:
+    return {"s": seq, "t": observed_at, "d": tx.actor.device_id, "u": tx.actor.user_id}
+
+
+def create(tx: Tx, unit_id: str, fields: dict, observed_at: str) -> dict:
+    """Insert a new unit; ``fields`` come from :func:`validate_fields`."""
+    require_in_scope(tx, fields["province_id"])
+    check_places(tx.db, fields)
+    seq = tx.changed("unit", unit_id, [scope_of_province(fields["province_id"])])
+    columns = _columns(fields)
+    columns.update(
+        id=unit_id,
+        field_meta=json.dumps({f: _stamp(tx, seq, observed_at) for f in fields}),
+        created_at=tx.at,
+        created_by=tx.actor.user_id,
+        updated_at=tx.at,
+        seq=seq,
+    )
+    names = ", ".join(columns)
+    tx.execute(f"INSERT INTO units ({names}) VALUES ({', '.join('?' * len(columns))})",
+               tuple(columns.values()))
+    tx.audit("unit.create", "unit", unit_id, fields=fields)
+    return get_row(tx.db, unit_id)
+
+
+def set_fields(tx: Tx, row: dict, fields: dict, observed_at: str, action: str = "unit.update") -> dict:
+    """Write ``fields`` to the unit unconditionally, stamping each field's meta."""
+    if not fields:
+        return row
+    scopes = {scope_of_province(row["province_id"])}
+    if "province_id" in fields:
+        scopes.add(scope_of_province(fields["province_id"]))
+    seq = tx.changed("unit", row["id"], sorted(scopes))
+    meta = json.loads(row["field_meta"])
+    for field in fields:
+        meta[field] = _stamp(tx, seq, observed_at)
+    columns = _columns(fields) | {"field_meta": json.dumps(meta), "updated_at": tx.at, "seq": seq}
+    assignments = ", ".join(f"{c} = ?" for c in columns)
+    tx.execute(f"UPDATE units SET {assignments} WHERE id = ?", (*columns.values(), row["id"]))
+    tx.audit(action, "unit", row["id"], fields=fields)
+    return get_row(tx.db, row["id"])
+
+
+def update(tx: Tx, unit_id: str, fields: dict, base_seq: int | None, observed_at: str) -> dict:
+    """Apply a device's edit of some fields, merging with concurrent edits field by field.
+
+    A field changed by someone else after ``base_seq`` (the unit's seq the device last
+    saw) is a concurrent edit: the later observation wins, and the collision is recorded
+    as a conflict for a supervisor. Returns ``{"unit_id", "redirected_from", "conflicts"}``.
+    """
+    target = resolve(tx.db, unit_id)
+    row = get_row(tx.db, target)
+    if row is None:
+        raise NotFound(f"No unit {unit_id}.", {"fields": {"unit_id": ["Unknown unit."]}})
+    require_in_scope(tx, row["province_id"])
+    if "province_id" in fields:
+        require_in_scope(tx, fields["province_id"])
+    check_places(tx.db, fields, {f: field_value(row, f) for f in FIELDS})
+    meta = json.loads(row["field_meta"])
+    base = base_seq or 0
+    to_apply, conflicts = {}, []
+    for field, value in fields.items():
+        current = field_value(row, field)
+        if value == current:
+            continue
+        stamp = meta.get(field)
+        concurrent = stamp is not None and stamp["s"] > base and stamp.get("d") != tx.actor.device_id
+        if not concurrent:
+            to_apply[field] = value
+            continue
+        incoming_wins = observed_at >= stamp["t"]
+        kept, other = (value, current) if incoming_wins else (current, value)
+        kept_at, other_at = (observed_at, stamp["t"]) if incoming_wins else (stamp["t"], observed_at)
+        kept_dev, other_dev = ((tx.actor.device_id, stamp.get("d")) if incoming_wins
+                               else (stamp.get("d"), tx.actor.device_id))
+        cursor = tx.execute(
+            "INSERT INTO conflicts (unit_id, field, kept_value, other_value, kept_observed_at,"
+            " other_observed_at, kept_device_id, other_device_id, created_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (row["id"], field, json.dumps(kept, ensure_ascii=False), json.dumps(other, ensure_ascii=False),
+             kept_at, other_at, kept_dev, other_dev, tx.at),
+        )
+        tx.audit("conflict.record", "unit", row["id"], field=field, conflict_id=cursor.lastrowid,
+                 kept=kept, other=other)
+        conflicts.append({"conflict_id": cursor.lastrowid, "field": field, "yours": value,
+                          "theirs": current, "kept": "yours" if incoming_wins else "theirs"})
+        if incoming_wins:
+            to_apply[field] = value
+    set_fields(tx, row, to_apply, observed_at)
+    return {"unit_id": row["id"], "redirected_from": unit_id if target != unit_id else None,
+            "conflicts": conflicts}
+
+
+def find_by_legal_id(db, province_id: int, national_id_key: str, exclude: str) -> str | None:
+    """The oldest live unit in the province carrying this valid legal id."""
+    row = db.execute(
+        "SELECT id FROM units WHERE national_id_key = ? AND national_id_valid = 1"
+        " AND province_id = ? AND merged_into IS NULL AND id != ? ORDER BY created_at, id LIMIT 1",
+        [national_id_key, province_id, exclude],
+    ).fetchone()
+    return row[0] if row else None
+
+
+def get(db, unit_id: str) -> dict:
+    row = get_row(db, unit_id)
+    if row is None:
+        raise NotFound(f"No unit {unit_id}.")
+    return view(row)
+
+
+def search(db, actor, province_id=None, park_id=None, status=None, q=None, include_merged=False,
+           limit=100, offset=0) -> dict:
+    """Units the actor may see, filtered; ``q`` matches the folded name."""
+    clauses, params = [], []
+    if not actor.sees_all:
+        provinces = sorted(actor.provinces)
+        clauses.append(f"province_id IN ({','.join('?' * len(provinces))})")
+        params.extend(provinces)
+    for column, value in (("province_id", province_id), ("park_id", park_id), ("status", status)):
+        if value is not None:
+            clauses.append(f"{column} = ?")
+            params.append(value)
+    if q:
+        clauses.append("instr(name_key, ?) > 0")
+        params.append(fold(q))
+    if not include_merged:
+        clauses.append("merged_into IS NULL")
+    where = " AND ".join(clauses) or "1 = 1"
+    total = db.execute(f"SELECT count(*) FROM units WHERE {where}", params).fetchone()[0]
+    rows = db.query(f"SELECT * FROM units WHERE {where} ORDER BY name_key, id LIMIT ? OFFSET ?",
+                    [*params, limit, offset])
+    return {"items": [view(r) for r in rows], "total": total}

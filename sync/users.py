@@ -1,0 +1,255 @@
+"""Users, their provinces, devices, passwords and login throttling."""
+
+from datetime import timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from sync.clock import iso, parse_time
+from sync.errors import Conflict, Forbidden, Invalid, NotFound, TooManyAttempts
+from sync.migrations import ROLES
+from sync.store import Actor, Tx
+
+_hasher = PasswordHasher()
+# Verified against when the username is unknown, so a miss costs as much as a hit
+# and response time does not reveal which usernames exist.
+_DUMMY_HASH = _hasher.hash("not a real password")
+
+MIN_PASSWORD_LENGTH = 8
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def check_password(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def _validate_user_fields(username=None, password=None, role=None) -> None:
+    errors = {}
+    if username is not None and not (1 <= len(username.strip()) <= 64):
+        errors["username"] = ["Between 1 and 64 characters."]
+    if password is not None and len(password) < MIN_PASSWORD_LENGTH:
+        errors["password"] = [f"At least {MIN_PASSWORD_LENGTH} characters."]
+    if role is not None and role not in ROLES:
+        errors["role"] = [f"One of: {', '.join(ROLES)}."]
+    if errors:
+        raise Invalid(errors)
+
+
+def _check_provinces(tx: Tx, provinces) -> list[int]:
+    provinces = sorted(set(provinces))
+    if provinces:
+        marks = ",".join("?" * len(provinces))
+        known = {r[0] for r in tx.execute(f"SELECT id FROM provinces WHERE id IN ({marks})", provinces)}
+        unknown = [p for p in provinces if p not in known]
+        if unknown:
+            raise Invalid({"provinces": [f"Unknown province ids: {unknown}."]})
+    return provinces
+
+
+def create_user(tx: Tx, username: str, password: str, role: str, provinces=(), full_name="") -> dict:
+    username = username.strip()
+    _validate_user_fields(username, password, role)
+    if role != "admin" and not provinces:
+        raise Invalid({"provinces": ["Engineers and supervisors need at least one province."]})
+    provinces = _check_provinces(tx, provinces)
+    if tx.one("SELECT id FROM users WHERE username = ?", (username,)):
+        raise Conflict(f"Username {username!r} is taken.")
+    cursor = tx.execute(
+        "INSERT INTO users (username, full_name, role, password_hash, created_at)"
+        " VALUES (?, ?, ?, ?, ?)",
+        (username, full_name, role, hash_password(password), tx.at),
+    )
+    user_id = cursor.lastrowid
+    tx.db.conn.executemany(
+        "INSERT INTO user_provinces (user_id, province_id) VALUES (?, ?)",
+        [(user_id, p) for p in provinces],
+    )
+    tx.audit("user.create", "user", user_id, username=username, role=role, provinces=provinces)
+    return get_user(tx.db, user_id)
+
+
+def update_user(tx: Tx, user_id: int, *, password=None, role=None, provinces=None,
+                active=None, full_name=None) -> dict:
+    user = get_user(tx.db, user_id)
+    _validate_user_fields(password=password, role=role)
+    changes = {}
+    if full_name is not None:
+        tx.execute("UPDATE users SET full_name = ? WHERE id = ?", (full_name, user_id))
+        changes["full_name"] = full_name
+    if password is not None:
+        tx.execute("UPDATE users SET password_hash = ? WHERE id = ?", (hash_password(password), user_id))
+        changes["password"] = "changed"
+    if role is not None and role != user["role"]:
+        tx.execute("UPDATE users SET role = ?, scope_version = scope_version + 1 WHERE id = ?",
+                   (role, user_id))
+        changes["role"] = role
+    if provinces is not None:
+        provinces = _check_provinces(tx, provinces)
+        if provinces != user["provinces"]:
+            tx.execute("DELETE FROM user_provinces WHERE user_id = ?", (user_id,))
+            tx.db.conn.executemany(
+                "INSERT INTO user_provinces (user_id, province_id) VALUES (?, ?)",
+                [(user_id, p) for p in provinces],
+            )
+            # Devices compare this with their cursor and re-download their new scope.
+            tx.execute("UPDATE users SET scope_version = scope_version + 1 WHERE id = ?", (user_id,))
+            changes["provinces"] = provinces
+    if active is not None and bool(active) != user["active"]:
+        tx.execute("UPDATE users SET active = ? WHERE id = ?", (int(bool(active)), user_id))
+        changes["active"] = bool(active)
+    if changes:
+        tx.audit("user.update", "user", user_id, **changes)
+    return get_user(tx.db, user_id)
+
+
+def _user_row(row: dict, provinces: list[int]) -> dict:
+    return {
+        "id": row["id"],
+        "username": row["username"],
+        "full_name": row["full_name"],
+        "role": row["role"],
+        "active": bool(row["active"]),
+        "provinces": provinces,
+        "scope_version": row["scope_version"],
+        "created_at": row["created_at"],
+    }
+
+
+def _provinces_of(db, user_id: int) -> list[int]:
+    return [r[0] for r in db.execute(
+        "SELECT province_id FROM user_provinces WHERE user_id = ? ORDER BY province_id", [user_id])]
+
+
+def get_user(db, user_id: int) -> dict:
+    rows = list(db.query("SELECT * FROM users WHERE id = ?", [user_id]))
+    if not rows:
+        raise NotFound(f"No user {user_id}.")
+    return _user_row(rows[0], _provinces_of(db, user_id))
+
+
+def find_user(db, username: str) -> dict | None:
+    rows = list(db.query("SELECT * FROM users WHERE username = ?", [username.strip()]))
+    if not rows:
+        return None
+    return _user_row(rows[0], _provinces_of(db, rows[0]["id"])) | {
+        "password_hash": rows[0]["password_hash"]}
+
+
+def list_users(db) -> list[dict]:
+    return [_user_row(r, _provinces_of(db, r["id"])) for r in db.query("SELECT * FROM users ORDER BY id")]
+
+
+def actor_for(user: dict, device_id: str | None = None) -> Actor:
+    return Actor(user_id=user["id"], device_id=device_id, role=user["role"],
+                 provinces=frozenset(user["provinces"]))
+
+
+# --- login throttling -------------------------------------------------------------------
+
+def _throttle_keys(username: str, remote_addr: str | None) -> list[str]:
+    # Per account (guessing one password from many addresses) and per address
+    # (trying many accounts from one place).
+    keys = [f"user:{username.strip().lower()}"]
+    if remote_addr:
+        keys.append(f"addr:{remote_addr}")
+    return keys
+
+
+def check_throttle(db, username: str, remote_addr, now, max_failures: int, window_s: int) -> None:
+    since = iso(now - timedelta(seconds=window_s))
+    for key in _throttle_keys(username, remote_addr):
+        limit = max_failures if key.startswith("user:") else max_failures * 4
+        rows = db.execute(
+            "SELECT count(*), min(at) FROM login_failures WHERE key = ? AND at > ?", [key, since]
+        ).fetchone()
+        if rows[0] >= limit:
+            retry = int((parse_time(rows[1]) + timedelta(seconds=window_s) - now).total_seconds()) + 1
+            raise TooManyAttempts("Too many failed logins; wait and try again.", max(retry, 1))
+
+
+def record_login_failure(tx: Tx, username: str, remote_addr, window_s: int) -> None:
+    tx.execute("DELETE FROM login_failures WHERE at < ?", (iso(tx.now - timedelta(seconds=window_s)),))
+    for key in _throttle_keys(username, remote_addr):
+        tx.execute("INSERT INTO login_failures (key, at) VALUES (?, ?)", (key, tx.at))
+    tx.audit("auth.login_failed", "user", None, username=username, remote_addr=remote_addr)
+
+
+def clear_login_failures(tx: Tx, username: str) -> None:
+    tx.execute("DELETE FROM login_failures WHERE key = ?", (_throttle_keys(username, None)[0],))
+
+
+def authenticate(db, username: str, password: str) -> dict | None:
+    """The active user with this username and password, or None. Same cost either way."""
+    user = find_user(db, username)
+    if user is None:
+        check_password(_DUMMY_HASH, password)
+        return None
+    if not check_password(user["password_hash"], password) or not user["active"]:
+        return None
+    user.pop("password_hash")
+    return user
+
+
+# --- devices ----------------------------------------------------------------------------
+
+def get_device(db, device_id: str) -> dict | None:
+    rows = list(db.query("SELECT * FROM devices WHERE id = ?", [device_id]))
+    return rows[0] if rows else None
+
+
+def enrol_device(tx: Tx, user: dict, device_id: str, label: str = "") -> dict:
+    """Register ``device_id`` to ``user`` on its first login; refuse a revoked or foreign device."""
+    if not device_id or len(device_id) > 64:
+        raise Invalid({"device_id": ["A device id of 1 to 64 characters is required."]})
+    device = get_device(tx.db, device_id)
+    if device is None:
+        tx.execute(
+            "INSERT INTO devices (id, user_id, label, registered_at, last_seen_at) VALUES (?, ?, ?, ?, ?)",
+            (device_id, user["id"], label or "", tx.at, tx.at),
+        )
+        tx.audit("device.register", "device", device_id, user_id=user["id"], label=label)
+        return get_device(tx.db, device_id)
+    if device["user_id"] != user["id"]:
+        raise Forbidden("This device is registered to another user.")
+    if device["revoked_at"]:
+        raise Forbidden("This device has been revoked.")
+    tx.execute("UPDATE devices SET last_seen_at = ? WHERE id = ?", (tx.at, device_id))
+    return get_device(tx.db, device_id)
+
+
+def revoke_device(tx: Tx, device_id: str) -> dict:
+    device = get_device(tx.db, device_id)
+    if device is None:
+        raise NotFound(f"No device {device_id!r}.")
+    if not device["revoked_at"]:
+        tx.execute("UPDATE devices SET revoked_at = ? WHERE id = ?", (tx.at, device_id))
+        tx.audit("device.revoke", "device", device_id, user_id=device["user_id"])
+    return get_device(tx.db, device_id)
+
+
+def list_devices(db, user_id: int | None = None) -> list[dict]:
+    if user_id is None:
+        return list(db.query("SELECT * FROM devices ORDER BY registered_at"))
+    return list(db.query("SELECT * FROM devices WHERE user_id = ? ORDER BY registered_at", [user_id]))
+
+
+def token_holder(db, user_id: int, device_id: str | None) -> dict | None:
+    """The user behind a token, if the user is active and the device not revoked; else None.
+
+    Checked on every request, so revoking a device or deactivating a user stops its
+    tokens at once rather than when they expire.
+    """
+    rows = list(db.query("SELECT * FROM users WHERE id = ? AND active = 1", [user_id]))
+    if not rows:
+        return None
+    if device_id is not None:
+        device = get_device(db, device_id)
+        if device is None or device["revoked_at"] or device["user_id"] != user_id:
+            return None
+    return _user_row(rows[0], _provinces_of(db, user_id))
