@@ -68,14 +68,22 @@ _LOCATION_FIELDS = frozenset({"lat", "lon", "accuracy"})
 Problem = dict[str, str]
 
 
-class TemplateError(ValueError):
-    """A template (or template file) is not valid; ``errors`` holds every problem found."""
+class DocumentError(ValueError):
+    """A document is not valid; ``errors`` holds every problem found as path/message dicts."""
+
+    kind = "document"
 
     def __init__(self, errors: list[Problem]):
         self.errors = errors
         shown = "; ".join(f"{e['path'] or '(document)'}: {e['message']}" for e in errors[:5])
         more = f" (and {len(errors) - 5} more)" if len(errors) > 5 else ""
-        super().__init__(f"invalid template: {shown}{more}")
+        super().__init__(f"invalid {self.kind}: {shown}{more}")
+
+
+class TemplateError(DocumentError):
+    """A template (or template file) is not valid."""
+
+    kind = "template"
 
 
 # ---------------------------------------------------------------------------
@@ -358,7 +366,7 @@ def _condition_value_problem(target: dict, value: Any) -> str | None:
         choices = target.get("choices") if isinstance(target.get("choices"), list) else []
         values = {c.get("value") for c in choices if isinstance(c, dict)}
         if not isinstance(value, str) or value not in values:
-            return f"{_short(value)} is not one of the choices of {target.get('key')!r}"
+            return f"{short_repr(value)} is not one of the choices of {target.get('key')!r}"
         return None
     ok = {
         "yes_no": isinstance(value, bool),
@@ -369,7 +377,8 @@ def _condition_value_problem(target: dict, value: Any) -> str | None:
     }[qtype]
     if ok:
         return None
-    return f"{_short(value)} can never be an answer to the {qtype} question {target.get('key')!r}"
+    key = target.get("key")
+    return f"{short_repr(value)} can never be an answer to the {qtype} question {key!r}"
 
 
 def ensure_valid_definition(doc: Any) -> dict:
@@ -582,14 +591,14 @@ def _check_yes_no(q: Question, value: Any) -> list[str]:
 
 def _check_select_one(q: Question, value: Any) -> list[str]:
     if not isinstance(value, str) or value not in q.choices:
-        return [f"{_short(value)} is not one of the choices: {', '.join(sorted(q.choices))}"]
+        return [f"{short_repr(value)} is not one of the choices: {', '.join(sorted(q.choices))}"]
     return []
 
 
 def _check_select_multiple(q: Question, value: Any) -> list[str]:
     if not isinstance(value, list):
         return ["must be a list of choice values"]
-    messages = [f"{_short(item)} is not one of the choices: {', '.join(sorted(q.choices))}"
+    messages = [f"{short_repr(item)} is not one of the choices: {', '.join(sorted(q.choices))}"
                 for item in value if not isinstance(item, str) or item not in q.choices]
     hashable = [item for item in value if isinstance(item, str)]
     if len(set(hashable)) != len(hashable):
@@ -626,9 +635,9 @@ def _check_photo(q: Question, value: Any) -> list[str]:
     messages = []
     for item in items:
         if isinstance(item, str) and SHA256_RE.match(item.lower()) and item != item.lower():
-            messages.append(f"{_short(item)}: write the SHA-256 in lower case")
+            messages.append(f"{short_repr(item)}: write the SHA-256 in lower case")
         elif not isinstance(item, str) or not SHA256_RE.match(item):
-            messages.append(f"{_short(item)} is not a SHA-256 hex digest")
+            messages.append(f"{short_repr(item)} is not a SHA-256 hex digest")
     hashable = [item for item in items if isinstance(item, str)]
     if len(set(hashable)) != len(hashable):
         messages.append("the same photo is listed more than once")
@@ -653,7 +662,7 @@ _VALUE_CHECKS: dict[str, Callable[[Question, Any], list[str]]] = {
 }
 
 
-def _short(value: Any) -> str:
+def short_repr(value: Any) -> str:
     """A repr short enough for an error message, whatever garbage the client sent."""
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
