@@ -22,6 +22,8 @@ from datetime import UTC, datetime
 from sync.clock import iso
 
 BATCH_SIZE = 100
+# Pull page keys that are not reference data; every other list in a page is.
+_SERVER_STATE_KEYS = {"units", "visits", "redirects"}
 UNIT_KEYS = ("name", "national_id", "license_no", "province_id", "city_id", "park_id", "address",
              "phone", "location", "owner", "activity", "status", "employees")
 
@@ -93,7 +95,7 @@ CREATE TABLE IF NOT EXISTS outbox (
 CREATE TABLE IF NOT EXISTS units (id TEXT PRIMARY KEY, data TEXT NOT NULL, pending INTEGER DEFAULT 0);
 CREATE TABLE IF NOT EXISTS visits (id TEXT PRIMARY KEY, data TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS redirects (from_id TEXT PRIMARY KEY, to_id TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS reference (kind TEXT, id INTEGER, data TEXT, PRIMARY KEY (kind, id));
+CREATE TABLE IF NOT EXISTS reference (kind TEXT, id, data TEXT, PRIMARY KEY (kind, id));
 CREATE TABLE IF NOT EXISTS rejected (mutation_id INTEGER PRIMARY KEY, body TEXT, error TEXT);
 CREATE TABLE IF NOT EXISTS acked (mutation_id INTEGER PRIMARY KEY, status TEXT, result TEXT);
 """
@@ -340,8 +342,10 @@ class Device:
         self.conn.execute("DELETE FROM redirects")
 
     def _apply_page(self, page: dict) -> None:
-        for kind in ("provinces", "cities", "parks"):
-            for row in page[kind]:
+        for kind, rows in page.items():
+            if kind in _SERVER_STATE_KEYS or not isinstance(rows, list):
+                continue
+            for row in rows:  # reference data of any kind: provinces, parks, templates…
                 self.conn.execute("INSERT OR REPLACE INTO reference (kind, id, data) VALUES (?, ?, ?)",
                                   (kind, row["id"], json.dumps(row, ensure_ascii=False)))
         for redirect in page["redirects"]:

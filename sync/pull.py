@@ -90,12 +90,32 @@ def _unit_entries(db, actor: Actor, ids: list[str]) -> list[dict]:
     return entries
 
 
-def _redirect_entries(db, ids: list[str]) -> list[dict]:
-    if not ids:
-        return []
+def _redirect_entries(db, _actor, ids: list[str]) -> list[dict]:
     marks = ",".join("?" * len(ids))
     return [{"from": r[0], "to": r[1]} for r in db.execute(
         f"SELECT from_id, to_id FROM redirects WHERE from_id IN ({marks}) ORDER BY seq", ids)]
+
+
+def _visit_entries(db, _actor, ids: list[str]) -> list[dict]:
+    rows = _rows_by_id(db, "visits", ids)
+    return [visits.outcome(rows[v]) for v in ids]
+
+
+def _reference_entries(kind: str):
+    def load(db, _actor, ids: list[str]) -> list[dict]:
+        return list(reference.rows_by_id(db, kind, [int(i) for i in ids]).values())
+
+    return load
+
+
+# entity in the change log -> (key in the pull page, loader(db, actor, ids) -> entries).
+# A new kind of synced entity registers itself here.
+ENTITY_LOADERS = {
+    "unit": ("units", _unit_entries),
+    "visit": ("visits", _visit_entries),
+    "redirect": ("redirects", _redirect_entries),
+    **{entity: (kind, _reference_entries(kind)) for kind, entity in reference.ENTITY.items()},
+}
 
 
 def pull(db, actor: Actor, user: dict, cursor: str | None, limit: int, now: datetime,
@@ -107,7 +127,7 @@ def pull(db, actor: Actor, user: dict, cursor: str | None, limit: int, now: date
         high = db.execute("SELECT coalesce(max(seq), 0) FROM change_log").fetchone()[0]
         page = {"reset": False, "reset_reason": None, "has_more": False, "server_time": iso(now),
                 "scope": {"provinces": sorted(actor.provinces), "all_provinces": actor.sees_all},
-                "units": [], "visits": [], "redirects": [], "provinces": [], "cities": [], "parks": []}
+                **{key: [] for key, _loader in ENTITY_LOADERS.values()}}
         after = 0
         if cursor:
             state = decode_cursor(cursor)
@@ -133,13 +153,9 @@ def pull(db, actor: Actor, user: dict, cursor: str | None, limit: int, now: date
             if (entity, entity_id) not in seen:
                 seen.add((entity, entity_id))
                 by_entity.setdefault(entity, []).append(entity_id)
-        page["units"] = _unit_entries(db, actor, by_entity.get("unit", []))
-        visit_rows = _rows_by_id(db, "visits", by_entity.get("visit", []))
-        page["visits"] = [visits.outcome(visit_rows[v]) for v in by_entity.get("visit", [])]
-        page["redirects"] = _redirect_entries(db, by_entity.get("redirect", []))
-        for kind, entity in reference.ENTITY.items():
-            ids = [int(i) for i in by_entity.get(entity, [])]
-            page[kind] = list(reference.rows_by_id(db, kind, ids).values())
+        for entity, ids in by_entity.items():
+            key, loader = ENTITY_LOADERS[entity]
+            page[key] = loader(db, actor, ids)
         next_seq = rows[-1][0] if page["has_more"] else max(high, after)
         page["cursor"] = encode_cursor(store, next_seq, fingerprint, now)
         return page

@@ -1,31 +1,20 @@
-"""Versioned schema migrations, applied in order and recorded in ``PRAGMA user_version``.
-
-Each migration runs inside one transaction with the version bump, so a crash mid-way
-leaves the store at the previous version, never half-migrated. Append new migrations;
-never edit one that has shipped.
-"""
+"""Migration 1: the initial schema of the sync foundation."""
 
 import secrets
 
 import sqlite_utils
 
-UNIT_STATUSES = ("active", "semi_active", "stalled", "closed")
-ROLES = ("engineer", "supervisor", "admin")
-REVIEW_STATES = ("submitted", "approved", "rejected", "returned")
+from sync.migrations import REVIEW_STATES, ROLES, UNIT_STATUSES, run_script
+
+VERSION = 1
+DESCRIPTION = "initial schema"
 
 
-def _run_script(db: sqlite_utils.Database, script: str) -> None:
-    # executescript() would COMMIT the migration's transaction first; run statement by statement.
-    for statement in script.split(";"):
-        if statement.strip():
-            db.execute(statement)
-
-
-def _initial(db: sqlite_utils.Database) -> None:
+def apply(db: sqlite_utils.Database) -> None:
     statuses = ", ".join(f"'{s}'" for s in UNIT_STATUSES)
     roles = ", ".join(f"'{r}'" for r in ROLES)
     states = ", ".join(f"'{s}'" for s in REVIEW_STATES)
-    _run_script(db, f"""
+    run_script(db, f"""
     CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 
     CREATE TABLE provinces (
@@ -223,34 +212,3 @@ def _initial(db: sqlite_utils.Database) -> None:
     CREATE INDEX login_failures_key ON login_failures(key, at);
     """)
     db.execute("INSERT INTO meta (key, value) VALUES ('store_id', ?)", [secrets.token_hex(8)])
-
-
-MIGRATIONS = [
-    (1, "initial schema", _initial),
-]
-
-
-def current_version(db: sqlite_utils.Database) -> int:
-    return db.execute("PRAGMA user_version").fetchone()[0]
-
-
-def migrate(db: sqlite_utils.Database) -> list[int]:
-    """Apply pending migrations; returns the versions applied. Safe to run concurrently."""
-    applied = []
-    for version, _description, step in MIGRATIONS:
-        # BEGIN IMMEDIATE serialises two processes starting at once: the second
-        # re-reads the version under the write lock and skips what the first did.
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            if current_version(db) >= version:
-                db.execute("ROLLBACK")
-                continue
-            step(db)
-            db.execute(f"PRAGMA user_version = {int(version)}")
-            db.execute("COMMIT")
-        except BaseException:
-            if db.conn.in_transaction:
-                db.execute("ROLLBACK")
-            raise
-        applied.append(version)
-    return applied

@@ -1,0 +1,5 @@
+"""``python -m server`` runs the ``fieldsync`` command line."""
+
+from server.cli import main
+
+main()

@@ -1,0 +1,112 @@
+"""Test helpers: talking to the app in-process, and to a real server process."""
+
+import gzip
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from sync.client import TransportError
+
+PASSWORD = "correct horse battery"
+SECRET = "test-secret-key-that-is-long-enough-for-hs256"
+
+
+class FlaskTransport:
+    """The device client's transport over Flask's test client: real app, real SQLite, no sockets."""
+
+    def __init__(self, client):
+        self.client = client
+
+    def request(self, method, path, *, body=None, params=None, token=None):
+        headers = {"Accept-Encoding": "gzip"}
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        response = self.client.open(path, method=method, json=body, query_string=params or None,
+                                    headers=headers)
+        data = response.get_data()
+        if response.headers.get("Content-Encoding") == "gzip":
+            data = gzip.decompress(data)
+        return response.status_code, (json.loads(data) if data else {})
+
+
+class LoseResponses:
+    """Wraps a transport: the request reaches the server, but the answer is lost on the way back."""
+
+    def __init__(self, inner, lose_paths=("/api/v1/sync/push",), times=1):
+        self.inner = inner
+        self.lose_paths = lose_paths
+        self.times = times
+
+    def request(self, method, path, **kwargs):
+        answer = self.inner.request(method, path, **kwargs)
+        if self.times > 0 and path in self.lose_paths:
+            self.times -= 1
+            raise TransportError("connection reset by peer (simulated lost response)")
+        return answer
+
+
+class Offline:
+    """A transport for a phone in a park with no network."""
+
+    def request(self, method, path, **kwargs):
+        raise TransportError("network unreachable")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class ServerProcess:
+    """``fieldsync serve`` (gunicorn) as a real process on 127.0.0.1."""
+
+    def __init__(self, instance: Path, workers: int = 2, threads: int = 4, extra_env=None):
+        self.instance = Path(instance)
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.workers = workers
+        self.threads = threads
+        self.env = {**os.environ, "FIELDSYNC_INSTANCE_PATH": str(self.instance),
+                    "FIELDSYNC_SECRET_KEY": SECRET, **(extra_env or {})}
+        self.process = None
+        self.log = self.instance / "server.log"
+
+    def start(self, timeout: float = 30.0) -> "ServerProcess":
+        self.instance.mkdir(parents=True, exist_ok=True)
+        command = [sys.executable, "-m", "server", "serve", "--port", str(self.port),
+                   "--workers", str(self.workers), "--threads", str(self.threads)]
+        log = open(self.log, "ab")  # noqa: SIM115 - the process writes to it until it stops
+        self.process = subprocess.Popen(command, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+                                        start_new_session=True)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"server exited: {self.log.read_text()[-2000:]}")
+            try:
+                with urllib.request.urlopen(self.url + "/api/v1/health", timeout=1) as response:
+                    if response.status == 200:
+                        return self
+            except OSError:
+                time.sleep(0.1)
+        raise RuntimeError(f"server did not start: {self.log.read_text()[-2000:]}")
+
+    def kill(self) -> None:
+        """SIGKILL the whole process group: no graceful shutdown, like a power cut of the process."""
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.kill()
