@@ -12,6 +12,7 @@ from flask_smorest import Api
 from schemas.common import ErrorSchema
 from server import auth, db, errors, settings
 from server.requests import GzipRequestMiddleware, StrictJSONProvider
+from sync import users
 from sync.clock import system_clock
 
 API_TITLE = "fieldsync"
@@ -64,15 +65,15 @@ def create_app(config: dict | None = None) -> Flask:
     )
     logging.getLogger("fieldsync").setLevel(logging.INFO)
 
+    users.configure_hasher(app.config["PASSWORD_HASH_TIME_COST"], app.config["PASSWORD_HASH_MEMORY_KIB"])
     db.init_app(app)
-    errors.register(app)
     auth.init_app(app)
     api = FieldsyncApi(app, spec_kwargs={"info": {"description": "Offline-first sync of field diagnosis surveys."}})
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
     from server.api import register_blueprints
 
     register_blueprints(api)
-    errors.register(app)  # again: smorest installs its own HTTPException handler
+    errors.register(app)
     Compress(app)
     app.wsgi_app = GzipRequestMiddleware(app.wsgi_app, app.config["MAX_REQUEST_BYTES"])
     app.extensions["fieldsync_api"] = api

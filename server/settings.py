@@ -33,6 +33,8 @@ SETTINGS = [
             "Failed logins allowed per username within the window before further attempts are "
             "refused (per client address: four times as many).", int),
     Setting("LOGIN_WINDOW_SECONDS", 900, "The login-throttling window, in seconds.", int),
+    Setting("PASSWORD_HASH_TIME_COST", 3, "argon2id time cost (iterations) for password hashes.", int),
+    Setting("PASSWORD_HASH_MEMORY_KIB", 65536, "argon2id memory cost, in KiB, for password hashes.", int),
     Setting("MAX_BATCH_MUTATIONS", 500, "Most mutations accepted in one push.", int),
     Setting("MAX_REQUEST_BYTES", 16 * 1024 * 1024,
             "Largest request body accepted, after decompression, in bytes.", int),

@@ -15,6 +15,18 @@ _hasher = PasswordHasher()
 # and response time does not reveal which usernames exist.
 _DUMMY_HASH = _hasher.hash("not a real password")
 
+
+def configure_hasher(time_cost: int, memory_kib: int) -> None:
+    """Set the argon2id cost; hashes made with other parameters are upgraded at next login."""
+    global _hasher, _DUMMY_HASH
+    if (_hasher.time_cost, _hasher.memory_cost) != (time_cost, memory_kib):
+        _hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_kib)
+        _DUMMY_HASH = _hasher.hash("not a real password")
+
+
+def needs_rehash(password_hash: str) -> bool:
+    return _hasher.check_needs_rehash(password_hash)
+
 MIN_PASSWORD_LENGTH = 8
 
 
@@ -180,19 +192,26 @@ def record_login_failure(tx: Tx, username: str, remote_addr, window_s: int) -> N
     tx.audit("auth.login_failed", "user", None, username=username, remote_addr=remote_addr)
 
 
+def upgrade_hash(tx: Tx, user_id: int, password: str) -> None:
+    """Re-hash a password stored with other argon2 parameters, now that we have it in clear."""
+    stored = tx.one("SELECT password_hash FROM users WHERE id = ?", (user_id,))
+    if stored and needs_rehash(stored["password_hash"]):
+        tx.execute("UPDATE users SET password_hash = ? WHERE id = ?", (hash_password(password), user_id))
+
+
 def clear_login_failures(tx: Tx, username: str) -> None:
     tx.execute("DELETE FROM login_failures WHERE key = ?", (_throttle_keys(username, None)[0],))
 
 
 def authenticate(db, username: str, password: str) -> dict | None:
-    """The active user with this username and password, or None. Same cost either way."""
+    """The active user with this username and password, or None. Same cost either way.
+    """
     user = find_user(db, username)
     if user is None:
         check_password(_DUMMY_HASH, password)
         return None
-    if not check_password(user["password_hash"], password) or not user["active"]:
+    if not check_password(user.pop("password_hash"), password) or not user["active"]:
         return None
-    user.pop("password_hash")
     return user
 
 

@@ -8,7 +8,7 @@ from sync import reference, users
 from sync.client import Device
 from sync.clock import FakeClock
 from sync.store import connect, write
-from tests.helpers import PASSWORD, SECRET, FlaskTransport
+from tests.helpers import FAST_HASHING, PASSWORD, SECRET, FlaskTransport
 
 # Province ids of the shipped reference data used across the tests.
 TEHRAN, ISFAHAN, FARS = 8, 4, 17
@@ -26,7 +26,8 @@ def instance(tmp_path):
 
 @pytest.fixture
 def app(instance, clock):
-    app = create_app({"INSTANCE_PATH": str(instance), "CLOCK": clock, "SECRET_KEY": SECRET, "TESTING": True})
+    app = create_app({"INSTANCE_PATH": str(instance), "CLOCK": clock, "SECRET_KEY": SECRET, "TESTING": True,
+                      **FAST_HASHING})
     db = connect(app.config["DATABASE"])
     with write(db, clock()) as tx:
         reference.load_reference(tx, reference.shipped_reference())

@@ -34,6 +34,7 @@ def login(body):
         raise Unauthorized("Wrong username or password, or the account is deactivated.")
     with writing(users.actor_for(user, body["device_id"])) as tx:
         users.clear_login_failures(tx, body["username"])
+        users.upgrade_hash(tx, user["id"], body["password"])
         users.enrol_device(tx, user, body["device_id"], body["device_label"])
         tx.audit("auth.login", "user", user["id"], remote_addr=request.remote_addr)
     return {**issue_tokens(user, body["device_id"]), "device_id": body["device_id"], "user": user}
