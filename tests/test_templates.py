@@ -2,6 +2,8 @@
 
 import copy
 import json
+import re
+from pathlib import Path
 
 import pytest
 import yaml
@@ -501,3 +503,16 @@ def test_json_file_with_byte_order_mark(tmp_path):
     path = tmp_path / "bom.json"
     path.write_bytes(b"\xef\xbb\xbf" + json.dumps(ALL_TYPES, ensure_ascii=False).encode())
     assert load_template_file(path)["code"] == "sample"
+
+
+# --- the documentation -----------------------------------------------------------------------
+
+
+def test_documented_example_is_valid():
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "checklists.md").read_text("utf-8")
+    section = doc.split("### A complete example", 1)[1]
+    blocks = re.findall(r"```json\n(.*?)```", section, flags=re.S)
+    example, answers = json.loads(blocks[0]), json.loads(blocks[1])
+    assert validate_definition(example) == []
+    assert {q.type for q in compile_template(example).questions} == set(QUESTION_TYPES)
+    assert validate_answers(example, answers) == {}
