@@ -1,7 +1,7 @@
 """Checklist templates: the document format, its validation, and validation of filled answers.
 
 A template is a plain JSON/YAML document (see docs/checklists.md). Everything here is a pure
-function over such documents except the two file readers at the bottom. Definition problems are
+function over such documents except the file loaders at the bottom. Definition problems are
 reported as ``{"path": "sections[2].questions[0].choices", "message": "..."}`` dicts so the HTTP
 layer and the CLI can show them unchanged; answer problems are ``{question_key: [messages]}``.
 
