@@ -41,7 +41,7 @@ def check_password(password_hash: str, password: str) -> bool:
         return False
 
 
-def _validate_user_fields(username=None, password=None, role=None) -> None:
+def _user_field_errors(username=None, password=None, role=None) -> dict:
     errors = {}
     if username is not None and not (1 <= len(username.strip()) <= 64):
         errors["username"] = ["Between 1 and 64 characters."]
@@ -49,8 +49,7 @@ def _validate_user_fields(username=None, password=None, role=None) -> None:
         errors["password"] = [f"At least {MIN_PASSWORD_LENGTH} characters."]
     if role is not None and role not in ROLES:
         errors["role"] = [f"One of: {', '.join(ROLES)}."]
-    if errors:
-        raise Invalid(errors)
+    return errors
 
 
 def _check_provinces(tx: Tx, provinces) -> list[int]:
@@ -66,9 +65,11 @@ def _check_provinces(tx: Tx, provinces) -> list[int]:
 
 def create_user(tx: Tx, username: str, password: str, role: str, provinces=(), full_name="") -> dict:
     username = username.strip()
-    _validate_user_fields(username, password, role)
+    errors = _user_field_errors(username, password, role)
     if role != "admin" and not provinces:
-        raise Invalid({"provinces": ["Engineers and supervisors need at least one province."]})
+        errors["provinces"] = ["Engineers and supervisors need at least one province."]
+    if errors:
+        raise Invalid(errors)
     provinces = _check_provinces(tx, provinces)
     if tx.one("SELECT id FROM users WHERE username = ?", (username,)):
         raise Conflict(f"Username {username!r} is taken.")
@@ -89,7 +90,9 @@ def create_user(tx: Tx, username: str, password: str, role: str, provinces=(), f
 def update_user(tx: Tx, user_id: int, *, password=None, role=None, provinces=None,
                 active=None, full_name=None) -> dict:
     user = get_user(tx.db, user_id)
-    _validate_user_fields(password=password, role=role)
+    errors = _user_field_errors(password=password, role=role)
+    if errors:
+        raise Invalid(errors)
     changes = {}
     if full_name is not None:
         tx.execute("UPDATE users SET full_name = ? WHERE id = ?", (full_name, user_id))

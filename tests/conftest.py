@@ -80,6 +80,14 @@ class Api:
                                     headers={"Authorization": f"Bearer {self.token}", **(headers or {})})
         return response.status_code, response.get_json(silent=True)
 
+    def relogin(self):
+        """Log in again from the same device (after the fake clock outran the tokens)."""
+        response = self.client.post("/api/v1/auth/login", json={
+            "username": self.user["username"], "password": PASSWORD, "device_id": self.device_id})
+        assert response.status_code == 200, response.get_json()
+        self.token = response.get_json()["access_token"]
+        return self
+
     def get(self, path, params=None):
         return self.call("GET", path, params=params)
 

@@ -8,6 +8,7 @@ Add new modules; never edit one that has shipped.
 
 import importlib
 import pkgutil
+import sqlite3
 
 import sqlite_utils
 
@@ -20,10 +21,18 @@ def run_script(db: sqlite_utils.Database, script: str) -> None:
     """Run ``;``-separated statements inside the current transaction.
 
     ``executescript()`` would COMMIT the migration's transaction first, hence this.
+    Pieces are joined until SQLite's own tokenizer says the statement is complete, so a
+    ``;`` inside a comment, a string or a trigger body does not split a statement.
     """
-    for statement in script.split(";"):
-        if statement.strip():
-            db.execute(statement)
+    buffer = ""
+    for piece in script.split(";"):
+        buffer += piece + ";"
+        if sqlite3.complete_statement(buffer):
+            if buffer.strip(" \n\t;"):
+                db.execute(buffer)
+            buffer = ""
+    if buffer.strip(" \n\t;"):
+        raise ValueError(f"incomplete SQL statement in migration: {buffer[:80]!r}")
 
 
 def steps() -> list:
