@@ -14,6 +14,9 @@ from sync.errors import Conflict, Invalid, NotFound
 from sync.store import Tx, scope_of_province, scope_of_user
 
 
+IDENTITY_FIELDS = ("name", "national_id", "license_no", "province_id")
+
+
 def _filled(value) -> bool:
     return value not in (None, "")
 
@@ -22,17 +25,22 @@ def _better(field: str, winner: dict, loser: dict, winner_meta: dict, loser_meta
     """Should the winner take the loser's value of ``field``?
 
     An empty field takes any value; a legal id that fails its check digit gives way to one
-    that passes; otherwise the value observed later wins (it is the fresher observation).
+    that passes. Identity fields (name, ids, province) otherwise stay the survivor's: the
+    survivor is the record devices and supervisors already know. For the fields that
+    describe the unit's present (address, phone, status, employees…) the value observed
+    later wins: it is the fresher observation.
     """
     ours, theirs = units.field_value(winner, field), units.field_value(loser, field)
     if not _filled(theirs) or ours == theirs:
         return False
+    if field in ("city_id", "park_id") and winner["province_id"] != loser["province_id"]:
+        return False  # a place in another province would contradict the survivor's province
     if not _filled(ours):
         return True
     if field == "national_id" and winner["national_id_valid"] != loser["national_id_valid"]:
         return bool(loser["national_id_valid"])
-    if field == "province_id":
-        return False  # the survivor stays where it is; scope follows the winner
+    if field in IDENTITY_FIELDS:
+        return False
     ours_at = winner_meta.get(field, {}).get("t", "")
     theirs_at = loser_meta.get(field, {}).get("t", "")
     return theirs_at > ours_at
