@@ -1,5 +1,7 @@
 """The ``fieldsync`` command line: serve, administer, script a device, deduplicate."""
 
+import importlib.util
+
 import click
 from flask.cli import ScriptInfo
 
@@ -23,7 +25,10 @@ def _app_config(instance, database) -> dict:
 @click.version_option(package_name="fieldsync")
 @click.pass_context
 def main(ctx, instance, database):
-    """fieldsync: offline-first sync backend for field diagnosis surveys of industrial units."""
+    """fieldsync: offline-first sync backend for field diagnosis surveys of industrial units.
+
+    Run `fieldsync COMMAND --help` for each command; docs/cli.md describes them all.
+    """
     config = _app_config(instance, database)
     ctx.meta["fieldsync.config"] = config
     if ctx.obj is None:  # the test runner passes its own app in a ScriptInfo
@@ -36,9 +41,7 @@ for module in (serve, admin, reference, device, settings_cmd):
     for command in module.COMMANDS:
         main.add_command(command)
 
-try:  # the dedup engine's batch command lives with the engine
+if importlib.util.find_spec("server.commands.dedup"):  # the dedup engine's command, once built
     from server.commands.dedup import dedup
 
     main.add_command(dedup)
-except ImportError:  # pragma: no cover - only while the engine is being built
-    pass
