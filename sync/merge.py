@@ -13,7 +13,6 @@ from sync import units
 from sync.errors import Conflict, Invalid, NotFound
 from sync.store import Tx, scope_of_province, scope_of_user
 
-
 IDENTITY_FIELDS = ("name", "national_id", "license_no", "province_id")
 
 
