@@ -10,7 +10,7 @@ from flask_compress import Compress
 from flask_smorest import Api
 
 from schemas.common import ErrorSchema
-from server import auth, db, errors, settings
+from server import auth, console, db, errors, settings
 from server.requests import GzipRequestMiddleware, StrictJSONProvider
 from sync import users
 from sync.clock import system_clock
@@ -77,4 +77,5 @@ def create_app(config: dict | None = None) -> Flask:
     Compress(app)
     app.wsgi_app = GzipRequestMiddleware(app.wsgi_app, app.config["MAX_REQUEST_BYTES"])
     app.extensions["fieldsync_api"] = api
+    console.init_app(app)  # the supervisor web console at /console
     return app

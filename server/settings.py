@@ -45,6 +45,11 @@ SETTINGS = [
     Setting("CURSOR_MAX_AGE_DAYS", 120,
             "A pull cursor older than this makes the device reset and download its scope afresh.",
             int),
+    Setting("CONSOLE_SECURE_COOKIE", False,
+            "Send the console's session cookie only over HTTPS (its `Secure` flag). Turn on whenever "
+            "the console is served through TLS.", bool),
+    Setting("CONSOLE_SESSION_HOURS", 12,
+            "How long a console login lasts, in hours, before the user must log in again.", int),
     Setting("BUSY_TIMEOUT_MS", 30000,
             "How long a write waits for the store's write lock before retrying.", int),
 ]

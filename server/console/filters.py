@@ -1,0 +1,95 @@
+"""Reading filters and paging from a query string, the same way for pages, exports and the API.
+
+Filters are forgiving: a value that does not parse (a malformed date, a province id that is
+not a number) is dropped and reported in ``errors`` so the page can say so, rather than
+failing the whole request. Dates are typed in Jalali or Gregorian (see ``jalali.parse_day``)
+and mean whole days in Tehran time.
+"""
+
+from dataclasses import dataclass, field
+
+from server.console import i18n, jalali
+from sync.console_queries import UNIT_STATUSES, UnitFilter, VisitFilter
+from sync.migrations import REVIEW_STATES
+
+PAGE_SIZES = (25, 50, 100)
+DEFAULT_PAGE_SIZE = 25
+
+
+@dataclass
+class Parsed:
+    filter: object
+    page: int = 1
+    per_page: int = DEFAULT_PAGE_SIZE
+    errors: list[str] = field(default_factory=list)
+    raw: dict = field(default_factory=dict)   # the values as typed, to refill the form
+
+    @property
+    def offset(self) -> int:
+        return (self.page - 1) * self.per_page
+
+
+def _int(args, name: str, errors: list) -> int | None:
+    text = i18n.ascii_digits((args.get(name) or "").strip())
+    if not text:
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        errors.append(name)
+        return None
+
+
+def _choice(args, name: str, allowed, errors: list) -> str | None:
+    value = (args.get(name) or "").strip()
+    if not value:
+        return None
+    if value not in allowed:
+        errors.append(name)
+        return None
+    return value
+
+
+def _paging(args, parsed: Parsed) -> Parsed:
+    parsed.page = max(1, _int(args, "page", parsed.errors) or 1)
+    per_page = _int(args, "per_page", parsed.errors)
+    parsed.per_page = per_page if per_page in PAGE_SIZES else DEFAULT_PAGE_SIZE
+    return parsed
+
+
+def visit_filter(args) -> Parsed:
+    errors: list[str] = []
+    days = {}
+    for name in ("date_from", "date_to"):
+        try:
+            days[name] = jalali.parse_day(args.get(name))
+        except ValueError:
+            errors.append(name)
+            days[name] = None
+    since, until = jalali.day_bounds_utc(days["date_from"], days["date_to"])
+    template = (args.get("template") or "").strip() or None
+    q = (args.get("q") or "").strip() or None
+    unit_id = (args.get("unit_id") or "").strip()[:64] or None
+    f = VisitFilter(state=_choice(args, "state", REVIEW_STATES, errors),
+                    province_id=_int(args, "province_id", errors), park_id=_int(args, "park_id", errors),
+                    engineer_id=_int(args, "engineer_id", errors), template=template[:80] if template else None,
+                    since=since, until=until, q=q[:200] if q else None, unit_id=unit_id)
+    raw = {k: args.get(k, "") for k in ("state", "province_id", "park_id", "engineer_id", "template",
+                                        "date_from", "date_to", "q", "unit_id")}
+    return _paging(args, Parsed(filter=f, errors=errors, raw=raw))
+
+
+def unit_filter(args) -> Parsed:
+    errors: list[str] = []
+    q = (args.get("q") or "").strip() or None
+    f = UnitFilter(province_id=_int(args, "province_id", errors), park_id=_int(args, "park_id", errors),
+                   status=_choice(args, "status", UNIT_STATUSES, errors), q=q[:200] if q else None,
+                   include_merged=(args.get("include_merged") or "") in ("1", "on", "true"))
+    raw = {k: args.get(k, "") for k in ("province_id", "park_id", "status", "q", "include_merged")}
+    return _paging(args, Parsed(filter=f, errors=errors, raw=raw))
+
+
+def query_args(raw: dict, **changes) -> dict:
+    """The filter's query string values with some changed (for paging and export links)."""
+    merged = {**raw, **changes}
+    return {k: v for k, v in merged.items() if v not in (None, "")}

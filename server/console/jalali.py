@@ -1,0 +1,99 @@
+"""Dates for people in Iran: stored UTC ISO text shown as Jalali dates in Tehran time.
+
+The store keeps every time as UTC ISO text (``sync.clock.iso``). Supervisors think in the
+Jalali calendar and local time, and type Jalali dates into filters, so this module converts
+both ways. Gregorian stays available (exports carry both).
+"""
+
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import jdatetime
+
+from server.console.i18n import ascii_digits, localize_digits
+from sync.clock import iso, parse_time
+
+TEHRAN = ZoneInfo("Asia/Tehran")
+# The Iranian week starts on Saturday (Python: Monday = 0, so Saturday = 5).
+WEEK_START = 5
+
+
+def local(moment: str | datetime | None) -> datetime | None:
+    if moment in (None, ""):
+        return None
+    if isinstance(moment, str):
+        moment = parse_time(moment)
+    return moment.astimezone(TEHRAN)
+
+
+def to_jalali(day: date) -> jdatetime.date:
+    return jdatetime.date.fromgregorian(date=day)
+
+
+def jalali_date(moment, lang: str = "fa") -> str:
+    """``2026-03-01T06:30:00Z`` → ``۱۴۰۴/۱۲/۱۰`` (the date in Tehran)."""
+    if isinstance(moment, date) and not isinstance(moment, datetime):
+        day = moment
+    else:
+        moment = local(moment)
+        if moment is None:
+            return ""
+        day = moment.date()
+    return localize_digits(to_jalali(day).strftime("%Y/%m/%d"), lang)
+
+
+def jalali_datetime(moment, lang: str = "fa") -> str:
+    """``2026-03-01T06:30:00Z`` → ``۱۴۰۴/۱۲/۱۰ ۱۰:۰۰`` (Tehran time)."""
+    moment = local(moment)
+    if moment is None:
+        return ""
+    return f"{jalali_date(moment, lang)} {localize_digits(moment.strftime('%H:%M'), lang)}"
+
+
+def jalali_month(day: date, lang: str = "fa") -> str:
+    """``2026-03-01`` → ``اسفند ۱۴۰۴`` (or ``Esfand 1404``)."""
+    jday = to_jalali(day)
+    names = jdatetime.date.j_months_fa if lang == "fa" else jdatetime.date.j_months_en
+    return f"{names[jday.month - 1]} {localize_digits(str(jday.year), lang)}"
+
+
+def gregorian_date(moment) -> str:
+    moment = local(moment)
+    return moment.date().isoformat() if moment else ""
+
+
+def local_day(moment) -> date | None:
+    moment = local(moment)
+    return moment.date() if moment else None
+
+
+def week_start(day: date) -> date:
+    return day - timedelta(days=(day.weekday() - WEEK_START) % 7)
+
+
+def month_start(day: date) -> date:
+    """The Gregorian date on which ``day``'s Jalali month began."""
+    jday = to_jalali(day)
+    return jdatetime.date(jday.year, jday.month, 1).togregorian()
+
+
+def parse_day(text: str | None) -> date | None:
+    """A day typed by a person: Jalali (``1404/12/10``, Persian digits welcome) or Gregorian
+    (``2026-03-01``). Years below 1700 are Jalali. Raises ValueError when it is neither."""
+    if text is None or not text.strip():
+        return None
+    cleaned = ascii_digits(text.strip()).replace("-", "/").replace(".", "/")
+    parts = cleaned.split("/")
+    if len(parts) != 3 or not all(p.isdigit() for p in parts):
+        raise ValueError(text)
+    year, month, day = (int(p) for p in parts)
+    if year < 1700:
+        return jdatetime.date(year, month, day).togregorian()
+    return date(year, month, day)
+
+
+def day_bounds_utc(first: date | None, last: date | None) -> tuple[str | None, str | None]:
+    """UTC ISO bounds [start of ``first``, start of the day after ``last``) in Tehran time."""
+    start = iso(datetime.combine(first, time(), TEHRAN)) if first else None
+    end = iso(datetime.combine(last + timedelta(days=1), time(), TEHRAN)) if last else None
+    return start, end

@@ -1,0 +1,89 @@
+"""Logging in and out, the language switch, and the home page."""
+
+from flask import current_app, flash, g, redirect, request, session, url_for
+
+from server.console import i18n
+from server.console.web import (
+    _,
+    bp,
+    console_access,
+    end_session,
+    is_staff,
+    page,
+    safe_next,
+    start_session,
+)
+from server.db import get_db, now, writing
+from sync import console_queries, users, visits
+from sync.errors import TooManyAttempts
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@console_access(public=True)
+def login():
+    """The same accounts, password check, throttling and audit as ``POST /api/v1/auth/login``."""
+    next_url = request.values.get("next")
+    if request.method == "GET":
+        if g.user is not None:
+            return redirect(safe_next(next_url))
+        return page("console/login.html", next=next_url)
+    username = (request.form.get("username") or "").strip()[:64]
+    password = request.form.get("password") or ""
+    config, db = current_app.config, get_db()
+    try:
+        users.check_throttle(db, username, request.remote_addr, now(),
+                             config["LOGIN_MAX_FAILURES"], config["LOGIN_WINDOW_SECONDS"])
+    except TooManyAttempts as error:
+        minutes = max(1, (error.retry_after + 59) // 60)
+        return page("console/login.html", 429, error=_("login.throttled", minutes=minutes),
+                    username=username, next=next_url)
+    user = users.authenticate(db, username, password) if username and password else None
+    if user is None:
+        with writing() as tx:
+            users.record_login_failure(tx, username, request.remote_addr, config["LOGIN_WINDOW_SECONDS"])
+        return page("console/login.html", 401, error=_("login.failed"), username=username, next=next_url)
+    with writing(users.actor_for(user)) as tx:
+        users.clear_login_failures(tx, username)
+        tx.audit("auth.login", "user", user["id"], remote_addr=request.remote_addr, via="console")
+    start_session(user, users.find_user(db, username)["password_hash"])
+    return redirect(safe_next(next_url))
+
+
+@bp.route("/logout", methods=["POST"])
+@console_access()
+def logout():
+    with writing() as tx:
+        tx.audit("auth.logout", "user", g.user["id"], via="console")
+    end_session()
+    flash(_("login.logged_out"), "ok")
+    return redirect(url_for("console.login"))
+
+
+@bp.route("/language", methods=["POST"])
+@console_access(public=True)
+def set_language():
+    chosen = request.form.get("lang")
+    if chosen in i18n.LANGUAGES:
+        session["lang"] = chosen
+    return redirect(safe_next(request.form.get("next"), url_for("console.home")))
+
+
+@bp.route("/")
+@console_access()
+def home():
+    db = get_db()
+    if not is_staff():
+        # Engineers may log in, but the review pages are not theirs: show their own visits.
+        mine = visits.search(db, g.actor, limit=50)
+        names = console_queries.names_by_id(db, "units", [v["unit_id"] for v in mine["items"]])
+        return page("console/home_engineer.html", visits=mine["items"], total=mine["total"], units=names)
+    provinces = console_queries.provinces_for(db, g.actor)
+    return page("console/home.html", counts=console_queries.overview_counts(db, g.actor),
+                provinces=provinces, duplicates=pending_duplicate_count(db))
+
+
+def pending_duplicate_count(db) -> int | None:
+    """Pairs waiting in the duplicates queue, or None while that queue does not exist."""
+    from server.console import pages_duplicates
+
+    return pages_duplicates.pending_count(db, g.actor)

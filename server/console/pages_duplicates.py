@@ -1,0 +1,5 @@
+"""(being written)"""
+
+
+def pending_count(db, actor):
+    return None

@@ -1,0 +1,427 @@
+"""Read-only queries behind the supervisor console: lists, pages, exports and charts.
+
+Every function takes the caller's :class:`~sync.store.Actor` (or works on one record the
+caller has already been checked against) and applies the same province scoping as the API:
+an admin sees every province, a supervisor only theirs, an engineer only their own visits.
+Nothing here writes; console actions go through the domain modules and ``sync.store.write``.
+"""
+
+import json
+from dataclasses import dataclass, fields
+
+from sync.normalize import fold
+from sync.store import Actor
+
+UNIT_STATUSES = ("active", "semi_active", "stalled", "closed")
+# A unit leaving one of these for "active" has been revived (issue 4's definition).
+IDLE_STATUSES = ("stalled", "closed")
+
+
+def _marks(values) -> str:
+    return ",".join("?" * len(values))
+
+
+def province_scope(actor: Actor, column: str) -> tuple[str, list]:
+    """SQL limiting ``column`` (a province id) to the actor's provinces."""
+    if actor.sees_all:
+        return "1 = 1", []
+    provinces = sorted(actor.provinces)
+    if not provinces:
+        return "0 = 1", []
+    return f"{column} IN ({_marks(provinces)})", provinces
+
+
+def _rows(db, sql: str, params=()) -> list[dict]:
+    return list(db.query(sql, list(params)))
+
+
+# --- session --------------------------------------------------------------------------------
+
+def session_user(db, user_id) -> dict | None:
+    """The active user behind a console session, with provinces and password hash; else None."""
+    try:
+        user_id = int(user_id)
+    except (TypeError, ValueError):
+        return None
+    rows = _rows(db, "SELECT * FROM users WHERE id = ? AND active = 1", [user_id])
+    if not rows:
+        return None
+    row = rows[0]
+    provinces = [r[0] for r in db.execute(
+        "SELECT province_id FROM user_provinces WHERE user_id = ? ORDER BY province_id", [user_id])]
+    return {"id": row["id"], "username": row["username"], "full_name": row["full_name"],
+            "role": row["role"], "active": True, "provinces": provinces,
+            "scope_version": row["scope_version"], "created_at": row["created_at"],
+            "password_hash": row["password_hash"]}
+
+
+# --- choices for filter forms ---------------------------------------------------------------
+
+def provinces_for(db, actor: Actor) -> list[dict]:
+    where, params = province_scope(actor, "id")
+    return _rows(db, f"SELECT id, name, name_en FROM provinces WHERE {where} ORDER BY name", params)
+
+
+def parks_for(db, actor: Actor, province_id: int | None = None) -> list[dict]:
+    where, params = province_scope(actor, "province_id")
+    if province_id is not None:
+        where += " AND province_id = ?"
+        params.append(province_id)
+    return _rows(db, f"SELECT id, province_id, name, name_en, kind FROM parks WHERE {where}"
+                     " ORDER BY province_id, name", params)
+
+
+def engineers_for(db, actor: Actor) -> list[dict]:
+    """Engineers who share a province with the actor (all of them for an admin)."""
+    if actor.sees_all:
+        return _rows(db, "SELECT id, username, full_name FROM users WHERE role = 'engineer' ORDER BY username")
+    provinces = sorted(actor.provinces) or [-1]
+    return _rows(db, "SELECT DISTINCT u.id, u.username, u.full_name FROM users u"
+                     " JOIN user_provinces p ON p.user_id = u.id"
+                     f" WHERE u.role = 'engineer' AND p.province_id IN ({_marks(provinces)})"
+                     " ORDER BY u.username", provinces)
+
+
+def template_codes(db, actor: Actor) -> list[dict]:
+    """(code, version) pairs that visits in the actor's scope were filled with."""
+    where, params = province_scope(actor, "province_id")
+    return _rows(db, "SELECT DISTINCT template_code AS code, template_version AS version FROM visits"
+                     f" WHERE {where} AND template_code IS NOT NULL ORDER BY 1, 2", params)
+
+
+def names_by_id(db, table: str, ids) -> dict:
+    ids = sorted({i for i in ids if i is not None})
+    if not ids:
+        return {}
+    return {r["id"]: r for r in _rows(db, f"SELECT * FROM {table} WHERE id IN ({_marks(ids)})", ids)}
+
+
+# --- the review queue and visit exports -----------------------------------------------------
+
+@dataclass
+class VisitFilter:
+    """The review queue's filters; exports of visits and obstacles take the same ones."""
+
+    state: str | None = None
+    province_id: int | None = None
+    park_id: int | None = None
+    engineer_id: int | None = None
+    template: str | None = None          # a template code, or "code:version"
+    since: str | None = None             # UTC ISO, inclusive (observed_at)
+    until: str | None = None             # UTC ISO, exclusive
+    q: str | None = None                 # part of the unit's name
+    unit_id: str | None = None
+
+    def active(self) -> dict:
+        return {f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name) not in (None, "")}
+
+
+def _visit_where(actor: Actor, f: VisitFilter) -> tuple[str, list]:
+    clauses, params = [], []
+    if actor.role == "engineer":
+        clauses.append("v.engineer_id = ?")
+        params.append(actor.user_id)
+    else:
+        where, scope_params = province_scope(actor, "v.province_id")
+        clauses.append(where)
+        params.extend(scope_params)
+    simple = (("v.review_state", f.state), ("v.province_id", f.province_id), ("u.park_id", f.park_id),
+              ("v.engineer_id", f.engineer_id), ("v.unit_id", f.unit_id))
+    for column, value in simple:
+        if value not in (None, ""):
+            clauses.append(f"{column} = ?")
+            params.append(value)
+    if f.template:
+        code, _, version = f.template.partition(":")
+        clauses.append("v.template_code = ?")
+        params.append(code)
+        if version.isdigit():
+            clauses.append("v.template_version = ?")
+            params.append(int(version))
+    if f.since:
+        clauses.append("v.observed_at >= ?")
+        params.append(f.since)
+    if f.until:
+        clauses.append("v.observed_at < ?")
+        params.append(f.until)
+    if f.q:
+        clauses.append("instr(u.name_key, ?) > 0")
+        params.append(fold(f.q))
+    return " AND ".join(clauses), params
+
+
+_VISIT_FROM = """
+FROM visits v
+JOIN units u ON u.id = v.unit_id
+JOIN users e ON e.id = v.engineer_id
+JOIN provinces p ON p.id = v.province_id
+LEFT JOIN parks k ON k.id = u.park_id
+LEFT JOIN users r ON r.id = v.reviewed_by
+"""
+_VISIT_COLUMNS = """
+v.id, v.unit_id, v.version, v.review_state, v.review_comment, v.reviewed_at, v.engineer_id,
+v.province_id, v.template_code, v.template_version, v.observed_at, v.received_at, v.lat, v.lon,
+u.name AS unit_name, u.park_id, u.status AS unit_status, e.username AS engineer_username,
+e.full_name AS engineer_name, p.name AS province_name, p.name_en AS province_name_en,
+k.name AS park_name, k.name_en AS park_name_en, r.username AS reviewer_username
+"""
+
+
+def visit_queue(db, actor: Actor, f: VisitFilter, limit: int = 50, offset: int = 0) -> dict:
+    where, params = _visit_where(actor, f)
+    total = db.execute(f"SELECT count(*) {_VISIT_FROM} WHERE {where}", params).fetchone()[0]
+    rows = _rows(db, f"SELECT {_VISIT_COLUMNS} {_VISIT_FROM} WHERE {where}"
+                     " ORDER BY v.received_at DESC, v.id LIMIT ? OFFSET ?", [*params, limit, offset])
+    return {"items": rows, "total": total}
+
+
+def visit_rows(db, actor: Actor, f: VisitFilter) -> list[dict]:
+    """Every visit matching the filter, with its current answers, for an export."""
+    where, params = _visit_where(actor, f)
+    rows = _rows(db, f"SELECT {_VISIT_COLUMNS}, c.content {_VISIT_FROM}"
+                     " JOIN visit_versions c ON c.visit_id = v.id AND c.version = v.version"
+                     f" WHERE {where} ORDER BY v.observed_at, v.id", params)
+    for row in rows:
+        row["answers"] = json.loads(row.pop("content")).get("answers") or {}
+    return rows
+
+
+def visit_summary(db, visit_id: str) -> dict | None:
+    rows = _rows(db, f"SELECT {_VISIT_COLUMNS} {_VISIT_FROM} WHERE v.id = ?", [visit_id])
+    return rows[0] if rows else None
+
+
+def visit_versions(db, visit_id: str) -> list[dict]:
+    """Each received version of a visit, oldest first, with its content parsed."""
+    rows = _rows(db, "SELECT visit_id, version, content, received_at, device_id, observed_at"
+                     " FROM visit_versions WHERE visit_id = ? ORDER BY version", [visit_id])
+    for row in rows:
+        row["content"] = json.loads(row["content"])
+    return rows
+
+
+def visit_audit(db, visit_id: str) -> list[dict]:
+    """The audit trail of one visit (creation, decisions, comments), oldest first."""
+    rows = _rows(db, "SELECT a.*, u.username FROM audit_log a LEFT JOIN users u ON u.id = a.user_id"
+                     " WHERE a.entity = 'visit' AND a.entity_id = ? ORDER BY a.id", [visit_id])
+    for row in rows:
+        row["details"] = json.loads(row["details"] or "{}")
+    return rows
+
+
+# --- obstacles ------------------------------------------------------------------------------
+
+_OBSTACLE_FROM = """
+FROM visit_obstacles o
+JOIN visits v ON v.id = o.visit_id AND o.version = v.version
+JOIN units u ON u.id = v.unit_id
+JOIN users e ON e.id = v.engineer_id
+JOIN provinces p ON p.id = v.province_id
+LEFT JOIN parks k ON k.id = u.park_id
+"""
+
+
+def obstacle_rows(db, actor: Actor, f: VisitFilter) -> list[dict]:
+    """Obstacles recorded on the current version of each visit matching the filter."""
+    where, params = _visit_where(actor, f)
+    return _rows(db, "SELECT o.*, v.observed_at, v.review_state, v.engineer_id, u.name AS unit_name,"
+                     " v.province_id, p.name AS province_name, k.name AS park_name, e.username AS engineer_username"
+                     f" {_OBSTACLE_FROM} WHERE {where} ORDER BY v.observed_at, o.visit_id, o.position", params)
+
+
+def unit_obstacles(db, unit_id: str) -> list[dict]:
+    """Obstacles recorded on this unit's visits (current versions), newest first."""
+    return _rows(db, "SELECT o.*, v.observed_at, v.review_state"
+                     f" {_OBSTACLE_FROM} WHERE v.unit_id = ? ORDER BY v.observed_at DESC, o.position", [unit_id])
+
+
+# --- units ----------------------------------------------------------------------------------
+
+@dataclass
+class UnitFilter:
+    province_id: int | None = None
+    park_id: int | None = None
+    status: str | None = None
+    q: str | None = None
+    include_merged: bool = False
+
+    def active(self) -> dict:
+        return {f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name) not in (None, "", False)}
+
+
+_UNIT_FROM = """
+FROM units u
+JOIN provinces p ON p.id = u.province_id
+LEFT JOIN cities c ON c.id = u.city_id
+LEFT JOIN parks k ON k.id = u.park_id
+"""
+_UNIT_COLUMNS = """
+u.*, p.name AS province_name, p.name_en AS province_name_en, c.name AS city_name,
+k.name AS park_name, k.name_en AS park_name_en,
+(SELECT count(*) FROM visits v WHERE v.unit_id = u.id) AS visit_count,
+(SELECT max(v.observed_at) FROM visits v WHERE v.unit_id = u.id) AS last_visit_at
+"""
+
+
+def _unit_where(actor: Actor, f: UnitFilter) -> tuple[str, list]:
+    where, params = province_scope(actor, "u.province_id")
+    clauses = [where]
+    for column, value in (("u.province_id", f.province_id), ("u.park_id", f.park_id), ("u.status", f.status)):
+        if value not in (None, ""):
+            clauses.append(f"{column} = ?")
+            params.append(value)
+    if f.q:
+        clauses.append("instr(u.name_key, ?) > 0")
+        params.append(fold(f.q))
+    if not f.include_merged:
+        clauses.append("u.merged_into IS NULL")
+    return " AND ".join(clauses), params
+
+
+def unit_list(db, actor: Actor, f: UnitFilter, limit: int = 50, offset: int = 0) -> dict:
+    where, params = _unit_where(actor, f)
+    total = db.execute(f"SELECT count(*) {_UNIT_FROM} WHERE {where}", params).fetchone()[0]
+    rows = _rows(db, f"SELECT {_UNIT_COLUMNS} {_UNIT_FROM} WHERE {where}"
+                     " ORDER BY u.name_key, u.id LIMIT ? OFFSET ?", [*params, limit, offset])
+    return {"items": rows, "total": total}
+
+
+def unit_rows(db, actor: Actor, f: UnitFilter) -> list[dict]:
+    where, params = _unit_where(actor, f)
+    return _rows(db, f"SELECT {_UNIT_COLUMNS} {_UNIT_FROM} WHERE {where} ORDER BY u.province_id, u.name_key, u.id",
+                 params)
+
+
+def unit_detail(db, unit_id: str) -> dict | None:
+    rows = _rows(db, f"SELECT {_UNIT_COLUMNS} {_UNIT_FROM} WHERE u.id = ?", [unit_id])
+    return rows[0] if rows else None
+
+
+def unit_visits(db, unit_id: str) -> list[dict]:
+    return _rows(db, f"SELECT {_VISIT_COLUMNS} {_VISIT_FROM} WHERE v.unit_id = ? ORDER BY v.observed_at DESC",
+                 [unit_id])
+
+
+def unit_aliases(db, unit_id: str) -> list[dict]:
+    """Records merged into this unit, each with the merge that did it (for the unmerge action)."""
+    return _rows(db, "SELECT l.id, l.name, l.national_id, l.phone, l.created_at, m.id AS merge_id, m.reason,"
+                     " m.at AS merged_at, m.user_id AS merged_by, mu.username AS merged_by_username"
+                     " FROM units l"
+                     " LEFT JOIN merges m ON m.id = (SELECT max(id) FROM merges WHERE loser_id = l.id"
+                     "   AND winner_id = l.merged_into AND undone_at IS NULL)"
+                     " LEFT JOIN users mu ON mu.id = m.user_id"
+                     " WHERE l.merged_into = ? ORDER BY m.at DESC, l.id", [unit_id])
+
+
+def unit_timeline(db, unit_id: str) -> list[dict]:
+    """What each visit observed of the unit (status, employees, capacity use), oldest first.
+
+    Read from the visits' answers to the diagnosis template (``unit_status``,
+    ``employees_now``, ``employees_capacity``, ``capacity_utilisation``), every review state
+    included so a supervisor sees what is still waiting; ``revived`` marks the first active
+    observation after a stalled or closed one.
+    """
+    rows = _rows(db, "SELECT v.id AS visit_id, v.observed_at, v.review_state, c.content"
+                     " FROM visits v JOIN visit_versions c ON c.visit_id = v.id AND c.version = v.version"
+                     " WHERE v.unit_id = ? ORDER BY v.observed_at, v.id", [unit_id])
+    timeline, previous = [], None
+    for row in rows:
+        answers = json.loads(row.pop("content")).get("answers") or {}
+        status = answers.get("unit_status")
+        row.update(status=status, employees=answers.get("employees_now"),
+                   employees_capacity=answers.get("employees_capacity"),
+                   capacity_utilisation=answers.get("capacity_utilisation"),
+                   revived=status == "active" and previous in IDLE_STATUSES)
+        previous = status or previous
+        timeline.append(row)
+    return timeline
+
+
+def unit_conflicts(db, unit_id: str) -> list[dict]:
+    rows = _rows(db, "SELECT c.*, u.username AS resolved_by_username FROM conflicts c"
+                     " LEFT JOIN users u ON u.id = c.resolved_by WHERE c.unit_id = ?"
+                     " ORDER BY c.status = 'open' DESC, c.id DESC", [unit_id])
+    for row in rows:
+        row["kept_value"] = json.loads(row["kept_value"]) if row["kept_value"] else None
+        row["other_value"] = json.loads(row["other_value"]) if row["other_value"] else None
+    return rows
+
+
+# --- dashboard ------------------------------------------------------------------------------
+
+def units_by_status(db, actor: Actor) -> list[dict]:
+    """Live units per province and status: ``[{province_id, province_name, status, count}]``."""
+    where, params = province_scope(actor, "u.province_id")
+    return _rows(db, "SELECT u.province_id, p.name AS province_name, p.name_en AS province_name_en,"
+                     " coalesce(u.status, 'unknown') AS status, count(*) AS count"
+                     " FROM units u JOIN provinces p ON p.id = u.province_id"
+                     f" WHERE {where} AND u.merged_into IS NULL GROUP BY 1, 2, 3, 4 ORDER BY 2", params)
+
+
+def visit_times(db, actor: Actor, approved_only: bool = False) -> list[dict]:
+    """Observation time and state of every visit in scope, for the visits-per-week chart."""
+    where, params = province_scope(actor, "province_id")
+    if approved_only:
+        where += " AND review_state = 'approved'"
+    return _rows(db, f"SELECT observed_at, review_state FROM visits WHERE {where} ORDER BY observed_at", params)
+
+
+def open_obstacle_counts(db, actor: Actor) -> list[dict]:
+    """Obstacles on each unit's latest approved visit, counted by area and group.
+
+    A stand-in until the obstacle register of issue 4 (``sync.stats``) is available: an
+    obstacle still listed on the latest approved visit of its unit is taken as open.
+    """
+    where, params = province_scope(actor, "v.province_id")
+    return _rows(db, f"""
+        WITH latest AS (
+            SELECT v.id, v.version FROM visits v
+            WHERE {where} AND v.review_state = 'approved' AND v.observed_at = (
+                SELECT max(w.observed_at) FROM visits w WHERE w.unit_id = v.unit_id AND w.review_state = 'approved'))
+        SELECT o.area, o.group_code, count(*) AS count
+        FROM visit_obstacles o JOIN latest l ON l.id = o.visit_id AND l.version = o.version
+        GROUP BY 1, 2 ORDER BY 3 DESC, 1, 2""", params)
+
+
+def approved_status_history(db, actor: Actor) -> list[dict]:
+    """Per unit, its approved visits' status and employees in time order (for revivals)."""
+    where, params = province_scope(actor, "v.province_id")
+    rows = _rows(db, "SELECT v.unit_id, v.observed_at, c.content FROM visits v"
+                     " JOIN visit_versions c ON c.visit_id = v.id AND c.version = v.version"
+                     f" WHERE {where} AND v.review_state = 'approved' ORDER BY v.unit_id, v.observed_at", params)
+    for row in rows:
+        answers = json.loads(row.pop("content")).get("answers") or {}
+        row["status"] = answers.get("unit_status")
+        row["employees"] = answers.get("employees_now")
+    return rows
+
+
+def revivals(db, actor: Actor) -> list[dict]:
+    """Units whose approved visits show stalled/closed then active: ``[{unit_id, at, jobs}]``.
+
+    ``jobs`` is the employees observed when active minus those observed while idle.
+    """
+    found, last = [], {}
+    for row in approved_status_history(db, actor):
+        before = last.get(row["unit_id"])
+        if row["status"] == "active" and before and before["status"] in IDLE_STATUSES:
+            jobs = max(0, (row["employees"] or 0) - (before["employees"] or 0))
+            found.append({"unit_id": row["unit_id"], "at": row["observed_at"], "jobs": jobs})
+        if row["status"]:
+            last[row["unit_id"]] = row
+    return found
+
+
+def overview_counts(db, actor: Actor) -> dict:
+    """The numbers on the home page."""
+    visit_where, visit_params = province_scope(actor, "province_id")
+    unit_where, unit_params = province_scope(actor, "u.province_id")
+    return {
+        "to_review": db.execute(f"SELECT count(*) FROM visits WHERE {visit_where} AND review_state = 'submitted'",
+                                visit_params).fetchone()[0],
+        "units": db.execute(f"SELECT count(*) FROM units u WHERE {unit_where} AND merged_into IS NULL",
+                            unit_params).fetchone()[0],
+        "open_conflicts": db.execute(
+            f"SELECT count(*) FROM conflicts c JOIN units u ON u.id = c.unit_id WHERE {unit_where}"
+            " AND c.status = 'open'", unit_params).fetchone()[0],
+    }
