@@ -4,7 +4,7 @@ import pytest
 
 from server import create_app
 from server.cli import main as cli_main
-from sync import reference, users
+from sync import checklists, reference, users
 from sync.client import Device
 from sync.clock import FakeClock
 from sync.store import connect, write
@@ -31,6 +31,7 @@ def app(instance, clock):
     db = connect(app.config["DATABASE"])
     with write(db, clock()) as tx:
         reference.load_reference(tx, reference.shipped_reference())
+        checklists.load_defaults(tx)  # the diagnosis template and the taxonomy, as on a fresh server
     db.close()
     return app
 

@@ -139,9 +139,20 @@ def update_unit_mutation(mutation_id, unit_id, fields, base_seq=None, observed_a
             "observed_at": observed_at, "fields": fields}
 
 
+DIAGNOSIS_V1 = {"code": "diagnosis", "version": 1}
+
+
+def diagnosis_answers(**overrides) -> dict:
+    """Valid answers to the shipped diagnosis template (every fixture app has it published)."""
+    from sync.templates import default_template, example_answers
+
+    return example_answers(default_template(), overrides)
+
+
 def visit_mutation(mutation_id, visit_id, unit_id, observed_at="2026-03-01T06:20:00Z", **more):
     body = {"mutation_id": mutation_id, "type": "create_visit", "visit_id": visit_id, "unit_id": unit_id,
-            "observed_at": observed_at, "answers": {"summary": "واحد نیمه‌فعال است"}, "obstacles": []}
+            "observed_at": observed_at, "template": DIAGNOSIS_V1,
+            "answers": diagnosis_answers(summary="واحد نیمه‌فعال است"), "obstacles": []}
     body.update(more)
     return body
 
@@ -151,3 +162,47 @@ def table_counts(db) -> dict:
     names = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'"
                                       " AND name NOT LIKE 'sqlite_%'")]
     return {n: db.execute(f'SELECT count(*) FROM "{n}"').fetchone()[0] for n in names}
+
+
+class HttpApi:
+    """A logged-in caller of a real server over HTTP, shaped like the in-process ``Api``."""
+
+    def __init__(self, url: str, username: str, device_id: str, password: str = PASSWORD):
+        from sync.client import HttpTransport
+
+        self.transport = HttpTransport(url)
+        status, body = self.transport.request("POST", "/api/v1/auth/login", body={
+            "username": username, "password": password, "device_id": device_id})
+        assert status == 200, body
+        self.token, self.user = body["access_token"], body["user"]
+
+    def get(self, path, params=None):
+        return self.transport.request("GET", path, params=params, token=self.token)
+
+    def post(self, path, body=None):
+        return self.transport.request("POST", path, body=body, token=self.token)
+
+
+def all_pages(api, path, params=None) -> list[dict]:
+    items, offset = [], 0
+    while True:
+        status, body = api.get(path, params={**(params or {}), "limit": 500, "offset": offset})
+        assert status == 200, body
+        items.extend(body["items"])
+        offset += 500
+        if offset >= body["total"]:
+            return items
+
+
+def assert_converged(device, engineer_api, supervisor_api) -> None:
+    """The device's local copies equal the server's state in its scope."""
+    server_units = {u["id"]: u for u in all_pages(supervisor_api, "/api/v1/units")}
+    local_units = device.units()
+    assert set(local_units) == set(server_units)
+    for unit_id, unit in server_units.items():
+        assert {k: local_units[unit_id].get(k) for k in unit} == unit, unit_id
+    server_visits = {v["id"]: (v["unit_id"], v["review_state"], v["version"])
+                     for v in all_pages(engineer_api, "/api/v1/visits")}
+    local_visits = {v["id"]: (v["unit_id"], v["review_state"], v["version"]) for v in device.visits().values()}
+    assert local_visits == server_visits
+    assert device.outbox_size() == 0

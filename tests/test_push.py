@@ -2,6 +2,7 @@
 
 import uuid
 
+from sync.sample_visits import diagnosis_answers
 from tests.conftest import FARS, TEHRAN
 from tests.helpers import (
     create_unit_mutation,
@@ -164,7 +165,7 @@ def test_a_reused_mutation_id_with_other_content_is_refused_not_applied(engineer
 def test_visits_are_immutable_once_received(engineer, db):
     unit, visit = new_id(), new_id()
     push(engineer, create_unit_mutation(1, unit, unit_fields()), visit_mutation(2, visit, unit))
-    _, body = push(engineer, visit_mutation(3, visit, unit, answers={"summary": "تغییر"}))
+    _, body = push(engineer, visit_mutation(3, visit, unit, answers=diagnosis_answers(unit_status="closed")))
     assert body["results"][0]["status"] == "rejected"
     assert body["results"][0]["error"]["details"]["fields"] == {"visit_id": ["Already used by another visit."]}
     # The same visit resent under a new mutation id (a reinstalled app) is accepted as is.
