@@ -13,8 +13,6 @@ from sync.normalize import fold
 from sync.store import Actor
 
 UNIT_STATUSES = ("active", "semi_active", "stalled", "closed")
-# A unit leaving one of these for "active" has been revived (issue 4's definition).
-IDLE_STATUSES = ("stalled", "closed")
 
 
 def _marks(values) -> str:
@@ -191,48 +189,23 @@ def visit_summary(db, visit_id: str) -> dict | None:
     return rows[0] if rows else None
 
 
-def visit_versions(db, visit_id: str) -> list[dict]:
-    """Each received version of a visit, oldest first, with its content parsed."""
-    rows = _rows(db, "SELECT visit_id, version, content, received_at, device_id, observed_at"
-                     " FROM visit_versions WHERE visit_id = ? ORDER BY version", [visit_id])
-    for row in rows:
-        row["content"] = json.loads(row["content"])
-    return rows
-
-
-def visit_audit(db, visit_id: str) -> list[dict]:
-    """The audit trail of one visit (creation, decisions, comments), oldest first."""
-    rows = _rows(db, "SELECT a.*, u.username FROM audit_log a LEFT JOIN users u ON u.id = a.user_id"
-                     " WHERE a.entity = 'visit' AND a.entity_id = ? ORDER BY a.id", [visit_id])
-    for row in rows:
-        row["details"] = json.loads(row["details"] or "{}")
-    return rows
-
-
 # --- obstacles ------------------------------------------------------------------------------
 
-_OBSTACLE_FROM = """
-FROM visit_obstacles o
-JOIN visits v ON v.id = o.visit_id AND o.version = v.version
-JOIN units u ON u.id = v.unit_id
-JOIN users e ON e.id = v.engineer_id
-JOIN provinces p ON p.id = v.province_id
-LEFT JOIN parks k ON k.id = u.park_id
-"""
-
-
 def obstacle_rows(db, actor: Actor, f: VisitFilter) -> list[dict]:
-    """Obstacles recorded on the current version of each visit matching the filter."""
+    """What each visit matching the filter recorded about obstacles (its current version),
+    with each obstacle's current state from the obstacle register (``obstacle_status``)."""
     where, params = _visit_where(actor, f)
-    return _rows(db, "SELECT o.*, v.observed_at, v.review_state, v.engineer_id, u.name AS unit_name,"
-                     " v.province_id, p.name AS province_name, k.name AS park_name, e.username AS engineer_username"
-                     f" {_OBSTACLE_FROM} WHERE {where} ORDER BY v.observed_at, o.visit_id, o.position", params)
-
-
-def unit_obstacles(db, unit_id: str) -> list[dict]:
-    """Obstacles recorded on this unit's visits (current versions), newest first."""
-    return _rows(db, "SELECT o.*, v.observed_at, v.review_state"
-                     f" {_OBSTACLE_FROM} WHERE v.unit_id = ? ORDER BY v.observed_at DESC, o.position", [unit_id])
+    return _rows(db, "SELECT o.*, ob.status AS obstacle_status, v.observed_at, v.review_state, v.engineer_id,"
+                     " u.name AS unit_name, v.province_id, p.name AS province_name, k.name AS park_name,"
+                     " e.username AS engineer_username"
+                     " FROM visit_obstacles o"
+                     " JOIN visits v ON v.id = o.visit_id AND o.version = v.version"
+                     " JOIN units u ON u.id = v.unit_id"
+                     " JOIN users e ON e.id = v.engineer_id"
+                     " JOIN provinces p ON p.id = v.province_id"
+                     " LEFT JOIN parks k ON k.id = u.park_id"
+                     " LEFT JOIN obstacles ob ON ob.id = o.obstacle_id"
+                     f" WHERE {where} ORDER BY v.observed_at, o.visit_id, o.position", params)
 
 
 # --- units ----------------------------------------------------------------------------------
@@ -313,30 +286,6 @@ def unit_aliases(db, unit_id: str) -> list[dict]:
                      " WHERE l.merged_into = ? ORDER BY m.at DESC, l.id", [unit_id])
 
 
-def unit_timeline(db, unit_id: str) -> list[dict]:
-    """What each visit observed of the unit (status, employees, capacity use), oldest first.
-
-    Read from the visits' answers to the diagnosis template (``unit_status``,
-    ``employees_now``, ``employees_capacity``, ``capacity_utilisation``), every review state
-    included so a supervisor sees what is still waiting; ``revived`` marks the first active
-    observation after a stalled or closed one.
-    """
-    rows = _rows(db, "SELECT v.id AS visit_id, v.observed_at, v.review_state, c.content"
-                     " FROM visits v JOIN visit_versions c ON c.visit_id = v.id AND c.version = v.version"
-                     " WHERE v.unit_id = ? ORDER BY v.observed_at, v.id", [unit_id])
-    timeline, previous = [], None
-    for row in rows:
-        answers = json.loads(row.pop("content")).get("answers") or {}
-        status = answers.get("unit_status")
-        row.update(status=status, employees=answers.get("employees_now"),
-                   employees_capacity=answers.get("employees_capacity"),
-                   capacity_utilisation=answers.get("capacity_utilisation"),
-                   revived=status == "active" and previous in IDLE_STATUSES)
-        previous = status or previous
-        timeline.append(row)
-    return timeline
-
-
 def unit_conflicts(db, unit_id: str) -> list[dict]:
     rows = _rows(db, "SELECT c.*, u.username AS resolved_by_username FROM conflicts c"
                      " LEFT JOIN users u ON u.id = c.resolved_by WHERE c.unit_id = ?"
@@ -347,70 +296,7 @@ def unit_conflicts(db, unit_id: str) -> list[dict]:
     return rows
 
 
-# --- dashboard ------------------------------------------------------------------------------
-
-def units_by_status(db, actor: Actor) -> list[dict]:
-    """Live units per province and status: ``[{province_id, province_name, status, count}]``."""
-    where, params = province_scope(actor, "u.province_id")
-    return _rows(db, "SELECT u.province_id, p.name AS province_name, p.name_en AS province_name_en,"
-                     " coalesce(u.status, 'unknown') AS status, count(*) AS count"
-                     " FROM units u JOIN provinces p ON p.id = u.province_id"
-                     f" WHERE {where} AND u.merged_into IS NULL GROUP BY 1, 2, 3, 4 ORDER BY 2", params)
-
-
-def visit_times(db, actor: Actor, approved_only: bool = False) -> list[dict]:
-    """Observation time and state of every visit in scope, for the visits-per-week chart."""
-    where, params = province_scope(actor, "province_id")
-    if approved_only:
-        where += " AND review_state = 'approved'"
-    return _rows(db, f"SELECT observed_at, review_state FROM visits WHERE {where} ORDER BY observed_at", params)
-
-
-def open_obstacle_counts(db, actor: Actor) -> list[dict]:
-    """Obstacles on each unit's latest approved visit, counted by area and group.
-
-    A stand-in until the obstacle register of issue 4 (``sync.stats``) is available: an
-    obstacle still listed on the latest approved visit of its unit is taken as open.
-    """
-    where, params = province_scope(actor, "v.province_id")
-    return _rows(db, f"""
-        WITH latest AS (
-            SELECT v.id, v.version FROM visits v
-            WHERE {where} AND v.review_state = 'approved' AND v.observed_at = (
-                SELECT max(w.observed_at) FROM visits w WHERE w.unit_id = v.unit_id AND w.review_state = 'approved'))
-        SELECT o.area, o.group_code, count(*) AS count
-        FROM visit_obstacles o JOIN latest l ON l.id = o.visit_id AND l.version = o.version
-        GROUP BY 1, 2 ORDER BY 3 DESC, 1, 2""", params)
-
-
-def approved_status_history(db, actor: Actor) -> list[dict]:
-    """Per unit, its approved visits' status and employees in time order (for revivals)."""
-    where, params = province_scope(actor, "v.province_id")
-    rows = _rows(db, "SELECT v.unit_id, v.observed_at, c.content FROM visits v"
-                     " JOIN visit_versions c ON c.visit_id = v.id AND c.version = v.version"
-                     f" WHERE {where} AND v.review_state = 'approved' ORDER BY v.unit_id, v.observed_at", params)
-    for row in rows:
-        answers = json.loads(row.pop("content")).get("answers") or {}
-        row["status"] = answers.get("unit_status")
-        row["employees"] = answers.get("employees_now")
-    return rows
-
-
-def revivals(db, actor: Actor) -> list[dict]:
-    """Units whose approved visits show stalled/closed then active: ``[{unit_id, at, jobs}]``.
-
-    ``jobs`` is the employees observed when active minus those observed while idle.
-    """
-    found, last = [], {}
-    for row in approved_status_history(db, actor):
-        before = last.get(row["unit_id"])
-        if row["status"] == "active" and before and before["status"] in IDLE_STATUSES:
-            jobs = max(0, (row["employees"] or 0) - (before["employees"] or 0))
-            found.append({"unit_id": row["unit_id"], "at": row["observed_at"], "jobs": jobs})
-        if row["status"]:
-            last[row["unit_id"]] = row
-    return found
-
+# --- home page ------------------------------------------------------------------------------
 
 def overview_counts(db, actor: Actor) -> dict:
     """The numbers on the home page."""

@@ -9,7 +9,7 @@ and mean whole days in Tehran time.
 from dataclasses import dataclass, field
 
 from server.console import i18n, jalali
-from sync.console_queries import UNIT_STATUSES, UnitFilter, VisitFilter
+from sync.console_queries import UNIT_STATUSES, UnitFilter, VisitFilter  # noqa: F401 - re-exported
 from sync.migrations import REVIEW_STATES
 
 PAGE_SIZES = (25, 50, 100)

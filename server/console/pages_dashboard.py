@@ -1,1 +1,124 @@
-"""(being written)"""
+"""The dashboard: units by status per province, open obstacles by area and group, visits per
+week, and revived units and jobs per month — inline SVG charts from ``sync.stats``.
+
+Statistics count approved visits only, as the review rules ask; the visits-per-week chart
+shows approved visits beside the others still in review (rejected ones never count).
+"""
+
+from datetime import date, timedelta
+
+from flask import g, request
+
+from server.auth import STAFF
+from server.console import charts, filters, jalali, labels
+from server.console.i18n import DIRECTION
+from server.console.web import _, bp, console_access, lang, page
+from server.db import get_db
+from sync import console_queries, stats
+
+STATUS_SERIES = (("active", "c0"), ("semi_active", "c1"), ("stalled", "c2"), ("closed", "c3"), (None, "cx"))
+AREA_COLOURS = ("c4", "c1", "c5", "c6", "c7", "c0", "c2", "c3")
+TOP_GROUPS = 12
+MAX_WEEKS = 52
+
+
+def _place_name(row: dict) -> str:
+    return row.get("name_en") if lang() == "en" and row.get("name_en") else row["name"]
+
+
+def units_by_status_chart(db, province_id) -> tuple:
+    rows = stats.units_by_status(db, g.actor, province_id=province_id)
+    provinces = {p["id"]: p for p in console_queries.provinces_for(db, g.actor)}
+    counts: dict[int, dict] = {}
+    for row in rows:
+        counts.setdefault(row["province_id"], {}).setdefault(row["status"], 0)
+        counts[row["province_id"]][row["status"]] += row["units"]
+    order = sorted(counts, key=lambda p: -sum(counts[p].values()))
+    series = [charts.Series(_("status." + (status or "unknown")), css, [counts[p].get(status, 0) for p in order])
+              for status, css in STATUS_SERIES]
+    names = [_place_name(provinces[p]) if p in provinces else str(p) for p in order]
+    rtl = DIRECTION[lang()] == "rtl"
+    return charts.hbars("chart-units", _("dash.units_by_status"), names, series, lang(), rtl), series, bool(order)
+
+
+def obstacle_charts(db, province_id) -> tuple:
+    rows = stats.obstacle_counts(db, g.actor, province_id=province_id)
+    rtl = DIRECTION[lang()] == "rtl"
+    areas: dict[str, int] = {}
+    for row in rows:
+        areas[row["area"]] = areas.get(row["area"], 0) + row["open"]
+    area_order = sorted(areas, key=lambda a: -areas[a])
+    area_names = [labels.taxonomy_label("areas", a, lang()) for a in area_order]
+    by_area = charts.hbars("chart-obstacle-areas", _("dash.obstacles_by_area"), area_names,
+                           [charts.Series(_("obstacle.open"), "c2", [areas[a] for a in area_order])], lang(), rtl)
+    groups = sorted((r for r in rows if r["open"]), key=lambda r: -r["open"])[:TOP_GROUPS]
+    colour = {a: AREA_COLOURS[i % len(AREA_COLOURS)] for i, a in enumerate(area_order)}
+    # One series per area, so each group's bar takes its area's colour.
+    group_series = [charts.Series(labels.taxonomy_label("areas", a, lang()), colour[a],
+                                  [r["open"] if r["area"] == a else 0 for r in groups]) for a in area_order]
+    by_group = charts.hbars("chart-obstacle-groups", _("dash.obstacles_by_group"),
+                            [labels.taxonomy_label("groups", r["group"], lang()) for r in groups], group_series,
+                            lang(), rtl)
+    return by_area, by_group, group_series, any(areas.values())
+
+
+def _weeks(first: date, last: date) -> list[date]:
+    weeks, day = [], jalali.week_start(first)
+    while day <= last:
+        weeks.append(day)
+        day += timedelta(days=7)
+    return weeks[-MAX_WEEKS:]
+
+
+def visits_chart(db, province_id) -> tuple:
+    counted = {r["week"]: r["visits"] for r in stats.visits_per_week(db, g.actor, province_id=province_id)}
+    approved = {r["week"]: r["visits"]
+                for r in stats.visits_per_week(db, g.actor, province_id=province_id, approved_only=True)}
+    if not counted:
+        return None, [], False
+    weeks = _weeks(date.fromisoformat(min(counted)), date.fromisoformat(max(counted)))
+    keys = [w.isoformat() for w in weeks]
+    series = [charts.Series(_("review.approved"), "c0", [approved.get(k, 0) for k in keys]),
+              charts.Series(_("review.submitted") + " / " + _("review.returned"), "c1",
+                            [counted.get(k, 0) - approved.get(k, 0) for k in keys])]
+    names = [jalali.jalali_date(w, lang())[5:] for w in weeks]  # month/day: the year is in the title row
+    return charts.columns("chart-visits", _("dash.visits_per_week"), names, series, lang()), series, True
+
+
+def revivals_chart(db, province_id) -> tuple:
+    found = stats.revivals(db, g.actor, province_id=province_id)
+    if not found["items"]:
+        return None, [], False, found
+    months: dict[date, list] = {}
+    for item in found["items"]:
+        start = jalali.month_start(jalali.local_day(item["revived_at"]))
+        months.setdefault(start, []).append(item)
+    first, last = min(months), max(months)
+    order, day = [], first
+    while day <= last:  # every month in between, empty ones too, so time reads evenly
+        order.append(day)
+        day = jalali.month_start(day + timedelta(days=32))
+    units_series = charts.Series(_("dash.revived_units"), "c0", [len({i["unit_id"] for i in months.get(m, [])})
+                                                                 for m in order])
+    jobs_series = charts.Series(_("dash.jobs"), "c7", [sum(i["jobs"] for i in months.get(m, [])) for m in order])
+    chart = charts.columns("chart-revivals", _("dash.revived"), [jalali.jalali_month(m, lang()) for m in order],
+                           [units_series], lang(), line=jobs_series)
+    return chart, [units_series, jobs_series], True, found
+
+
+@bp.route("/dashboard")
+@console_access(*STAFF)
+def dashboard():
+    db = get_db()
+    parsed = filters.unit_filter(request.args)
+    province_id = parsed.filter.province_id
+    units_chart, status_series, has_units = units_by_status_chart(db, province_id)
+    by_area, by_group, group_series, has_obstacles = obstacle_charts(db, province_id)
+    visits, visit_series, has_visits = visits_chart(db, province_id)
+    revived, revived_series, has_revivals, found = revivals_chart(db, province_id)
+    return page("console/dashboard.html", parsed=parsed, provinces=console_queries.provinces_for(db, g.actor),
+                units_chart=units_chart, status_series=status_series, has_units=has_units,
+                by_area=by_area, by_group=by_group, group_series=group_series, has_obstacles=has_obstacles,
+                visits_chart=visits, visit_series=visit_series, has_visits=has_visits,
+                revivals_chart=revived, revived_series=revived_series, has_revivals=has_revivals,
+                revived_units=found["units"], revived_jobs=found["jobs"], legend=charts.legend)

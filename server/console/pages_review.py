@@ -1,1 +1,111 @@
-"""(being written)"""
+"""The review queue and the visit page: answers by section, obstacles, photos, history, decisions.
+
+Decisions and comments go through ``sync.review`` on the write path, so the engineer's
+devices receive them through pull and the audit log records who decided what, and why.
+"""
+
+from flask import abort, g, request, url_for
+
+from server.auth import STAFF
+from server.console import filters, labels, visit_view
+from server.console.web import _, act, bp, console_access, lang, page
+from server.db import get_db, writing
+from sync import console_queries, review, visits
+from sync.errors import NotFound
+from sync.migrations import REVIEW_STATES
+
+
+def queue_choices(db) -> dict:
+    """The options of the queue's filter form, limited to the caller's provinces."""
+    return {"provinces": console_queries.provinces_for(db, g.actor),
+            "parks": console_queries.parks_for(db, g.actor),
+            "engineers": console_queries.engineers_for(db, g.actor),
+            "templates": console_queries.template_codes(db, g.actor),
+            "states": REVIEW_STATES}
+
+
+@bp.route("/queue")
+@console_access(*STAFF)
+def queue():
+    db = get_db()
+    parsed = filters.visit_filter(request.args)
+    found = console_queries.visit_queue(db, g.actor, parsed.filter, parsed.per_page, parsed.offset)
+    return page("console/queue.html", visits=found["items"], total=found["total"], parsed=parsed,
+                **queue_choices(db))
+
+
+def visible_visit(visit_id: str) -> dict:
+    try:
+        return visits.require_visible(get_db(), g.actor, visit_id[:64])
+    except NotFound:
+        abort(404)
+
+
+def history(db, visit_id: str, all_versions: list[dict]) -> list[dict]:
+    """Versions received and thread events (comments, decisions) in one time line."""
+    entries = []
+    previous = None
+    for version in all_versions:
+        changed = visit_view.changed_answers(previous["answers"], version.get("answers")) if previous else []
+        entries.append({"kind": "version", "at": version["received_at"], "version": version["version"],
+                        "changed": changed})
+        previous = version
+    for event in review.thread(db, visit_id):
+        entries.append({**event, "kind": event["kind"], "at": event["at"]})
+    entries.sort(key=lambda e: (e["at"], 0 if e["kind"] == "version" else 1))
+    return entries
+
+
+@bp.route("/visits/<visit_id>")
+@console_access(*STAFF)
+def visit(visit_id):
+    db = get_db()
+    row = visible_visit(visit_id)
+    summary = console_queries.visit_summary(db, row["id"])
+    all_versions = visits.versions(db, row["id"])
+    current = all_versions[-1]
+    definition = labels.template_definition(db, row["template_code"], row["template_version"])
+    answers = current.get("answers") or {}
+    unit = console_queries.unit_detail(db, row["unit_id"])
+    missing = set(visits.missing_attachments(db, row["id"], row["version"]))
+    photos = [{"sha256": sha, "missing": sha in missing}
+              for sha in visit_view.photo_hashes(definition, answers, current.get("attachments"))]
+    location = current.get("location")
+    unit_point = {"lat": unit["lat"], "lon": unit["lon"]} if unit and unit["lat"] is not None else None
+    return page(
+        "console/visit.html", visit=summary, unit=unit, definition=definition,
+        sections=visit_view.layout(definition, answers, lang()),
+        obstacles=current.get("obstacles") or [], photos=photos, location=location,
+        distance=visit_view.distance_m(location, unit_point),
+        history=history(db, row["id"], all_versions), version_count=len(all_versions),
+        question_labels=visit_view.question_labels(definition, lang()),
+    )
+
+
+@bp.route("/visits/<visit_id>/decide", methods=["POST"])
+@console_access(*STAFF)
+def decide(visit_id):
+    """Approve, reject or send back (``return``) a submitted visit, with a comment."""
+    row = visible_visit(visit_id)
+    action = request.form.get("action")
+    if action not in review.ACTIONS:
+        abort(400)
+    comment = request.form.get("comment") or None
+
+    def run():
+        with writing() as tx:
+            review.decide(tx, row["id"], action, comment)
+
+    return act(run, _("visit.decided"), url_for("console.visit", visit_id=row["id"]))
+
+
+@bp.route("/visits/<visit_id>/comments", methods=["POST"])
+@console_access(*STAFF)
+def comment(visit_id):
+    row = visible_visit(visit_id)
+
+    def run():
+        with writing() as tx:
+            review.add_comment(tx, row["id"], request.form.get("text") or "")
+
+    return act(run, _("visit.commented"), url_for("console.visit", visit_id=row["id"]) + "#history")
