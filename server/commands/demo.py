@@ -1,0 +1,285 @@
+"""``fieldsync demo``: fill a fresh database with a realistic Persian data set.
+
+Three provinces (Tehran, Isfahan, Fars) and real parks from the shipped reference data,
+engineers and supervisors with a known password, units (some registered twice by different
+engineers with other spellings, for the duplicates queue), diagnosis visits in every review
+state with obstacles, a revised visit, an obstacle resolved on a later visit, and a stalled
+unit revived with its jobs.
+
+Everything goes through the paths real traffic takes: users through ``sync.users``,
+units and visits pushed by reference-client devices (:class:`sync.client.Device`) to this
+very app in-process, decisions through ``sync.review``. Running it again does nothing.
+"""
+
+import random
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+from server.db import get_db, now
+from sync import checklists, review, users
+from sync.client import Device
+from sync.identifiers import legal_id_check_digit
+from sync.sample_visits import TEMPLATE_REF, diagnosis_answers, sample_obstacles
+from sync.store import write
+
+DEMO_PASSWORD = "fieldsync-demo"
+MARKER = "demo_data"  # key in the meta table once the demo is loaded
+TEHRAN, ISFAHAN, FARS = 8, 4, 17
+
+# username, role, provinces, full name
+USERS = [
+    ("admin", "admin", [], "مدیر سامانه"),
+    ("sara", "supervisor", [TEHRAN], "سارا محمدی"),
+    ("hamid", "supervisor", [ISFAHAN, FARS], "حمید رضایی"),
+    ("reza", "engineer", [TEHRAN], "رضا کریمی"),
+    ("neda", "engineer", [TEHRAN], "ندا احمدی"),
+    ("ali", "engineer", [ISFAHAN], "علی حسینی"),
+    ("mina", "engineer", [FARS], "مینا موسوی"),
+]
+CENTRES = {TEHRAN: (35.55, 51.25), ISFAHAN: (32.62, 51.55), FARS: (29.55, 52.45)}
+
+
+@dataclass
+class DemoUnit:
+    key: str
+    engineer: str
+    name: str
+    province: int
+    park: int
+    activity: str
+    owner: str
+    address: str
+    phone: str
+    # (days ago, observed status, employees now, decision) per visit, oldest first;
+    # decision: approve / reject / return / revise (returned, then revised) / None (waiting).
+    visits: list = field(default_factory=list)
+    legal_id: bool = True
+
+
+UNITS = [
+    DemoUnit("alborz", "reza", "شرکت صنایع بسته‌بندی البرز", TEHRAN, 108001, "بسته‌بندی مواد غذایی",
+             "محمد البرزی", "شمس‌آباد، بلوار صنعت، خیابان ۱۲، پلاک ۴", "021-56231470",
+             [(110, "stalled", 4, "approve"), (30, "active", 38, "approve")]),
+    DemoUnit("kiantar", "reza", "نساجی کیان‌تار", TEHRAN, 108001, "ریسندگی و بافندگی", "کیان فرهادی",
+             "شمس‌آباد، خیابان گلبرگ سوم، پلاک ۹", "021-56231988",
+             [(95, "semi_active", 22, "approve"), (12, "semi_active", 25, None)]),
+    DemoUnit("parsian", "neda", "فولاد گستر پارسیان", TEHRAN, 108002, "ساخت قطعات فلزی", "پرویز نادری",
+             "عباس‌آباد، خیابان صنعت ۴، پلاک ۲۲", "021-36412275",
+             [(80, "stalled", 3, "approve"), (8, "stalled", 3, "return")]),
+    DemoUnit("arian", "neda", "لوله و اتصالات پلی‌اتیلن آرین", TEHRAN, 108003, "تولید لوله پلی‌اتیلن",
+             "آرین صالحی", "شهرک خوارزمی، فاز ۲، خیابان نسترن", "0912 345 6712",
+             [(60, "active", 54, "approve"), (5, "active", 57, None)]),
+    DemoUnit("charm", "reza", "تولیدی چرم مهرگان", TEHRAN, 108006, "دباغی و چرم", "مهرداد مهرگان",
+             "چرمشهر، خیابان دهم، پلاک ۳۱", "021-36215540",
+             [(70, "closed", 0, "approve"), (20, "closed", 0, "reject")]),
+    DemoUnit("nooshin", "neda", "صنایع غذایی نوشین", TEHRAN, 108004, "کنسرو و رب گوجه‌فرنگی", "نوشین یزدانی",
+             "پرند، بلوار صنعت، خیابان سوم", "021-56745120",
+             [(15, "semi_active", 17, "revise")]),
+    DemoUnit("sepahan", "ali", "کاشی و سرامیک سپاهان", ISFAHAN, 104001, "کاشی و سرامیک", "سپهر اصفهانی",
+             "محمودآباد، خیابان ۱۰، پلاک ۱۵", "031-35723410",
+             [(100, "semi_active", 40, "approve"), (25, "active", 85, "approve")]),
+    DemoUnit("naqsh", "ali", "ریخته‌گری نقش جهان", ISFAHAN, 104003, "ریخته‌گری چدن", "جهانگیر نقشینه",
+             "شهرک صنعتی جی، خیابان ششم", "031-34567120",
+             [(50, "stalled", 6, "approve"), (4, "stalled", 6, None)]),
+    DemoUnit("zayandeh", "ali", "نساجی زاینده‌رود", ISFAHAN, 104002, "نخ و پارچه", "زهرا رودکی",
+             "مورچه‌خورت، بلوار اصلی، پلاک ۸", "031-45652210",
+             [(40, "closed", 0, "approve")]),
+    DemoUnit("shiraznoush", "mina", "صنایع غذایی شیراز نوش", FARS, 117001, "آب‌میوه و نوشیدنی", "شیرین نوشادی",
+             "شهرک صنعتی بزرگ شیراز، خیابان ۱۰۴", "071-37741200",
+             [(85, "semi_active", 30, "approve"), (18, "semi_active", 33, "approve")]),
+    DemoUnit("farsglass", "mina", "شیشه‌سازی فارس", FARS, 117002, "شیشه و بطری", "فرشید شیشه‌گر",
+             "فتح‌آباد، خیابان صنایع، پلاک ۵", "071-37324410",
+             [(65, "stalled", 2, "approve"), (9, "stalled", 2, None)]),
+    DemoUnit("golpars", "mina", "داروسازی گیاهان پارس", FARS, 117004, "داروهای گیاهی", "گلناز پارسا",
+             "شهرک صنعتی کازرون، خیابان دوم", "071-42231190",
+             [(35, "active", 26, "approve")]),
+]
+
+# Second records of the same factories, typed by another engineer: other spellings, phone
+# formats and no legal id, so the dedup engine proposes them for a supervisor to decide.
+DUPLICATES = [
+    ("reza", "kiantar", {"name": "نساجى كيان تار", "phone": "+98 21 5623 1988",
+                         "address": "شمس آباد خ گلبرگ ۳ پ ۹"}),
+    ("neda", "alborz", {"name": "بسته بندی البرز (سهامی خاص)", "phone": "۰۲۱۵۶۲۳۱۴۷۰",
+                        "address": "ش.ص شمس‌آباد، بلوار صنعت"}),
+    ("mina", "shiraznoush", {"name": "شیراز نوش", "phone": "09171234567",
+                             "address": "شهرک بزرگ شیراز، خ ۱۰۴"}),
+]
+
+RETURN_COMMENT = "تعداد کارکنان فعلی با فهرست بیمه همخوانی ندارد؛ لطفاً دوباره بررسی و عکس پروانه را اضافه کنید."
+REJECT_COMMENT = "این بازدید تکراری است و در همان روز بازدید دیگری ثبت شده است."
+
+
+class _InProcess:
+    """The device client's transport straight into this app (no sockets, the real push path)."""
+
+    def __init__(self, app):
+        self.client = app.test_client()
+
+    def request(self, method, path, *, body=None, params=None, token=None):
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        response = self.client.open(path, method=method, json=body, query_string=params or None, headers=headers)
+        return response.status_code, (response.get_json(silent=True) or {})
+
+
+def _legal_id(seed: int) -> str:
+    first_ten = f"10{seed:08d}"[-10:]
+    return first_ten + str(legal_id_check_digit(first_ten))
+
+
+def _location(unit: DemoUnit, index: int, rng: random.Random) -> dict:
+    lat, lon = CENTRES[unit.province]
+    return {"lat": round(lat + (unit.park % 100) * 0.01 + index * 0.002, 6),
+            "lon": round(lon + (unit.park % 100) * 0.012 + rng.random() * 0.001, 6)}
+
+
+def _already_loaded(db) -> bool:
+    return db.execute("SELECT 1 FROM meta WHERE key = ?", [MARKER]).fetchone() is not None
+
+
+def _create_users(db, moment) -> list[str]:
+    notes = []
+    with write(db, moment) as tx:
+        for username, role, provinces, full_name in USERS:
+            if users.find_user(tx.db, username):
+                notes.append(f"User {username!r} already exists; its password is unchanged.")
+                continue
+            users.create_user(tx, username, DEMO_PASSWORD, role, provinces, full_name)
+    return notes
+
+
+def load_demo(db) -> list[str]:
+    """Fill the store with the demo data set; returns notes to print. Does nothing twice."""
+    if _already_loaded(db):
+        return ["Demo data is already loaded; nothing to do."]
+    if db.execute("SELECT 1 FROM units LIMIT 1").fetchone():
+        return ["The database already holds units; the demo only fills a fresh database."]
+    app = current_app._get_current_object()
+    moment = now()
+    with write(db, moment) as tx:
+        checklists.load_defaults(tx)  # the diagnosis template and the starter taxonomy
+    notes = _create_users(db, moment)
+    folder = tempfile.mkdtemp(prefix="fieldsync-demo-")
+    try:
+        counts = _record_field_work(db, app, moment, folder)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    with write(db, now()) as tx:
+        tx.execute("INSERT INTO meta (key, value) VALUES (?, ?)", (MARKER, tx.at))
+        tx.audit("demo.load", "demo", None, **counts)
+    notes.append("Loaded the demo data set: " + ", ".join(f"{v} {k}" for k, v in counts.items()) + ".")
+    notes.append(f"Demo users (password {DEMO_PASSWORD!r} for all): "
+                 + ", ".join(f"{u} ({role})" for u, role, _p, _n in USERS)
+                 + ". Supervisor sara sees Tehran; hamid sees Isfahan and Fars.")
+    return notes
+
+
+def _devices(app, folder: str) -> dict[str, Device]:
+    devices = {}
+    for username, role, _provinces, _name in USERS:
+        if role == "engineer":
+            device = Device(f"{folder}/{username}.sqlite", _InProcess(app))
+            device.login(username, DEMO_PASSWORD, label="گوشی نمایشی")
+            devices[username] = device
+    return devices
+
+
+def _at(device: Device, moment):
+    device.clock = lambda: moment
+
+
+def _record_field_work(db, app, moment, folder: str) -> dict:
+    rng = random.Random(1404)
+    devices = _devices(app, folder)
+    unit_ids, visit_plan = {}, []
+    for index, unit in enumerate(UNITS):
+        device = devices[unit.engineer]
+        first_visit = moment - timedelta(days=unit.visits[0][0] + 1)
+        _at(device, first_visit)
+        fields = {"name": unit.name, "province_id": unit.province, "park_id": unit.park, "activity": unit.activity,
+                  "owner": unit.owner, "address": unit.address, "phone": unit.phone,
+                  "location": _location(unit, index, rng), "status": unit.visits[-1][1] or "stalled",
+                  "employees": unit.visits[-1][2] or 0}
+        if unit.legal_id:
+            fields["national_id"] = _legal_id(1000 + index * 37)
+        unit_ids[unit.key] = device.create_unit(fields)
+    for device in devices.values():
+        device.sync()
+    # The second records of the same factories, from another engineer's phone.
+    for username, key, changes in DUPLICATES:
+        original = next(u for u in UNITS if u.key == key)
+        device = devices[username]
+        _at(device, moment - timedelta(days=3))
+        device.create_unit({"name": changes["name"], "province_id": original.province, "park_id": original.park,
+                            "phone": changes["phone"], "address": changes["address"],
+                            "activity": original.activity,
+                            "location": {"lat": _location(original, 0, rng)["lat"] + 0.0009,
+                                         "lon": _location(original, 0, rng)["lon"] - 0.0007}})
+        device.sync()
+    for unit in UNITS:
+        for days_ago, status, employees, decision in unit.visits:
+            visit_plan.append((moment - timedelta(days=days_ago), unit, status, employees, decision))
+    visit_plan.sort(key=lambda v: v[0])
+    for observed, unit, status, employees, decision in visit_plan:
+        device = devices[unit.engineer]
+        _at(device, observed)
+        answers = diagnosis_answers(rng, unit_status=status, employees_now=employees,
+                                    employees_capacity=max(60, (employees or 0) + 10))
+        answers["unit_name_seen"] = unit.name
+        visit_id = device.record_visit(unit_ids[unit.key], answers, obstacles=_obstacles(db, unit_ids[unit.key], rng),
+                                       template=TEMPLATE_REF, location=_location(unit, 0, rng))
+        device.sync()
+        _decide(db, unit, visit_id, decision)
+    for device in devices.values():
+        device.sync()
+        device.close()
+    return {"users": len(USERS), "units": len(UNITS) + len(DUPLICATES), "visits": len(visit_plan)}
+
+
+def _obstacles(db, unit_id: str, rng: random.Random) -> list[dict]:
+    """New obstacles for the unit, and the first open one marked resolved when it has some."""
+    found = sample_obstacles(rng, count=rng.randint(1, 3))
+    open_ones = list(db.query("SELECT * FROM obstacles WHERE unit_id = ? AND status = 'open' ORDER BY opened_at"
+                              " LIMIT 1", [unit_id]))
+    for row in open_ones:
+        found.append({"obstacle_id": row["id"], "resolved": True, "area": row["area"], "group": row["group_code"],
+                      "severity": row["severity"], "description": row["description"],
+                      "proposed_action": row["proposed_action"], "responsible_body": row["responsible_body"]})
+    return found
+
+
+def _supervisor_of(province: int) -> dict:
+    for username, role, provinces, _name in USERS:
+        if role == "supervisor" and province in provinces:
+            return users.find_user(get_db(), username)
+    raise LookupError(province)
+
+
+def _decide(db, unit: DemoUnit, visit_id: str, decision) -> None:
+    if decision is None:
+        return
+    supervisor = users.actor_for(_supervisor_of(unit.province))
+    action = "return" if decision == "revise" else decision
+    comment = {"return": RETURN_COMMENT, "reject": REJECT_COMMENT}.get(action)
+    with write(db, now(), supervisor) as tx:
+        review.decide(tx, visit_id, action, comment)
+
+
+@click.command("demo")
+@with_appcontext
+def demo():
+    """Fill a fresh database with the Persian demo data set (users, units, visits, duplicates)."""
+    from server.commands.serve import prepare_store
+
+    for note in prepare_store(demo=True):
+        click.echo(note)
+    click.echo(f"Database: {current_app.config['DATABASE']}")
+
+
+COMMANDS = [demo]
