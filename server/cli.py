@@ -37,7 +37,7 @@ def main(ctx, instance, database):
         ctx.obj = ScriptInfo(create_app=lambda: create_app(dict(config)))
 
 
-for module in (serve, admin, reference, device, settings_cmd):
+for module in (serve, admin, demo, reference, device, settings_cmd):
     for command in module.COMMANDS:
         main.add_command(command)
 
