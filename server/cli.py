@@ -5,7 +5,7 @@ import importlib.util
 import click
 from flask.cli import ScriptInfo
 
-from server.commands import admin, device, reference, serve, settings_cmd
+from server.commands import admin, demo, device, reference, serve, settings_cmd
 
 
 def _app_config(instance, database) -> dict:
