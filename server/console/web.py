@@ -291,7 +291,8 @@ def safe_next(target: str | None, fallback: str | None = None) -> str:
     if not target:
         return fallback
     parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not parts.path.startswith("/console") or target.startswith("//"):
+    inside = parts.path == "/console" or parts.path.startswith("/console/")
+    if parts.scheme or parts.netloc or not inside or "\\" in target or target.startswith("//"):
         return fallback
     return target
 
@@ -336,7 +337,7 @@ def _error_page(status: int, detail: str | None = None):
     message = _("error.csrf") if g.get("csrf_failed") else _(f"error.{status}")
     if message == f"error.{status}":
         message = _("error.500") if status >= 500 else _("error.400")
-    return page("error.html", status, status=status, message=message, detail=detail)
+    return page("console/error.html", status, code=status, message=message, detail=detail)
 
 
 @bp.errorhandler(HTTPException)
