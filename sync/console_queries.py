@@ -169,7 +169,8 @@ def visit_queue(db, actor: Actor, f: VisitFilter, limit: int = 50, offset: int =
     where, params = _visit_where(actor, f)
     total = db.execute(f"SELECT count(*) {_VISIT_FROM} WHERE {where}", params).fetchone()[0]
     rows = _rows(db, f"SELECT {_VISIT_COLUMNS} {_VISIT_FROM} WHERE {where}"
-                     " ORDER BY v.received_at DESC, v.id LIMIT ? OFFSET ?", [*params, limit, offset])
+                     " ORDER BY v.received_at DESC, v.observed_at DESC, v.id LIMIT ? OFFSET ?",
+                 [*params, limit, offset])
     return {"items": rows, "total": total}
 
 

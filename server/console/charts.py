@@ -20,8 +20,11 @@ from server.console.i18n import localize_digits
 FONT_PX = 12
 ROW_H = 26
 LABEL_W = 190
-BAR_AREA = 560
+BAR_AREA = 380
 PAD = 10
+PLOT_W = 520     # column charts: the plot's width, wider only when many categories need it
+MIN_SLOT = 18
+MAX_BAR = 44
 
 
 @dataclass
@@ -39,15 +42,15 @@ def _short(label: str, limit: int = 30) -> str:
     return label if len(label) <= limit else label[: limit - 1] + "…"
 
 
-def _nice_max(value: float) -> float:
-    """A round axis maximum at or above ``value`` (1, 2, 5 × 10^n)."""
-    if value <= 0:
-        return 1
-    magnitude = 10 ** (len(str(int(value))) - 1)
-    for step in (1, 2, 5, 10):
-        if step * magnitude >= value:
-            return step * magnitude
-    return 10 * magnitude
+def _nice_max(value: float) -> int:
+    """A round axis maximum at or above ``value`` whose four grid steps are whole 1/2/5×10ⁿ."""
+    step = 1
+    while step * 4 < value:
+        for factor in (2, 2.5, 2):  # 1 → 2 → 5 → 10 → 20 → 50 …
+            step = int(step * factor)
+            if step * 4 >= value:
+                break
+    return step * 4
 
 
 def _svg(width: int, height: int, title: str, desc: str, body: list[str], css_id: str) -> Markup:
@@ -113,8 +116,10 @@ def columns(css_id: str, title: str, categories: list[str], series: list[Series]
     """Stacked columns per category (weeks, months), left to right; ``line`` on its own scale."""
     n = max(1, len(categories))
     left, right, bottom, top_pad = 44, 44 if line else 12, 46, 12
-    slot = max(18, min(60, 760 // n))
-    width = left + right + slot * n
+    plot_w = max(PLOT_W, MIN_SLOT * n)
+    slot = plot_w / n
+    bar_w = min(slot * 0.7, MAX_BAR)
+    width = round(left + right + plot_w)
     height = 260
     plot_h = height - bottom - top_pad
     totals = [sum(s.values[i] or 0 for s in series) for i in range(len(categories))]
@@ -128,7 +133,7 @@ def columns(css_id: str, title: str, categories: list[str], series: list[Series]
                     f'{_fmt(int(value), lang)}</text>')
     base_y = top_pad + plot_h
     body.append(f'<line class="axis" x1="{left}" x2="{width - right}" y1="{base_y}" y2="{base_y}"/>')
-    every = max(1, n // 12)  # at most a dozen category labels, so they never overlap
+    every = -(-n // 8)  # at most eight category labels, so they never overlap
     for i, category in enumerate(categories):
         x = left + i * slot
         stacked = 0.0
@@ -139,7 +144,7 @@ def columns(css_id: str, title: str, categories: list[str], series: list[Series]
                 continue
             h = plot_h * value / top
             y = top_pad + plot_h - stacked - h
-            body.append(f'<rect class="bar {s.css}" x="{x + slot * 0.15:.1f}" y="{y:.1f}" width="{slot * 0.7:.1f}" '
+            body.append(f'<rect class="bar {s.css}" x="{x + (slot - bar_w) / 2:.1f}" y="{y:.1f}" width="{bar_w:.1f}" '
                         f'height="{h:.1f}"><title>{escape(category)} — {escape(s.name)}: '
                         f'{_fmt(value, lang)}</title></rect>')
             stacked += h

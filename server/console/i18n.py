@@ -519,7 +519,8 @@ def localize_digits(value, lang: str) -> str:
     if isinstance(value, bool):
         return str(value)
     if isinstance(value, int):
-        text = f"{value:,}"
+        # Group thousands only in large numbers: years (1403) and small counts read better bare.
+        text = f"{value:,}" if abs(value) >= 10000 else str(value)
     elif isinstance(value, float):
         text = f"{value:,.2f}".rstrip("0").rstrip(".")
     else:
