@@ -66,8 +66,8 @@ class Seeded:
     devices: dict = field(default_factory=dict)   # username → Device
 
 
-def make_device(tmp_path, client, clock, username) -> Device:
-    device = Device(str(tmp_path / f"{username}.sqlite"), FlaskTransport(client), clock=clock)
+def make_device(tmp_path, client, clock, username, phone="phone") -> Device:
+    device = Device(str(tmp_path / f"{username}-{phone}.sqlite"), FlaskTransport(client), clock=clock)
     device.login(username, PASSWORD)
     return device
 
