@@ -204,5 +204,5 @@ def assert_converged(device, engineer_api, supervisor_api) -> None:
     server_visits = {v["id"]: (v["unit_id"], v["review_state"], v["version"])
                      for v in all_pages(engineer_api, "/api/v1/visits")}
     local_visits = {v["id"]: (v["unit_id"], v["review_state"], v["version"]) for v in device.visits().values()}
-    assert local_visits == server_visits
+    assert local_visits == server_visits, device.rejected()
     assert device.outbox_size() == 0
