@@ -89,7 +89,7 @@ UNITS = [
              [(50, "stalled", 6, "approve"), (4, "stalled", 6, None)]),
     DemoUnit("zayandeh", "ali", "نساجی زاینده‌رود", ISFAHAN, 104002, "نخ و پارچه", "زهرا رودکی",
              "مورچه‌خورت، بلوار اصلی، پلاک ۸", "031-45652210",
-             [(40, "closed", 0, "approve")]),
+             [(120, "closed", 0, "approve"), (40, "active", 28, "approve")]),
     DemoUnit("shiraznoush", "mina", "صنایع غذایی شیراز نوش", FARS, 117001, "آب‌میوه و نوشیدنی", "شیرین نوشادی",
              "شهرک صنعتی بزرگ شیراز، خیابان ۱۰۴", "071-37741200",
              [(85, "semi_active", 30, "approve"), (18, "semi_active", 33, "approve")]),

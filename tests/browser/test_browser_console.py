@@ -1,0 +1,127 @@
+"""The console in a real browser against a real server (issue 5, "Must show")."""
+
+import io
+import re
+import uuid
+
+import pytest
+from openpyxl import load_workbook
+
+from sync.client import Device, HttpTransport
+from sync.sample_visits import TEMPLATE_REF, diagnosis_answers, sample_obstacles
+from tests.browser.steps import DEMO_PASSWORD, PERSIAN_DATE, assert_persian_page, console_login
+
+pytestmark = pytest.mark.slow
+
+TEHRAN = 8
+
+
+def engineer_device(server, tmp_path, username="reza") -> Device:
+    device = Device(str(tmp_path / f"{username}-{uuid.uuid4().hex[:6]}.sqlite"), HttpTransport(server.url))
+    device.login(username, DEMO_PASSWORD, label="browser test phone")
+    device.sync()
+    return device
+
+
+def test_review_round_trip_send_back_revise_approve(browser_page, demo_server, tmp_path):
+    page = browser_page
+    # An engineer records a visit in the field and syncs it.
+    device = engineer_device(demo_server, tmp_path)
+    unit_id, unit = next((i, u) for i, u in device.units().items() if u["province_id"] == TEHRAN)
+    answers = diagnosis_answers(unit_status="stalled", employees_now=7, employees_capacity=60)
+    visit_id = device.record_visit(unit_id, answers, obstacles=sample_obstacles(count=2), template=TEMPLATE_REF,
+                                   location={"lat": 35.61, "lon": 51.31})
+    device.sync()
+    assert device.rejected() == []
+
+    # The supervisor logs in and filters the queue down to reza's visits waiting for review.
+    console_login(page, "sara")
+    assert_persian_page(page)
+    page.click("nav a[href='/console/queue']")
+    page.select_option("#queue-filters select[name=state]", "submitted")
+    page.select_option("#queue-filters select[name=engineer_id]", label="رضا کریمی")
+    page.click("#queue-filters button[type=submit]")
+    page.wait_for_url(re.compile(r".*state=submitted.*engineer_id=\d+"))
+    rows = page.locator("#queue tbody tr[data-visit]")
+    assert rows.count() >= 1
+    for state in rows.locator(".badge").all_inner_texts():
+        assert state == "در انتظار بررسی"
+    assert PERSIAN_DATE.search(page.inner_text("#queue"))
+
+    # Open the visit and send it back with a comment.
+    page.click(f"#queue tr[data-visit='{visit_id}'] a.button")
+    page.wait_for_url(f"**/console/visits/{visit_id}")
+    assert_persian_page(page)
+    assert unit["name"] in page.inner_text("h1")
+    assert "شناسایی و تماس" in page.inner_text("#answers")
+    assert PERSIAN_DATE.search(page.inner_text("#summary"))
+    comment = "لطفاً تعداد کارکنان را با فهرست بیمه تطبیق دهید و عکس پروانه را اضافه کنید."
+    page.fill("#decision-comment", comment)
+    page.click("#return")
+    page.wait_for_selector(".flash-ok")
+    assert "برگشت برای اصلاح" in page.inner_text("h1")
+    assert comment in page.inner_text("#history")
+
+    # The engineer's phone learns of it through pull, with the comment.
+    device.pull()
+    outcome = device.visits()[visit_id]
+    assert outcome["review_state"] == "returned"
+    assert outcome["review_comment"] == comment
+
+    # The engineer fixes the visit and pushes a revision: version 2, waiting for review again.
+    fixed = {**answers, "employees_now": 9, "summary": "تعداد کارکنان با فهرست بیمه تطبیق داده شد."}
+    device.revise_visit(visit_id, fixed, obstacles=sample_obstacles(count=2), template=TEMPLATE_REF,
+                        location={"lat": 35.61, "lon": 51.31})
+    device.sync()
+    assert device.rejected() == []
+    page.reload()
+    assert "در انتظار بررسی" in page.inner_text("h1")
+    history = page.inner_text("#history")
+    assert "نسخه ۲ دریافت شد" in history and comment in history
+
+    # Approve the revision.
+    page.click("#approve")
+    page.wait_for_selector(".flash-ok")
+    assert "تأییدشده" in page.inner_text("h1")
+    device.pull()
+    assert device.visits()[visit_id]["review_state"] == "approved"
+    device.close()
+
+
+def test_dashboard_shows_its_charts(browser_page):
+    page = browser_page
+    console_login(page, "hamid")  # Isfahan and Fars
+    page.click("nav a[href='/console/dashboard']")
+    assert_persian_page(page)
+    for chart in ("#chart-units", "#chart-visits", "#chart-obstacle-areas", "#chart-obstacle-groups",
+                  "#chart-revivals"):
+        svg = page.locator(chart)
+        assert svg.is_visible(), chart
+        assert svg.locator("rect.bar").count() > 0, chart
+        box = svg.bounding_box()
+        assert box["width"] > 200 and box["height"] > 40, chart
+    units = page.inner_text("#units-by-status")
+    assert "اصفهان" in units and "فارس" in units and "تهران" not in units
+
+
+def test_download_an_xlsx_export_and_read_it_back(browser_page, tmp_path):
+    page = browser_page
+    console_login(page, "sara")
+    page.click("nav a[href='/console/exports']")
+    page.select_option("#export-form select[name=state]", "approved")
+    with page.expect_download() as info:
+        page.click("#export-visits-xlsx")
+    download = info.value
+    assert download.suggested_filename.startswith("fieldsync-visits-") and download.suggested_filename.endswith(".xlsx")
+    target = tmp_path / download.suggested_filename
+    download.save_as(str(target))
+    sheet = load_workbook(io.BytesIO(target.read_bytes())).active
+    assert sheet.sheet_view.rightToLeft is True
+    header, *rows = list(sheet.iter_rows(values_only=True))
+    assert "تاریخ بازدید (شمسی)" in header and "تاریخ بازدید (میلادی)" in header
+    assert rows, "the demo has approved visits in Tehran"
+    states = {row[header.index("وضعیت بررسی")] for row in rows}
+    assert states == {"تأییدشده"}
+    provinces = {row[header.index("استان")] for row in rows}
+    assert provinces == {"تهران"}, "sara exports only her province"
+    assert re.fullmatch(r"1[34]\d\d/\d\d/\d\d \d\d:\d\d", rows[0][header.index("تاریخ بازدید (شمسی)")])
