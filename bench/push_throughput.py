@@ -1,0 +1,134 @@
+"""Push throughput: visits per second through HTTP, next to the raw SQLite insert rate.
+
+Each visit carries ~40 answers of the shipped diagnosis template and 3 obstacles; devices
+push batches of 100. Several devices push at once against `fieldsync serve` (gunicorn).
+In the same run, the same rows are inserted straight into SQLite (one transaction per 100
+visits, synchronous=FULL) to show what the storage alone costs.
+
+    python bench/push_throughput.py [--visits 20000] [--devices 4] [--workers 2]
+"""
+
+import argparse
+import json
+import random
+import sqlite3
+import tempfile
+import threading
+import uuid
+
+from support import PASSWORD, Timer, machine, start_server
+
+from sync.client import HttpTransport
+from sync.sample_visits import TEMPLATE_REF, diagnosis_answers, sample_obstacles
+
+TEHRAN = 8
+
+
+def make_visits(count: int, unit_ids: list[str], seed: int) -> list[dict]:
+    rng = random.Random(seed)
+    return [{"type": "create_visit", "visit_id": str(uuid.uuid4()), "unit_id": rng.choice(unit_ids),
+             "observed_at": "2026-03-01T06:00:00Z", "template": TEMPLATE_REF,
+             "answers": diagnosis_answers(rng), "obstacles": sample_obstacles(rng, 3)} for _ in range(count)]
+
+
+def login(transport, name):
+    status, body = transport.request("POST", "/api/v1/auth/login", body={
+        "username": name, "password": PASSWORD, "device_id": f"bench-{name}"})
+    assert status == 200, body
+    return body["access_token"]
+
+
+def push_all(transport, token, mutations, batch, start_id, errors):
+    for i in range(0, len(mutations), batch):
+        chunk = [{**m, "mutation_id": start_id + i + j} for j, m in enumerate(mutations[i:i + batch])]
+        status, body = transport.request("POST", "/api/v1/sync/push", body={"mutations": chunk}, token=token)
+        if status != 200 or any(r["status"] != "applied" for r in body["results"]):
+            errors.append((status, body if status != 200 else [r for r in body["results"]
+                                                               if r["status"] != "applied"][:1]))
+
+
+def raw_insert_rate(visits: list[dict], batch: int) -> float:
+    """The same rows straight into SQLite: visits, versions, obstacles, change log, ledger, audit."""
+    folder = tempfile.mkdtemp(prefix="fieldsync-raw-")
+    conn = sqlite3.connect(f"{folder}/raw.db", isolation_level=None)
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = FULL")
+    conn.executescript("""
+        CREATE TABLE visits (id TEXT PRIMARY KEY, unit_id TEXT, engineer_id INT, device_id TEXT, province_id INT,
+            template_code TEXT, template_version INT, observed_at TEXT, received_at TEXT, version INT,
+            review_state TEXT, seq INT);
+        CREATE TABLE visit_versions (visit_id TEXT, version INT, content TEXT, PRIMARY KEY (visit_id, version));
+        CREATE TABLE visit_obstacles (id INTEGER PRIMARY KEY, visit_id TEXT, position INT, area TEXT,
+            group_code TEXT, severity TEXT, description TEXT);
+        CREATE TABLE change_log (seq INTEGER PRIMARY KEY, entity TEXT, entity_id TEXT, scope TEXT, at TEXT);
+        CREATE TABLE mutations (device_id TEXT, mutation_id INT, result TEXT, PRIMARY KEY (device_id, mutation_id));
+        CREATE TABLE audit_log (id INTEGER PRIMARY KEY, at TEXT, action TEXT, entity_id TEXT, details TEXT);
+    """)
+    with Timer() as timer:
+        for start in range(0, len(visits), batch):
+            conn.execute("BEGIN IMMEDIATE")
+            for n, v in enumerate(visits[start:start + batch], start):
+                seq = conn.execute("INSERT INTO change_log (entity, entity_id, scope, at) VALUES "
+                                   "('visit', ?, 'u:1', 'now')", (v["visit_id"],)).lastrowid
+                conn.execute("INSERT INTO visits VALUES (?, ?, 1, 'd', 8, 'diagnosis', 1, ?, 'now', 1, "
+                             "'submitted', ?)", (v["visit_id"], v["unit_id"], v["observed_at"], seq))
+                conn.execute("INSERT INTO visit_versions VALUES (?, 1, ?)",
+                             (v["visit_id"], json.dumps(v, ensure_ascii=False)))
+                conn.executemany("INSERT INTO visit_obstacles (visit_id, position, area, group_code, severity,"
+                                 " description) VALUES (?, ?, ?, ?, ?, ?)",
+                                 [(v["visit_id"], i, o["area"], o["group"], o["severity"], o["description"])
+                                  for i, o in enumerate(v["obstacles"])])
+                conn.execute("INSERT INTO mutations VALUES ('d', ?, '{}')", (n,))
+                conn.execute("INSERT INTO audit_log (at, action, entity_id, details) VALUES ('now',"
+                             " 'visit.create', ?, '{}')", (v["visit_id"],))
+            conn.execute("COMMIT")
+    return len(visits) / timer.seconds
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--visits", type=int, default=20_000)
+    parser.add_argument("--devices", type=int, default=4)
+    parser.add_argument("--batch", type=int, default=100)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=2)
+    args = parser.parse_args()
+
+    names = [f"eng{i}" for i in range(args.devices)]
+    server = start_server(args.workers, args.threads, [(n, "engineer", TEHRAN) for n in names])
+    try:
+        transport = HttpTransport(server.url, timeout=300)
+        tokens = {n: login(transport, n) for n in names}
+        unit_ids = [str(uuid.uuid4()) for _ in range(200)]
+        creates = [{"mutation_id": i + 1, "type": "create_unit", "unit_id": u, "observed_at": "2026-03-01T05:00:00Z",
+                    "fields": {"name": f"واحد {i}", "province_id": TEHRAN}} for i, u in enumerate(unit_ids)]
+        status, _ = transport.request("POST", "/api/v1/sync/push", body={"mutations": creates}, token=tokens[names[0]])
+        assert status == 200
+        per_device = args.visits // args.devices
+        work = {n: make_visits(per_device, unit_ids, seed) for seed, n in enumerate(names)}
+        sample = json.dumps({"mutations": work[names[0]][:args.batch]}, ensure_ascii=False).encode()
+        errors = []
+        threads = [threading.Thread(target=push_all, args=(HttpTransport(server.url, timeout=300), tokens[n],
+                                                           work[n], args.batch, 1_000, errors)) for n in names]
+        with Timer() as timer:
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+        total = per_device * args.devices
+        http_rate = total / timer.seconds
+        raw_rate = raw_insert_rate([v for n in names for v in work[n]], args.batch)
+    finally:
+        server.stop()
+    print(f"machine: {machine()}; server: gunicorn {args.workers} workers x {args.threads} threads")
+    print(f"visits pushed: {total} by {args.devices} devices in batches of {args.batch} "
+          f"({len(sample) / 1024:.0f} KiB per batch before gzip, "
+          f"{len(work[names[0]][0]['answers'])} answers and 3 obstacles per visit)")
+    print(f"push through HTTP: {http_rate:,.0f} visits/s ({timer.seconds:.1f} s), errors: {len(errors)}")
+    print(f"raw SQLite insert of the same rows: {raw_rate:,.0f} visits/s")
+    if errors:
+        print("first error:", str(errors[0])[:500])
+
+
+if __name__ == "__main__":
+    main()
