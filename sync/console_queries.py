@@ -312,3 +312,12 @@ def overview_counts(db, actor: Actor) -> dict:
             f"SELECT count(*) FROM conflicts c JOIN units u ON u.id = c.unit_id WHERE {unit_where}"
             " AND c.status = 'open'", unit_params).fetchone()[0],
     }
+
+
+def attachment_types(db, hashes) -> dict[str, str]:
+    """Media type of each file the server holds complete, by SHA-256."""
+    hashes = sorted(set(hashes))
+    if not hashes:
+        return {}
+    return {r["sha256"]: r["media_type"] for r in _rows(
+        db, f"SELECT sha256, media_type FROM attachments WHERE sha256 IN ({_marks(hashes)})", hashes)}

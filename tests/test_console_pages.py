@@ -141,3 +141,30 @@ def test_admin_creates_deactivates_and_reactivates_users_and_revokes_devices(cli
     assert users.get_device(db, device.device_id)["revoked_at"] is not None
     with pytest.raises(Exception, match="revoked"):
         device.pull()
+
+
+def test_visit_photos_show_which_arrived_and_which_are_missing(client, seeded, clock):
+    import hashlib
+
+    from sync.sample_visits import TEMPLATE_REF, diagnosis_answers
+
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+    arrived, never = hashlib.sha256(png).hexdigest(), "ab" * 32
+    reza = seeded.devices["reza"]
+    answers = diagnosis_answers(unit_status="stalled", photos=[arrived])
+    visit_id = reza.record_visit(seeded.units["نساجی البرز"], answers, template=TEMPLATE_REF, attachments=[never])
+    reza.sync()
+    token = reza._get("access_token")
+    response = client.put(f"/api/v1/attachments/{arrived}", data=png,
+                          headers={"Authorization": f"Bearer {token}", "Content-Type": "application/octet-stream",
+                                   "Content-Range": f"bytes 0-{len(png) - 1}/{len(png)}"})
+    assert response.status_code == 200, response.get_json()
+    sara = ConsoleUser(client, "sara")
+    page = sara.page(f"/console/visits/{visit_id}")
+    assert f'<div class="photo missing" data-sha="{never}">' in page and "هنوز به سرور نرسیده" in page
+    assert f'<div class="photo" data-sha="{arrived}">' in page
+    image = sara.get(f"/console/attachments/{arrived}")
+    assert image.status_code == 200 and image.mimetype == "image/png" and image.get_data() == png
+    assert sara.get(f"/console/attachments/{never}").status_code == 404
+    maryam = ConsoleUser(client.application.test_client(), "maryam")  # Fars: not her visit
+    assert maryam.get(f"/console/attachments/{arrived}").status_code == 404

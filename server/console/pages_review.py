@@ -4,13 +4,13 @@ Decisions and comments go through ``sync.review`` on the write path, so the engi
 devices receive them through pull and the audit log records who decided what, and why.
 """
 
-from flask import abort, g, request, url_for
+from flask import abort, current_app, g, request, send_file, url_for
 
 from server.auth import STAFF
 from server.console import filters, labels, visit_view
 from server.console.web import _, act, bp, console_access, lang, page
 from server.db import get_db, writing
-from sync import console_queries, review, visits
+from sync import attachments, console_queries, review, visits
 from sync.errors import NotFound
 from sync.migrations import REVIEW_STATES
 
@@ -67,9 +67,11 @@ def visit(visit_id):
     definition = labels.template_definition(db, row["template_code"], row["template_version"])
     answers = current.get("answers") or {}
     unit = console_queries.unit_detail(db, row["unit_id"])
+    hashes = visit_view.photo_hashes(definition, answers, current.get("attachments"))
     missing = set(visits.missing_attachments(db, row["id"], row["version"]))
-    photos = [{"sha256": sha, "missing": sha in missing}
-              for sha in visit_view.photo_hashes(definition, answers, current.get("attachments"))]
+    held = console_queries.attachment_types(db, hashes)
+    photos = [{"sha256": sha, "missing": sha in missing or sha not in held, "media_type": held.get(sha)}
+              for sha in hashes]
     location = current.get("location")
     unit_point = {"lat": unit["lat"], "lon": unit["lon"]} if unit and unit["lat"] is not None else None
     return page(
@@ -109,3 +111,18 @@ def comment(visit_id):
             review.add_comment(tx, row["id"], request.form.get("text") or "")
 
     return act(run, _("visit.commented"), url_for("console.visit", visit_id=row["id"]) + "#history")
+
+
+@bp.route("/attachments/<sha256>")
+@console_access(*STAFF)
+def attachment(sha256):
+    """A photo or PDF of a visit the caller may see (the same rule as the API's download)."""
+    db = get_db()
+    if not attachments.SHA256_RE.match(sha256) or not attachments.visible_to(db, g.actor, sha256):
+        abort(404)
+    media_type = console_queries.attachment_types(db, [sha256]).get(sha256)
+    storage = attachments.FileStorage(current_app.config["ATTACHMENTS_DIR"])
+    if media_type is None or not storage.has(sha256):
+        abort(404)
+    return send_file(storage.path(sha256), mimetype=media_type, max_age=3600,
+                     as_attachment=not media_type.startswith("image/"), download_name=sha256)
