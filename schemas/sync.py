@@ -4,7 +4,7 @@ from marshmallow import INCLUDE, Schema, fields, validate
 
 from schemas.common import ErrorBodySchema, LocationSchema, Timestamp
 
-MUTATION_TYPES = ("create_unit", "update_unit", "create_visit")
+MUTATION_TYPES = ("create_unit", "update_unit", "create_visit", "revise_visit")
 RESULT_STATUSES = ("applied", "duplicate", "redirected", "conflict", "rejected")
 
 _id = fields.String(required=True, validate=validate.Length(min=1, max=64))
@@ -55,6 +55,10 @@ class ObstacleInSchema(Schema):
     description = fields.String(required=True, validate=validate.Length(min=1, max=4000))
     proposed_action = fields.String(allow_none=True, validate=validate.Length(max=4000))
     responsible_body = fields.String(allow_none=True, validate=validate.Length(max=200))
+    obstacle_id = fields.String(validate=validate.Length(min=1, max=64), metadata={
+        "description": "The obstacle's id (minted on the device); an id recorded before updates that obstacle."})
+    resolved = fields.Boolean(load_default=False, metadata={
+        "description": "true: the named obstacle was found removed on this visit."})
 
 
 class TemplateRefSchema(Schema):
@@ -62,9 +66,10 @@ class TemplateRefSchema(Schema):
     version = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
 
 
-class CreateVisitSchema(_MutationBase):
+class _VisitContentSchema(_MutationBase):
+    """What a visit records; shared by a new visit and a revision."""
+
     visit_id = _id
-    unit_id = _id
     template = fields.Nested(TemplateRefSchema, allow_none=True, load_default=None)
     location = fields.Nested(LocationSchema, allow_none=True, load_default=None)
     answers = fields.Dict(required=True)
@@ -74,10 +79,24 @@ class CreateVisitSchema(_MutationBase):
                               load_default=list, validate=validate.Length(max=100))
 
 
+class CreateVisitSchema(_VisitContentSchema):
+    unit_id = _id
+
+
+class ReviseVisitSchema(_VisitContentSchema):
+    """The engineer's fix of a visit sent back for revision: its full new content."""
+
+    base_version = fields.Integer(required=True, strict=True, validate=validate.Range(min=1),
+                                  metadata={"description": "The visit version the device was shown."})
+    comment = fields.String(allow_none=True, validate=validate.Length(max=4000),
+                            metadata={"description": "What was fixed, for the reviewer."})
+
+
 MUTATION_SCHEMAS = {
     "create_unit": CreateUnitSchema(),
     "update_unit": UpdateUnitSchema(),
     "create_visit": CreateVisitSchema(),
+    "revise_visit": ReviseVisitSchema(),
 }
 
 
@@ -95,6 +114,7 @@ class MutationResultSchema(Schema):
     first_status = fields.String(metadata={"description": "On `duplicate`: the status it had when first applied."})
     unit_id = fields.String(metadata={"description": "The unit the mutation landed on (after redirects)."})
     visit_id = fields.String()
+    version = fields.Integer(metadata={"description": "On `revise_visit`: the visit's new version."})
     redirected_from = fields.String(metadata={"description": "The unit id the device named, now merged."})
     conflicts = fields.List(fields.Nested(ConflictNoteSchema))
     error = fields.Nested(ErrorBodySchema)
@@ -127,4 +147,7 @@ class PullResponseSchema(Schema):
     provinces = fields.List(fields.Dict())
     cities = fields.List(fields.Dict())
     parks = fields.List(fields.Dict())
+    templates = fields.List(fields.Dict(), metadata={"description": "Published and retired template versions."})
+    taxonomy = fields.List(fields.Dict(), metadata={"description": "The obstacle taxonomy in force (one entry)."})
+    obstacles = fields.List(fields.Dict(), metadata={"description": "Obstacles of units in scope."})
     server_time = fields.String()

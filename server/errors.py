@@ -29,6 +29,8 @@ STATUS_OF_CODE = {
     "batch_too_large": 413,
     "request_too_large": 413,
     "unsupported_media_type": 415,
+    "attachment_too_large": 413,
+    "hash_mismatch": 422,
     "too_many_attempts": 429,
     "internal_error": 500,
 }

@@ -38,6 +38,9 @@ SETTINGS = [
     Setting("MAX_BATCH_MUTATIONS", 500, "Most mutations accepted in one push.", int),
     Setting("MAX_REQUEST_BYTES", 16 * 1024 * 1024,
             "Largest request body accepted, after decompression, in bytes.", int),
+    Setting("MAX_ATTACHMENT_BYTES", 20 * 1024 * 1024,
+            "Largest photo or PDF accepted, in bytes (uploaded in chunks, each within "
+            "MAX_REQUEST_BYTES).", int),
     Setting("PULL_PAGE_SIZE", 1000, "Changes per pull page when the device does not ask for fewer.", int),
     Setting("CLOCK_SKEW_SECONDS", 300,
             "How far in the future a device's observation time may be before it is clamped to "

@@ -9,7 +9,7 @@ function. ``unmerge`` restores the loser and reverses exactly what the merge mov
 
 import json
 
-from sync import units
+from sync import obstacles, units
 from sync.errors import Conflict, Invalid, NotFound
 from sync.store import Tx, scope_of_province, scope_of_user
 
@@ -130,6 +130,8 @@ def _move_visits(tx: Tx, from_unit: str, to_unit: str, only=None) -> list[str]:
         seq = tx.changed("visit", visit_id, [scope_of_user(engineer_id)])
         tx.execute("UPDATE visits SET unit_id = ?, seq = ? WHERE id = ?", (to_unit, seq, visit_id))
         tx.execute("UPDATE visit_obstacles SET unit_id = ? WHERE visit_id = ?", (to_unit, visit_id))
+    # Obstacles belong to the unit of the visit that opened them, so they follow (and come back).
+    obstacles.follow_visits(tx, [r[0] for r in rows])
     return [r[0] for r in rows]
 
 

@@ -12,7 +12,7 @@ import heapq
 import json
 from datetime import datetime, timedelta
 
-from sync import reference, units, visits
+from sync import checklists, obstacles, reference, units, visits
 from sync.clock import iso
 from sync.errors import Invalid
 from sync.store import GLOBAL_SCOPE, Actor, scope_of_province, scope_of_user, snapshot, store_id
@@ -97,8 +97,7 @@ def _redirect_entries(db, _actor, ids: list[str]) -> list[dict]:
 
 
 def _visit_entries(db, _actor, ids: list[str]) -> list[dict]:
-    rows = _rows_by_id(db, "visits", ids)
-    return [visits.outcome(rows[v]) for v in ids]
+    return visits.outcomes(db, ids)
 
 
 def _reference_entries(kind: str):
@@ -114,6 +113,9 @@ ENTITY_LOADERS = {
     "unit": ("units", _unit_entries),
     "visit": ("visits", _visit_entries),
     "redirect": ("redirects", _redirect_entries),
+    "template": ("templates", checklists.template_entries),
+    "taxonomy": ("taxonomy", checklists.taxonomy_entries),
+    "obstacle": ("obstacles", obstacles.entries),
     **{entity: (kind, _reference_entries(kind)) for kind, entity in reference.ENTITY.items()},
 }
 

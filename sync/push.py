@@ -78,7 +78,12 @@ def _create_visit(tx: Tx, m: dict, observed: str, sent: str) -> dict:
     return result
 
 
-_HANDLERS = {"create_unit": _create_unit, "update_unit": _update_unit, "create_visit": _create_visit}
+def _revise_visit(tx: Tx, m: dict, observed: str, _sent: str) -> dict:
+    return visits.revise(tx, m, observed)
+
+
+_HANDLERS = {"create_unit": _create_unit, "update_unit": _update_unit, "create_visit": _create_visit,
+             "revise_visit": _revise_visit}
 
 
 def _status(result: dict) -> str:

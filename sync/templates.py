@@ -536,6 +536,40 @@ def clean_answers(definition: Template | Mapping, answers: Any) -> dict[str, Any
     }
 
 
+def example_answers(definition: Template | Mapping, overrides: Mapping | None = None) -> dict[str, Any]:
+    """A valid answers dict for code that fills a form (tests, demo data): ``overrides`` as
+    given (a None value drops that key), then every shown required question still unanswered
+    gets a plausible value. Raises ValueError when the overrides themselves are not valid."""
+    template = _as_template(definition)
+    answers = {k: v for k, v in (overrides or {}).items() if v is not None}
+    # Document order is dependency order, so each condition sees its source already filled.
+    for q in template.questions:
+        if q.required and q.key not in answers and q.key in shown_keys(template, answers):
+            answers[q.key] = _example_value(q)
+    errors = validate_answers(template, answers)
+    if errors:
+        raise ValueError(f"the overrides are not valid answers: {errors}")
+    return answers
+
+
+_EXAMPLE_PHOTO = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"  # sha256 of b""
+
+
+def _example_value(q: Question) -> Any:
+    if q.type in NUMERIC_TYPES:
+        low = q.minimum if q.minimum is not None else 0
+        return low if q.maximum is None or low <= q.maximum else q.maximum
+    return {
+        "text": "نمونه"[: q.max_length],
+        "yes_no": False,
+        "select_one": min(q.choices, default=None),
+        "select_multiple": [min(q.choices)] if q.choices else [],
+        "date": "2026-01-01",
+        "location": {"lat": 35.7, "lon": 51.4},
+        "photo": [_EXAMPLE_PHOTO],
+    }[q.type]
+
+
 def photo_refs(definition: Template | Mapping, answers: Any) -> list[str]:
     """SHA-256 hashes referenced by shown photo questions, deduplicated, in answer order.
     Malformed values are skipped (validate_answers reports them)."""

@@ -2,7 +2,19 @@
 
 
 def register_blueprints(api) -> None:
-    from server.api import admin, auth_routes, health, reference, review, sync_routes, units
+    from server.api import (
+        admin,
+        attachments,
+        auth_routes,
+        health,
+        reference,
+        review,
+        stats,
+        sync_routes,
+        templates,
+        units,
+    )
 
-    for module in (health, auth_routes, sync_routes, units, review, reference, admin):
+    for module in (health, auth_routes, sync_routes, units, review, reference, admin, templates, stats,
+                   attachments):
         api.register_blueprint(module.bp)

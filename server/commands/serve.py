@@ -7,18 +7,21 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from server.db import get_db, now
-from sync import reference, users
+from sync import checklists, reference, users
 from sync.store import write
 
 
 def prepare_store(demo: bool = False) -> list[str]:
-    """Load reference data if missing and make sure someone can log in; returns notes to print."""
+    """Load reference data, the default template and taxonomy if missing, and make sure someone
+    can log in; returns notes to print."""
     db = get_db()
     notes = []
     if not db.execute("SELECT 1 FROM provinces LIMIT 1").fetchone():
         with write(db, now()) as tx:
             counts = reference.load_reference(tx, reference.shipped_reference())
         notes.append("Loaded reference data: " + ", ".join(f"{v} {k}" for k, v in counts.items()))
+    with write(db, now()) as tx:  # the default diagnosis template and the starter taxonomy
+        notes.extend(checklists.load_defaults(tx))
     if demo:
         from server.commands.demo import load_demo
 

@@ -1,0 +1,77 @@
+"""Photos and files: resumable, content-addressed upload; download; what is still missing.
+
+The protocol is described in sync/attachments.py and docs/checklists.md ("Attachments").
+"""
+
+from flask import current_app, g, request, send_file
+
+from schemas.checklists import (
+    AttachmentStatusSchema,
+    ChunkHeadersSchema,
+    MissingPageSchema,
+    MissingQuerySchema,
+)
+from server.auth import STAFF, access
+from server.db import get_db, writing
+from server.requests import Blueprint
+from sync import attachments
+from sync.errors import NotFound
+
+bp = Blueprint("attachments", __name__, url_prefix="/api/v1", description="Photos and files.")
+
+
+def storage() -> attachments.FileStorage:
+    return attachments.FileStorage(current_app.config["ATTACHMENTS_DIR"])
+
+
+@bp.route("/attachments/<sha>", methods=["PUT"])
+@access()
+@bp.arguments(ChunkHeadersSchema, location="headers")
+@bp.response(200, AttachmentStatusSchema)
+def put_chunk(headers, sha):
+    """Send one chunk of a file named by its SHA-256 (body: the raw bytes).
+
+    ``Content-Range: bytes <first>-<last>/<size>``; start at or before the byte count the
+    server reports (409 with ``details.received`` otherwise). ``Content-Digest`` (optional)
+    guards the chunk. The first chunk must be a JPEG, PNG, GIF, WebP, HEIC image or a PDF
+    (415), the size at most MAX_ATTACHMENT_BYTES (413). On the last byte the file is
+    verified against its hash (422 ``hash_mismatch`` discards it).
+    """
+    files = storage()
+    progress = attachments.receive(get_db(), files, sha, headers["content_range"],
+                                   request.get_data(cache=False), current_app.config["MAX_ATTACHMENT_BYTES"],
+                                   headers.get("content_digest"))
+    if not progress["complete"]:
+        return progress
+    with writing() as tx:
+        return attachments.record(tx, files, sha)
+
+
+@bp.route("/attachments/<sha>/status", methods=["GET"])
+@access()
+@bp.response(200, AttachmentStatusSchema)
+def chunk_status(sha):
+    """How many bytes of this file the server has (``received``), and whether it is complete."""
+    return attachments.status(get_db(), storage(), sha)
+
+
+@bp.route("/attachments/<sha>", methods=["GET"])
+@access()
+@bp.response(200, description="The file, with its media type.")
+def download(sha):
+    """The file, to its uploader and to whoever may see a visit that refers to it."""
+    db = get_db()
+    held = attachments.status(db, storage(), sha)
+    if not held["complete"] or not attachments.visible_to(db, g.actor, sha):
+        raise NotFound(f"No file {sha}.")
+    return send_file(storage().path(sha), mimetype=held["media_type"], max_age=86400,
+                     download_name=sha, etag=sha)
+
+
+@bp.route("/attachments/missing", methods=["GET"])
+@access(*STAFF)
+@bp.arguments(MissingQuerySchema, location="query")
+@bp.response(200, MissingPageSchema)
+def missing(args):
+    """Files that visits refer to and that have not arrived yet, in the caller's provinces."""
+    return attachments.missing(get_db(), g.actor, **args)

@@ -1,0 +1,118 @@
+"""``fieldsync templates …`` and ``fieldsync taxonomy …``: the same write path as the API."""
+
+import json
+
+import click
+from flask.cli import AppGroup, with_appcontext
+
+from server.commands.admin import run_domain
+from server.db import get_db, now
+from sync import checklists
+from sync.store import write
+from sync.taxonomy import default_taxonomy
+from sync.templates import read_document
+
+templates_group = AppGroup("templates", help="Upload, publish, retire and list checklist templates.")
+taxonomy_group = AppGroup("taxonomy", help="Show or replace the obstacle taxonomy.")
+
+
+def _read(path: str):
+    try:
+        return read_document(path)
+    except (ValueError, UnicodeDecodeError, OSError) as error:
+        raise click.ClickException(f"Cannot read {path}: {error}") from error
+
+
+def _in_write(fn):
+    """Run ``fn(tx)`` in one write transaction; domain errors become clear CLI errors."""
+    def run():
+        with write(get_db(), now()) as tx:
+            return fn(tx)
+
+    return run_domain(run)
+
+
+def _line(t: dict) -> str:
+    dates = ", ".join(f"{k.split('_')[0]} {t[k]}" for k in ("published_at", "retired_at") if t.get(k))
+    return f"{t['code']} v{t['version']}  {t['status']:<9}  {t['title']}" + (f"  ({dates})" if dates else "")
+
+
+@templates_group.command("upload")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--publish", is_flag=True, help="Publish the version at once instead of keeping a draft.")
+@with_appcontext
+def upload(path, publish):
+    """Upload the template in PATH (.json, .yaml or .yml) as a draft, or replace a draft.
+
+    The file's `code` and `version` name it; a new version must be numbered above every
+    published one. Every problem in the file is listed with its path.
+    """
+    template = _in_write(lambda tx: checklists.save_template(tx, _read(path), publish=publish))
+    click.echo(f"Saved {_line(template)}")
+
+
+@templates_group.command("publish")
+@click.argument("code")
+@click.argument("version", type=int)
+@with_appcontext
+def publish(code, version):
+    """Publish draft VERSION of template CODE: devices get it on their next sync."""
+    click.echo(f"Published {_line(_in_write(lambda tx: checklists.publish_template(tx, code, version)))}")
+
+
+@templates_group.command("retire")
+@click.argument("code")
+@click.argument("version", type=int)
+@with_appcontext
+def retire(code, version):
+    """Retire published VERSION of template CODE (visits already filled on it stay valid)."""
+    click.echo(f"Retired {_line(_in_write(lambda tx: checklists.retire_template(tx, code, version)))}")
+
+
+@templates_group.command("list")
+@click.option("--all", "show_all", is_flag=True, help="Include drafts and retired versions.")
+@with_appcontext
+def list_templates(show_all):
+    """List template versions (published ones unless --all)."""
+    statuses = ("draft", "published", "retired") if show_all else ("published",)
+    for template in checklists.list_templates(get_db(), statuses):
+        click.echo(_line(template))
+
+
+@templates_group.command("show")
+@click.argument("code")
+@click.argument("version", type=int, required=False)
+@with_appcontext
+def show(code, version):
+    """Print template CODE (VERSION, or the latest published one) as JSON."""
+    template = run_domain(lambda: checklists.get_template(get_db(), code, version, include_drafts=True))
+    click.echo(json.dumps(template["definition"], ensure_ascii=False, indent=2))
+
+
+@taxonomy_group.command("load")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False), required=False)
+@with_appcontext
+def load_taxonomy(path):
+    """Replace the taxonomy by PATH (.json/.yaml), or load the shipped starter taxonomy.
+
+    The new document's version must be above the current one; codes that recorded
+    obstacles use cannot be dropped.
+    """
+    doc = _read(path) if path else default_taxonomy()
+    result = _in_write(lambda tx: checklists.load_taxonomy(tx, doc))
+    state = "Loaded" if result["changed"] else "Unchanged:"
+    click.echo(f"{state} obstacle taxonomy version {result['version']} "
+               f"({len(result['taxonomy']['areas'])} areas).")
+
+
+@taxonomy_group.command("show")
+@with_appcontext
+def show_taxonomy():
+    """Print the taxonomy in force as JSON."""
+    current = checklists.current_taxonomy(get_db())
+    if current is None:
+        raise click.ClickException("No taxonomy is loaded; run `fieldsync taxonomy load`.")
+    click.echo(json.dumps(current["taxonomy"], ensure_ascii=False, indent=2))
+
+
+COMMANDS = [templates_group, taxonomy_group]

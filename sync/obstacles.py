@@ -1,0 +1,203 @@
+"""Obstacles (موانع تولید) with an identity that outlives the visit that found them.
+
+Each visit records obstacles in ``visit_obstacles`` (what that version of the visit said).
+A record names its obstacle by ``obstacle_id``: devices mint ids offline (the reference
+client always does); a record without one gets an id derived from (visit, version,
+position). A later visit of the same unit names the same id to update the obstacle or,
+with ``resolved: true``, to mark it resolved.
+
+The ``obstacles`` table is the current state of each obstacle, rebuilt by :func:`refresh`
+from every record that names it, in the order the visits were made (observed time), from
+the current version of each visit that was not rejected. Rebuilding instead of patching
+keeps one rule for every way a record can change: a new visit, a revision that drops or
+edits a record, a rejection, or a merge/unmerge that moves visits between units. The
+obstacle belongs to the unit of the visit that opened it; changes reach devices through
+pull in that unit's province scope (page key ``obstacles``).
+"""
+
+import uuid
+
+from sync import units
+from sync.store import Tx, scope_of_province
+
+COLUMNS = ("area", "group_code", "severity", "description", "proposed_action", "responsible_body")
+STATUSES = ("open", "resolved")
+_ID_NAMESPACE = uuid.UUID("4c1f5a0e-93b5-4b63-9f0e-5a1d2c7e8b90")
+
+
+def with_ids(visit_id: str, version: int, records: list[dict]) -> list[dict]:
+    """The records as stored: each with its ``obstacle_id`` and a boolean ``resolved``.
+
+    A missing id is derived, not random, so that the same visit sent twice is recognised.
+    """
+    return [{**record,
+             "obstacle_id": record.get("obstacle_id")
+             or str(uuid.uuid5(_ID_NAMESPACE, f"{visit_id}/{version}/{position}")),
+             "resolved": bool(record.get("resolved"))}
+            for position, record in enumerate(records)]
+
+
+def reference_errors(db, unit_id: str, visit_id: str, records: list[dict]) -> dict[str, list[str]]:
+    """Problems with the obstacle ids a visit names: each id once, an existing obstacle only
+    at its own unit, and only an existing obstacle can be resolved."""
+    errors: dict[str, list[str]] = {}
+    seen = set()
+    for i, record in enumerate(records):
+        obstacle_id = record.get("obstacle_id")
+        if obstacle_id is None:
+            continue
+        field = f"obstacles[{i}].obstacle_id"
+        if obstacle_id in seen:
+            errors[field] = ["This obstacle is listed twice in the visit."]
+            continue
+        seen.add(obstacle_id)
+        row = db.execute("SELECT unit_id FROM obstacles WHERE id = ?", [obstacle_id]).fetchone()
+        if row and units.resolve(db, row[0]) != unit_id:
+            errors[field] = [f"Obstacle {obstacle_id} was recorded at another unit ({row[0]})."]
+        elif row is None and record.get("resolved"):
+            errors[field] = [f"No recorded obstacle {obstacle_id} at this unit; only an obstacle "
+                             "recorded by an earlier visit can be resolved."]
+    return errors
+
+
+def write_records(tx: Tx, visit_id: str, version: int, unit_id: str, records: list[dict]) -> None:
+    """Store one visit version's records (from :func:`with_ids`)."""
+    tx.db.conn.executemany(
+        f"INSERT INTO visit_obstacles (visit_id, version, position, unit_id, obstacle_id, resolved,"
+        f" {', '.join(COLUMNS)}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [(visit_id, version, i, unit_id, r["obstacle_id"], int(r["resolved"]), r["area"], r["group"],
+          r.get("severity"), r["description"], r.get("proposed_action"), r.get("responsible_body"))
+         for i, r in enumerate(records)],
+    )
+
+
+_RECORDS_SQL = """
+SELECT vo.*, v.unit_id AS visit_unit_id, v.observed_at AS visit_observed_at
+FROM visit_obstacles vo JOIN visits v ON v.id = vo.visit_id AND v.version = vo.version
+WHERE vo.obstacle_id = ? AND v.review_state != 'rejected'
+ORDER BY v.observed_at, v.received_at, v.id, vo.position
+"""
+_STATE_KEYS = ("unit_id", *COLUMNS, "status", "opened_visit_id", "opened_at", "last_visit_id",
+               "resolved_visit_id", "resolved_at")
+
+
+def _state(records: list[dict]) -> dict:
+    first, last = records[0], records[-1]
+    resolved = bool(last["resolved"])
+    return {
+        "unit_id": first["visit_unit_id"],
+        **{c: last[c] for c in COLUMNS},
+        "status": "resolved" if resolved else "open",
+        "opened_visit_id": first["visit_id"],
+        "opened_at": first["visit_observed_at"],
+        "last_visit_id": last["visit_id"],
+        "resolved_visit_id": last["visit_id"] if resolved else None,
+        "resolved_at": last["visit_observed_at"] if resolved else None,
+    }
+
+
+def _province(tx: Tx, unit_id: str) -> int:
+    return tx.execute("SELECT province_id FROM units WHERE id = ?", (unit_id,)).fetchone()[0]
+
+
+def refresh(tx: Tx, obstacle_ids) -> None:
+    """Rebuild the current state of these obstacles from their records (see the module doc)."""
+    for obstacle_id in sorted(set(obstacle_ids)):
+        records = list(tx.db.query(_RECORDS_SQL, [obstacle_id]))
+        current = tx.one("SELECT * FROM obstacles WHERE id = ?", (obstacle_id,))
+        state = _state(records) if records else None
+        if current and state and all(current[k] == state[k] for k in _STATE_KEYS):
+            continue
+        if current is None and state is None:
+            continue
+        provinces = {_province(tx, row["unit_id"]) for row in (current, state) if row}
+        seq = tx.changed("obstacle", obstacle_id, [scope_of_province(p) for p in sorted(provinces)])
+        if state is None:
+            tx.execute("DELETE FROM obstacles WHERE id = ?", (obstacle_id,))
+            continue
+        columns = {"id": obstacle_id, **state, "updated_at": tx.at, "seq": seq}
+        updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c != "id")
+        tx.execute(f"INSERT INTO obstacles ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+                   f" ON CONFLICT(id) DO UPDATE SET {updates}", tuple(columns.values()))
+
+
+def ids_of_visits(db, visit_ids) -> list[str]:
+    """Every obstacle any version of these visits names."""
+    visit_ids = list(visit_ids)
+    if not visit_ids:
+        return []
+    marks = ",".join("?" * len(visit_ids))
+    return [r[0] for r in db.execute(
+        f"SELECT DISTINCT obstacle_id FROM visit_obstacles WHERE visit_id IN ({marks})"
+        " AND obstacle_id IS NOT NULL", visit_ids)]
+
+
+def follow_visits(tx: Tx, visit_ids) -> None:
+    """Rebuild the obstacles of visits that moved (merge, unmerge) or changed review state."""
+    refresh(tx, ids_of_visits(tx.db, visit_ids))
+
+
+def view(row: dict) -> dict:
+    """An obstacle as served to devices and the API (``group`` as in the visit records)."""
+    obstacle = {k: row[k] for k in row if k not in ("group_code", "unit_name", "province_id", "park_id")}
+    obstacle["id"] = row["id"]
+    obstacle["group"] = row["group_code"]
+    return obstacle
+
+
+def entries(db, actor, ids: list[str]) -> list[dict]:
+    """Pull loader: obstacles of units in the device's provinces; gone ones as ``removed``."""
+    marks = ",".join("?" * len(ids))
+    found = {r["id"]: r for r in db.query(
+        f"SELECT o.*, u.province_id FROM obstacles o JOIN units u ON u.id = o.unit_id"
+        f" WHERE o.id IN ({marks})", ids)}
+    result = []
+    for obstacle_id in ids:
+        row = found.get(obstacle_id)
+        if row is None or not actor.can_see_province(row["province_id"]):
+            result.append({"id": obstacle_id, "removed": True})
+        else:
+            result.append(view(row))
+    return result
+
+
+def scope_clause(actor, column: str = "u.province_id") -> tuple[str, list]:
+    """SQL limiting rows to the actor's provinces (admins: everything)."""
+    if actor.sees_all:
+        return "1 = 1", []
+    provinces = sorted(actor.provinces)
+    return f"{column} IN ({','.join('?' * len(provinces))})", provinces
+
+
+def search(db, actor, unit_id=None, province_id=None, park_id=None, area=None, group=None,
+           status=None, obstacle_id=None, limit=100, offset=0) -> dict:
+    """Obstacles in the actor's provinces, filtered; newest change first.
+
+    Each item adds ``unit_name``, ``province_id`` and ``park_id`` of its unit.
+    """
+    where, params = scope_clause(actor)
+    clauses = [where]
+    for column, value in (("o.unit_id", unit_id and units.resolve(db, unit_id)),
+                          ("u.province_id", province_id), ("u.park_id", park_id), ("o.area", area),
+                          ("o.group_code", group), ("o.status", status), ("o.id", obstacle_id)):
+        if value is not None:
+            clauses.append(f"{column} = ?")
+            params.append(value)
+    sql = " FROM obstacles o JOIN units u ON u.id = o.unit_id WHERE " + " AND ".join(clauses)
+    total = db.execute("SELECT count(*)" + sql, params).fetchone()[0]
+    rows = db.query("SELECT o.*, u.name AS unit_name, u.province_id, u.park_id" + sql
+                    + " ORDER BY o.updated_at DESC, o.id LIMIT ? OFFSET ?", [*params, limit, offset])
+    return {"items": [{**view(r), "unit_name": r["unit_name"], "province_id": r["province_id"],
+                       "park_id": r["park_id"]} for r in rows], "total": total}
+
+
+def records(db, obstacle_id: str) -> list[dict]:
+    """What each visit recorded about one obstacle, in visit order (rejected visits included,
+    marked by their ``review_state``)."""
+    rows = db.query(
+        "SELECT vo.visit_id, vo.version, vo.resolved, vo.area, vo.group_code, vo.severity,"
+        " vo.description, vo.proposed_action, vo.responsible_body, v.observed_at, v.review_state"
+        " FROM visit_obstacles vo JOIN visits v ON v.id = vo.visit_id AND v.version = vo.version"
+        " WHERE vo.obstacle_id = ? ORDER BY v.observed_at, v.received_at", [obstacle_id])
+    return [{**{k: r[k] for k in r if k != "group_code"}, "group": r["group_code"],
+             "resolved": bool(r["resolved"])} for r in rows]

@@ -1,0 +1,145 @@
+"""Unit history, revivals and counts: plain functions for the API and the console.
+
+What a visit observed about its unit (status, employees, capacity use: template keys
+``unit_status``, ``employees_now``, ``capacity_utilisation``) is copied to the visit row
+when it is received or revised, and follows the visit through merges. A unit is *revived*
+by a visit that observes it ``active`` when the previous observation saw it ``stalled`` or
+``closed``; the jobs brought back are the employees gained between those two visits
+(never negative). Weeks run Saturday to Friday (the Iranian week) on UTC dates.
+
+Which visits count: with ``approved_only=True`` (the default of every statistic, as the
+review rules ask) only approved visits; with ``False`` every visit except rejected ones.
+
+Signatures (``actor`` bounds every answer to its provinces; an admin sees all):
+
+* ``units_by_status(db, actor, province_id=None, park_id=None, approved_only=True)``
+  → ``[{"province_id", "park_id", "status", "units"}]``; ``status`` is what each unit's
+  latest counted visit observed, None for units without one.
+* ``unit_history(db, unit_id, approved_only=False)`` → ``[{"visit_id", "observed_at",
+  "review_state", "template", "status", "employees", "capacity_utilisation", "revived",
+  "jobs_back"}]`` oldest first (the caller checks the unit is in the actor's scope).
+* ``revivals(db, actor, start=None, end=None, province_id=None, park_id=None,
+  approved_only=True)`` → ``{"items": [{"unit_id", "unit_name", "province_id", "park_id",
+  "visit_id", "revived_at", "from_status", "jobs"}], "units", "jobs"}``; ``start``/``end``
+  are ``YYYY-MM-DD`` dates, both included.
+* ``obstacle_counts(db, actor, province_id=None, park_id=None, area=None,
+  approved_only=True)`` → ``[{"area", "group", "open", "resolved"}]``; an obstacle counts
+  when the visit that opened it counts, and as resolved when the resolving visit counts.
+* ``visits_per_week(db, actor, start=None, end=None, province_id=None, park_id=None,
+  approved_only=False)`` → ``[{"week", "visits"}]``, ``week`` being its Saturday.
+"""
+
+from sync import units
+from sync.obstacles import scope_clause
+
+REVIVED_FROM = ("stalled", "closed")
+
+
+def _counted(approved_only: bool, alias: str = "v") -> str:
+    return f"{alias}.review_state = 'approved'" if approved_only else f"{alias}.review_state != 'rejected'"
+
+
+def _filters(pairs, clauses: list, params: list) -> None:
+    for column, value in pairs:
+        if value is not None:
+            clauses.append(f"{column} = ?")
+            params.append(value)
+
+
+def _period(column: str, start, end, clauses: list, params: list) -> None:
+    if start is not None:
+        clauses.append(f"{column} >= ?")
+        params.append(str(start))
+    if end is not None:
+        clauses.append(f"substr({column}, 1, 10) <= ?")
+        params.append(str(end))
+
+
+def units_by_status(db, actor, province_id=None, park_id=None, approved_only=True) -> list[dict]:
+    where, params = scope_clause(actor)
+    clauses = [where, "u.merged_into IS NULL"]
+    _filters((("u.province_id", province_id), ("u.park_id", park_id)), clauses, params)
+    sql = f"""
+    WITH latest AS (
+        SELECT v.unit_id, v.observed_status,
+               row_number() OVER (PARTITION BY v.unit_id ORDER BY v.observed_at DESC, v.id DESC) AS n
+        FROM visits v WHERE {_counted(approved_only)} AND v.observed_status IS NOT NULL)
+    SELECT u.province_id, u.park_id, l.observed_status AS status, count(*) AS units
+    FROM units u LEFT JOIN latest l ON l.unit_id = u.id AND l.n = 1
+    WHERE {" AND ".join(clauses)}
+    GROUP BY u.province_id, u.park_id, l.observed_status
+    ORDER BY u.province_id, u.park_id, l.observed_status"""
+    return list(db.query(sql, params))
+
+
+# Each counted observation with the one before it at the same unit.
+_OBSERVATIONS = """
+SELECT v.id AS visit_id, v.unit_id, v.observed_at, v.review_state, v.template_code, v.template_version,
+       v.observed_status, v.observed_employees, v.observed_capacity,
+       lag(v.observed_status) OVER w AS previous_status, lag(v.observed_employees) OVER w AS previous_employees
+FROM visits v WHERE {counted} AND v.observed_status IS NOT NULL {unit}
+WINDOW w AS (PARTITION BY v.unit_id ORDER BY v.observed_at, v.id)
+"""
+
+
+def _revived(row: dict) -> bool:
+    return row["observed_status"] == "active" and row["previous_status"] in REVIVED_FROM
+
+
+def _jobs(row: dict) -> int:
+    return max(0, (row["observed_employees"] or 0) - (row["previous_employees"] or 0))
+
+
+def unit_history(db, unit_id: str, approved_only=False) -> list[dict]:
+    unit_id = units.resolve(db, unit_id)
+    rows = db.query(_OBSERVATIONS.format(counted=_counted(approved_only), unit="AND v.unit_id = ?")
+                    + " ORDER BY v.observed_at, v.id", [unit_id])
+    return [{"visit_id": r["visit_id"], "observed_at": r["observed_at"], "review_state": r["review_state"],
+             "template": {"code": r["template_code"], "version": r["template_version"]},
+             "status": r["observed_status"], "employees": r["observed_employees"],
+             "capacity_utilisation": r["observed_capacity"], "revived": _revived(r),
+             "jobs_back": _jobs(r) if _revived(r) else 0} for r in rows]
+
+
+def revivals(db, actor, start=None, end=None, province_id=None, park_id=None, approved_only=True) -> dict:
+    where, params = scope_clause(actor)
+    clauses = [where, "o.observed_status = 'active'",
+               f"o.previous_status IN ({', '.join(repr(s) for s in REVIVED_FROM)})"]
+    _filters((("u.province_id", province_id), ("u.park_id", park_id)), clauses, params)
+    _period("o.observed_at", start, end, clauses, params)
+    rows = db.query(
+        f"SELECT o.*, u.name AS unit_name, u.province_id, u.park_id"
+        f" FROM ({_OBSERVATIONS.format(counted=_counted(approved_only), unit='')}) o"
+        f" JOIN units u ON u.id = o.unit_id WHERE {' AND '.join(clauses)} ORDER BY o.observed_at, o.visit_id",
+        params)
+    items = [{"unit_id": r["unit_id"], "unit_name": r["unit_name"], "province_id": r["province_id"],
+              "park_id": r["park_id"], "visit_id": r["visit_id"], "revived_at": r["observed_at"],
+              "from_status": r["previous_status"], "jobs": _jobs(r)} for r in rows]
+    return {"items": items, "units": len({i["unit_id"] for i in items}), "jobs": sum(i["jobs"] for i in items)}
+
+
+def obstacle_counts(db, actor, province_id=None, park_id=None, area=None, approved_only=True) -> list[dict]:
+    where, params = scope_clause(actor)
+    clauses = [where, _counted(approved_only, "ov")]
+    _filters((("u.province_id", province_id), ("u.park_id", park_id), ("o.area", area)), clauses, params)
+    resolved = f"o.status = 'resolved' AND {_counted(approved_only, 'rv')}"
+    return list(db.query(
+        f"SELECT o.area, o.group_code AS 'group',"
+        f" sum(CASE WHEN {resolved} THEN 0 ELSE 1 END) AS open, sum(CASE WHEN {resolved} THEN 1 ELSE 0 END)"
+        f" AS resolved FROM obstacles o JOIN units u ON u.id = o.unit_id"
+        f" JOIN visits ov ON ov.id = o.opened_visit_id LEFT JOIN visits rv ON rv.id = o.resolved_visit_id"
+        f" WHERE {' AND '.join(clauses)} GROUP BY o.area, o.group_code ORDER BY o.area, o.group_code",
+        params))
+
+
+def visits_per_week(db, actor, start=None, end=None, province_id=None, park_id=None,
+                    approved_only=False) -> list[dict]:
+    where, params = scope_clause(actor)
+    clauses = [where, _counted(approved_only)]
+    _filters((("v.province_id", province_id), ("u.park_id", park_id)), clauses, params)
+    _period("v.observed_at", start, end, clauses, params)
+    # 'weekday 5' moves to the coming Friday (or stays on one); six days back is its Saturday.
+    return list(db.query(
+        "SELECT date(v.observed_at, 'weekday 5', '-6 days') AS week, count(*) AS visits FROM visits v"
+        f" JOIN units u ON u.id = v.unit_id WHERE {' AND '.join(clauses)} GROUP BY week ORDER BY week",
+        params))
