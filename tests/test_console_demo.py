@@ -1,0 +1,39 @@
+"""``fieldsync demo``: a living data set through the real paths, loaded once."""
+
+from sync import stats
+from sync.store import SYSTEM
+from tests.test_console_helpers import ConsoleUser
+
+
+def counts(db) -> dict:
+    return {table: db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+            for table in ("users", "units", "visits", "visit_versions", "obstacles", "change_log", "audit_log")}
+
+
+def test_demo_fills_a_fresh_database_once(runner, db):
+    result = runner.invoke(args=["demo"])
+    assert result.exit_code == 0, result.output
+    assert "fieldsync-demo" in result.output and "sara (supervisor)" in result.output
+    states = dict(db.execute("SELECT review_state, count(*) FROM visits GROUP BY 1").fetchall())
+    assert set(states) == {"submitted", "approved", "rejected", "returned"}
+    provinces = {r[0] for r in db.execute("SELECT DISTINCT province_id FROM units")}
+    assert provinces == {4, 8, 17}
+    assert db.execute("SELECT count(*) FROM obstacles WHERE status = 'resolved'").fetchone()[0] >= 1
+    revived = stats.revivals(db, SYSTEM)
+    assert revived["units"] >= 2 and revived["jobs"] > 0
+    # Every visit came through a device's push, and the comments of returned visits are there.
+    pushed = db.execute("SELECT count(*) FROM mutations WHERE type = 'create_visit'").fetchone()[0]
+    assert pushed == sum(states.values())
+    assert db.execute("SELECT count(*) FROM visits WHERE review_state = 'returned' AND review_comment IS NULL"
+                      ).fetchone()[0] == 0
+    before = counts(db)
+    again = runner.invoke(args=["demo"])
+    assert again.exit_code == 0 and "already loaded" in again.output
+    assert counts(db) == before
+
+
+def test_the_demo_accounts_log_in(runner, client):
+    runner.invoke(args=["demo"])
+    for username in ("sara", "hamid", "admin"):
+        user = ConsoleUser(client.application.test_client())
+        assert user.login(username, "fieldsync-demo").status_code == 302, username
