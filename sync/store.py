@@ -105,7 +105,9 @@ class Tx:
         row = self.db.conn.execute("SELECT max(seq) FROM change_log").fetchone()
         return (row[0] or 0) + 1
 
-    def audit(self, action: str, entity: str, entity_id=None, **details) -> None:
+    def audit(self, action: str, entity: str, entity_id=None, /, **details) -> None:
+        # Positional-only, so details may themselves be named "action" or "entity".
+
         self.db.conn.execute(
             "INSERT INTO audit_log (at, user_id, device_id, action, entity, entity_id, details)"
             " VALUES (?, ?, ?, ?, ?, ?, ?)",
