@@ -9,8 +9,10 @@ Tests, benchmarks, load tests and the ``fieldsync device`` commands all use it a
 It speaks HTTP through a *transport*, so a test can also lose responses on purpose.
 """
 
+import base64
 import contextlib
 import gzip
+import hashlib
 import json
 import sqlite3
 import urllib.error
@@ -68,7 +70,16 @@ class HttpTransport:
                 headers["Content-Encoding"] = "gzip"
         if token:
             headers["Authorization"] = f"Bearer {token}"
-        req = urllib.request.Request(url, data=data, method=method, headers=headers)
+        return self._open(urllib.request.Request(url, data=data, method=method, headers=headers))
+
+    def request_bytes(self, method: str, path: str, *, data: bytes, headers=None, token=None) -> tuple[int, dict]:
+        """Send raw bytes (an attachment chunk) with the given headers; the answer is JSON."""
+        headers = {"Accept": "application/json", "Content-Type": "application/octet-stream", **(headers or {})}
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        return self._open(urllib.request.Request(self.base_url + path, data=data, method=method, headers=headers))
+
+    def _open(self, req) -> tuple[int, dict]:
         try:
             with urllib.request.urlopen(req, timeout=self.timeout) as response:
                 return response.status, _read_json(response)
@@ -98,6 +109,9 @@ CREATE TABLE IF NOT EXISTS redirects (from_id TEXT PRIMARY KEY, to_id TEXT NOT N
 CREATE TABLE IF NOT EXISTS reference (kind TEXT, id, data TEXT, PRIMARY KEY (kind, id));
 CREATE TABLE IF NOT EXISTS rejected (mutation_id INTEGER PRIMARY KEY, body TEXT, error TEXT);
 CREATE TABLE IF NOT EXISTS acked (mutation_id INTEGER PRIMARY KEY, status TEXT, result TEXT);
+CREATE TABLE IF NOT EXISTS uploads (
+    sha256 TEXT PRIMARY KEY, path TEXT NOT NULL, size INTEGER NOT NULL,
+    state TEXT NOT NULL DEFAULT 'pending', error TEXT);
 """
 
 
@@ -176,21 +190,65 @@ class Device:
                                   (json.dumps({**unit, **fields}, ensure_ascii=False), unit_id))
         return mutation_id
 
+    @staticmethod
+    def _visit_content(answers, obstacles, template, location, attachments) -> dict:
+        # Obstacles get their id here, offline, so that a later visit or a revision can name them.
+        content = {"answers": answers, "attachments": list(attachments),
+                   "obstacles": [o if o.get("obstacle_id") else {**o, "obstacle_id": str(uuid.uuid4())}
+                                 for o in obstacles]}
+        if template:
+            content["template"] = template
+        if location:
+            content["location"] = location
+        return content
+
     def record_visit(self, unit_id: str, answers: dict, obstacles=(), template=None, location=None,
                      attachments=(), visit_id: str | None = None) -> str:
         visit_id = visit_id or str(uuid.uuid4())
         with self._local_tx():
             unit_id = self._redirected(unit_id)
-            body = {"visit_id": visit_id, "unit_id": unit_id, "answers": answers,
-                    "obstacles": list(obstacles), "attachments": list(attachments)}
-            if template:
-                body["template"] = template
-            if location:
-                body["location"] = location
-            self._enqueue("create_visit", body)
+            content = self._visit_content(answers, obstacles, template, location, attachments)
+            self._enqueue("create_visit", {"visit_id": visit_id, "unit_id": unit_id, **content})
             self.conn.execute("INSERT INTO visits (id, data) VALUES (?, ?)", (visit_id, json.dumps(
-                {"id": visit_id, "unit_id": unit_id, "review_state": None, "version": None})))
+                {"id": visit_id, "unit_id": unit_id, "review_state": None, "version": None,
+                 "content": content}, ensure_ascii=False)))
         return visit_id
+
+    def revise_visit(self, visit_id: str, answers: dict, obstacles=None, template=None, location=None,
+                     attachments=None, comment: str | None = None) -> int:
+        """Queue the fix of a visit sent back for revision (its full new content).
+
+        Omitted parts keep what the visit had (obstacles keep their ids); the base version
+        is the one last pulled, so pull the returned visit first.
+        """
+        with self._local_tx():
+            visit = self.visits().get(visit_id)
+            if not visit or not visit.get("version"):
+                raise ValueError(f"Visit {visit_id} is not known at a server version here; pull first.")
+            old = visit.get("content") or {}
+            content = self._visit_content(
+                answers, old.get("obstacles", []) if obstacles is None else obstacles,
+                template or old.get("template") or visit.get("template"), location or old.get("location"),
+                old.get("attachments", []) if attachments is None else attachments)
+            body = {"visit_id": visit_id, "base_version": visit["version"], **content}
+            if comment:
+                body["comment"] = comment
+            mutation_id = self._enqueue("revise_visit", body)
+            self.conn.execute("UPDATE visits SET data = ? WHERE id = ?",
+                              (json.dumps({**visit, "content": content}, ensure_ascii=False), visit_id))
+        return mutation_id
+
+    def attach(self, path: str) -> str:
+        """Queue a photo or PDF for upload; returns its SHA-256, to list in a visit."""
+        digest = hashlib.sha256()
+        with open(path, "rb") as source:
+            for block in iter(lambda: source.read(1 << 20), b""):
+                digest.update(block)
+            size = source.tell()
+        sha = digest.hexdigest()
+        self.conn.execute("INSERT OR IGNORE INTO uploads (sha256, path, size) VALUES (?, ?, ?)",
+                          (sha, str(path), size))
+        return sha
 
     # --- reading local state --------------------------------------------------------
 
@@ -218,6 +276,11 @@ class Device:
         """Every mutation the server has acknowledged, with its answer."""
         return {r[0]: json.loads(r[2]) for r in self.conn.execute("SELECT * FROM acked")}
 
+    def uploads(self) -> dict[str, dict]:
+        """Queued files by SHA-256: path, size, state (pending, done, failed) and error."""
+        return {r[0]: {"path": r[1], "size": r[2], "state": r[3], "error": json.loads(r[4]) if r[4] else None}
+                for r in self.conn.execute("SELECT sha256, path, size, state, error FROM uploads")}
+
     def reference(self, kind: str) -> list[dict]:
         return [json.loads(r[0]) for r in self.conn.execute(
             "SELECT data FROM reference WHERE kind = ? ORDER BY id", (kind,))]
@@ -234,13 +297,19 @@ class Device:
 
     # --- talking to the server ------------------------------------------------------
 
-    def _call(self, method: str, path: str, *, body=None, params=None, auth=True) -> dict:
-        token = self._get("access_token") if auth else None
-        status, answer = self.transport.request(method, path, body=body, params=params, token=token)
-        if status == 401 and auth and answer.get("error", {}).get("code") == "token_expired":
+    def _authorised(self, send) -> tuple[int, dict]:
+        """``send(token)`` with the access token, refreshing it once if it has expired."""
+        status, answer = send(self._get("access_token"))
+        if status == 401 and answer.get("error", {}).get("code") == "token_expired":
             self.refresh()
-            status, answer = self.transport.request(method, path, body=body, params=params,
-                                                    token=self._get("access_token"))
+            status, answer = send(self._get("access_token"))
+        return status, answer
+
+    def _call(self, method: str, path: str, *, body=None, params=None, auth=True) -> dict:
+        def send(token):
+            return self.transport.request(method, path, body=body, params=params, token=token)
+
+        status, answer = self._authorised(send) if auth else send(None)
         if status >= 400:
             raise ServerError(status, answer)
         return answer
@@ -346,6 +415,9 @@ class Device:
             if kind in _SERVER_STATE_KEYS or not isinstance(rows, list):
                 continue
             for row in rows:  # reference data of any kind: provinces, parks, templates…
+                if row.get("removed"):  # e.g. an obstacle whose only visit was rejected
+                    self.conn.execute("DELETE FROM reference WHERE kind = ? AND id = ?", (kind, row["id"]))
+                    continue
                 self.conn.execute("INSERT OR REPLACE INTO reference (kind, id, data) VALUES (?, ?, ?)",
                                   (kind, row["id"], json.dumps(row, ensure_ascii=False)))
         for redirect in page["redirects"]:
@@ -376,9 +448,68 @@ class Device:
             self.conn.execute("INSERT OR REPLACE INTO units (id, data, pending) VALUES (?, ?, 1)",
                               (unit_id, json.dumps({**current, **mutation["fields"]}, ensure_ascii=False)))
 
+    # --- attachments ------------------------------------------------------------------
+
+    UPLOAD_CHUNK_BYTES = 256 * 1024
+    _FINAL = (413, 415)  # the server will never take this file: too large, not a photo or PDF
+
+    def upload_attachments(self) -> dict:
+        """Upload queued files, resuming where the server stopped; returns counts by state.
+
+        Never raises for the network: a file that cannot be sent now stays pending for the
+        next round, so photos never hold up data sync.
+        """
+        if not hasattr(self.transport, "request_bytes"):
+            return self._upload_counts()  # a transport without raw bytes (a test double)
+        for sha, path, size in self.conn.execute(
+                "SELECT sha256, path, size FROM uploads WHERE state = 'pending' ORDER BY rowid").fetchall():
+            try:
+                self._upload(sha, path, size)
+                self.conn.execute("UPDATE uploads SET state = 'done', error = NULL WHERE sha256 = ?", (sha,))
+            except (TransportError, NeedsLogin):
+                break
+            except ServerError as error:
+                if error.status >= 500:
+                    break
+                self._upload_failed(sha, (error.body or {}).get("error") or {"message": str(error)},
+                                    final=error.status in self._FINAL)
+            except OSError as error:  # the file is gone or unreadable on the device
+                self._upload_failed(sha, {"code": "file_unreadable", "message": str(error)}, final=True)
+        return self._upload_counts()
+
+    def _upload_failed(self, sha: str, error: dict, final: bool) -> None:
+        self.conn.execute("UPDATE uploads SET state = ?, error = ? WHERE sha256 = ?",
+                          ("failed" if final else "pending", json.dumps(error, ensure_ascii=False), sha))
+
+    def _upload_counts(self) -> dict:
+        counts = dict(self.conn.execute("SELECT state, count(*) FROM uploads GROUP BY state").fetchall())
+        return {state: counts.get(state, 0) for state in ("pending", "done", "failed")}
+
+    def _upload(self, sha: str, path: str, size: int, attempts: int = 3) -> None:
+        url = f"/api/v1/attachments/{sha}"
+        status = self._call("GET", f"{url}/status")
+        offset = status["received"] if status.get("size") == size else 0
+        with open(path, "rb") as source:
+            while not status["complete"]:
+                source.seek(offset)
+                chunk = source.read(self.UPLOAD_CHUNK_BYTES)
+                headers = {"Content-Range": f"bytes {offset}-{offset + len(chunk) - 1}/{size}",
+                           "Content-Digest": "sha-256=:" + base64.b64encode(
+                               hashlib.sha256(chunk).digest()).decode() + ":"}
+                code, status = self._authorised(lambda token, c=chunk, h=headers: self.transport.request_bytes(
+                    "PUT", url, data=c, headers=h, token=token))
+                if code in (409, 422) and attempts > 0:  # out of step, or a chunk damaged on the way
+                    attempts -= 1
+                    offset = status.get("error", {}).get("details", {}).get("received", 0)
+                    status = {"complete": False}
+                    continue
+                if code >= 400:
+                    raise ServerError(code, status)
+                offset = status.get("received", size)
+
     def sync(self) -> dict:
-        """One sync round: push everything, then pull everything."""
+        """One sync round: push everything, pull everything, then upload queued files."""
         results = self.push()
         pages = self.pull()
         return {"pushed": len(results), "pages": pages,
-                "statuses": sorted({r["status"] for r in results})}
+                "statuses": sorted({r["status"] for r in results}), "uploads": self.upload_attachments()}

@@ -36,6 +36,13 @@ class FlaskTransport:
             data = gzip.decompress(data)
         return response.status_code, (json.loads(data) if data else {})
 
+    def request_bytes(self, method, path, *, data, headers=None, token=None):
+        headers = {"Content-Type": "application/octet-stream", **(headers or {})}
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        response = self.client.open(path, method=method, data=data, headers=headers)
+        return response.status_code, response.get_json(silent=True) or {}
+
 
 class LoseResponses:
     """Wraps a transport: the request reaches the server, but the answer is lost on the way back."""
