@@ -107,7 +107,6 @@ class Tx:
 
     def audit(self, action: str, entity: str, entity_id=None, /, **details) -> None:
         # Positional-only, so details may themselves be named "action" or "entity".
-
         self.db.conn.execute(
             "INSERT INTO audit_log (at, user_id, device_id, action, entity, entity_id, details)"
             " VALUES (?, ?, ?, ?, ?, ?, ?)",
