@@ -1,0 +1,234 @@
+"""Comparison features of two units: discrete, explainable levels.
+
+Every feature is a small set of named levels ("name": "s95", "distance": "d150",
+"legal_id": "conflict", ...). Levels, not raw numbers, because each level gets
+its own fitted weight (the log-odds it adds), which is what makes a score
+explainable to a supervisor: "same phone +3.1, 2 km apart -1.2, ...".
+
+"none" always means "one side does not say": it weighs nothing either way.
+"""
+
+from rapidfuzz import fuzz
+from rapidfuzz.distance import OSA
+
+from sync.dedup import geo
+from sync.dedup.record import Unit, prepare
+
+# Level names per feature, in order from most to least alike. The scorer's
+# weight table has exactly these keys; tests check the two stay in step.
+LEVELS = {
+    "name": ("exact", "s95", "s90", "s80", "s70", "low", "none"),
+    "name_words": ("all", "subset", "conflict", "none"),
+    "branch": ("same", "differ"),
+    "legal_id": ("match", "conflict", "one", "none"),
+    "license": ("match", "conflict", "none"),
+    "phone": ("match", "conflict", "other", "none"),
+    "distance": ("d50", "d150", "d300", "d1k", "d5k", "d50k", "far", "none"),
+    "province": ("same", "differ", "none"),
+    "city": ("same", "differ", "none"),
+    "park": ("same", "differ", "none"),
+    "activity": ("same", "similar", "differ", "none"),
+    "owner": ("same", "family", "differ", "none"),
+    "address": ("same", "similar", "differ", "none"),
+    "plate": ("match", "conflict", "none"),
+}
+
+_DISTANCE_LEVELS = ((50, "d50"), (150, "d150"), (300, "d300"), (1000, "d1k"), (5000, "d5k"),
+                    (50000, "d50k"))
+
+
+def _word_match(a: str, b: str) -> bool:
+    """Two name words are the same word: equal, or one slip apart in a long enough word.
+
+    A slip is one letter lost, added, changed or two neighbours swapped (OSA
+    distance); seven letters and more may carry two. Three-letter words only
+    match with two letters swapped ("شقر" for "شرق"): any other change of a
+    short word makes another word.
+    """
+    if a == b:
+        return True
+    shortest = min(len(a), len(b))
+    if shortest < 3:
+        return False
+    if shortest == 3:
+        return len(a) == len(b) and sorted(a) == sorted(b) and OSA.distance(a, b) == 1
+    limit = 1 if shortest < 7 else 2
+    return OSA.distance(a, b, score_cutoff=limit) <= limit
+
+
+def name_words(a: Unit, b: Unit) -> str:
+    """Do the two names use the same words? "conflict": each has a word the other lacks.
+
+    A conflict is the signature of two firms sharing a brand ("غذایی مهرام" vs
+    "پلاستیک مهرام"); a subset is a word dropped or added by one writer.
+    Words written together on one side and apart on the other count as matched.
+    """
+    if not a.name or not b.name:
+        return "none"
+    if a.name_sorted == b.name_sorted:
+        return "all"
+    in_a, in_b = set(a.name), set(b.name)
+    left = [w for w in a.name if w not in in_b]
+    right = [w for w in b.name if w not in in_a]
+    if left and right:  # pair up words one typo apart
+        left, right = ([w for w in left if not any(_word_match(w, v) for v in right)],
+                       [v for v in right if not any(_word_match(v, w) for w in left)])
+    if left and right:
+        glued_left, glued_right = "".join(left), "".join(right)
+        if glued_left == glued_right or fuzz.ratio(glued_left, glued_right) >= 85:
+            return "all"
+        return "conflict"
+    if left or right:
+        glued = "".join(left or right)
+        other = b.name_compact if left else a.name_compact
+        return "all" if glued in other else "subset"
+    return "all"
+
+
+def name_level(a: Unit, b: Unit) -> str:
+    if not a.name_compact or not b.name_compact:
+        return "none"
+    if a.name_compact == b.name_compact or a.name_sorted == b.name_sorted:
+        return "exact"
+    # Indel ratio on typed order and on sorted words; OSA (a swap of two letters
+    # is one slip, not two) on typed order
+    sim = max(fuzz.ratio(a.name_compact, b.name_compact), fuzz.ratio(a.name_sorted, b.name_sorted),
+              100 * OSA.normalized_similarity(a.name_compact, b.name_compact))
+    if sim >= 95:
+        return "s95"
+    if sim >= 90:
+        return "s90"
+    if sim >= 80:
+        return "s80"
+    if sim >= 70:
+        return "s70"
+    return "low"
+
+
+def _identifier(x: str, y: str) -> str:
+    if not x or not y:
+        return "none"
+    return "match" if x == y else "conflict"
+
+
+def legal_level(a: Unit, b: Unit) -> str:
+    if a.legal_id and b.legal_id:
+        return "match" if a.legal_id == b.legal_id else "conflict"
+    return "one" if a.legal_id or b.legal_id else "none"
+
+
+def phone_level(a: Unit, b: Unit) -> str:
+    """"conflict" only when both give a number of the same kind and none agrees:
+
+    a landline on one record and a mobile on the other is normal, not a conflict.
+    """
+    if not a.phones or not b.phones:
+        return "none"
+    if a.phones & b.phones:
+        return "match"
+    if (a.landlines and b.landlines) or (a.mobiles and b.mobiles):
+        return "conflict"
+    return "other"
+
+
+def distance_level(a: Unit, b: Unit) -> str:
+    if a.lat is None or b.lat is None:
+        return "none"
+    metres = geo.distance_m(a.lat, a.lon, b.lat, b.lon)
+    for limit, level in _DISTANCE_LEVELS:
+        if metres <= limit:
+            return level
+    return "far"
+
+
+def _place(x: str, y: str) -> str:
+    if not x or not y:
+        return "none"
+    if x == y or fuzz.ratio(x, y) >= 85:
+        return "same"
+    return "differ"
+
+
+def _graded(x: str, y: str, same: float, similar: float | None, scorer) -> str:
+    if not x or not y:
+        return "none"
+    sim = scorer(x, y)
+    if sim >= same:
+        return "same"
+    if similar is not None and sim >= similar:
+        return "similar"
+    return "differ"
+
+
+def owner_level(a: Unit, b: Unit) -> str:
+    if not a.owner or not b.owner:
+        return "none"
+    if a.owner == b.owner or fuzz.token_sort_ratio(a.owner, b.owner) >= 90:
+        return "same"
+    if _word_match(a.owner_last, b.owner_last):
+        return "family"
+    return "differ"
+
+
+def branch_level(a: Unit, b: Unit) -> str:
+    return "same" if a.branch == b.branch else "differ"
+
+
+def license_level(a: Unit, b: Unit) -> str:
+    return _identifier(a.license, b.license)
+
+
+def province_level(a: Unit, b: Unit) -> str:
+    if not a.province or not b.province:
+        return "none"
+    return "same" if a.province == b.province else "differ"
+
+
+def city_level(a: Unit, b: Unit) -> str:
+    return _place(a.city, b.city)
+
+
+def park_level(a: Unit, b: Unit) -> str:
+    return _place(a.park, b.park)
+
+
+def activity_level(a: Unit, b: Unit) -> str:
+    return _graded(a.activity, b.activity, 90, 60, fuzz.token_set_ratio)
+
+
+def address_level(a: Unit, b: Unit) -> str:
+    return _graded(a.address, b.address, 90, 70, fuzz.token_set_ratio)
+
+
+def plate_level(a: Unit, b: Unit) -> str:
+    return _identifier(a.plate, b.plate)
+
+
+# Feature name -> level function. The first GATE features are the ones that can
+# make a pair likely on their own (name, identifiers); the batch scorer looks
+# at them first and skips the rest when even perfect agreement elsewhere could
+# not lift the pair to a verdict that matters.
+FEATURES = {
+    "name": name_level,
+    "legal_id": legal_level,
+    "license": license_level,
+    "phone": phone_level,
+    "name_words": name_words,
+    "branch": branch_level,
+    "distance": distance_level,
+    "province": province_level,
+    "city": city_level,
+    "park": park_level,
+    "activity": activity_level,
+    "owner": owner_level,
+    "address": address_level,
+    "plate": plate_level,
+}
+GATE = 4
+
+
+def features(a, b) -> dict[str, str]:
+    """The comparison levels of two units (raw record dicts or prepared ``Unit``s)."""
+    a = a if isinstance(a, Unit) else prepare(a)
+    b = b if isinstance(b, Unit) else prepare(b)
+    return {name: level(a, b) for name, level in FEATURES.items()}

@@ -1,0 +1,99 @@
+"""Blocking keys: which stored units are worth comparing with a unit at all.
+
+A unit is *indexed* under ``blocking_keys(unit)`` and *looks up* candidates by
+``query_keys(unit)``; the two differ only in the GPS keys (own cell vs the 2x2
+block of cells nearest to it). The same functions serve
+
+* batch mode: an in-memory dict key -> [unit index];
+* incremental matching: a SQLite table ``(key TEXT, unit_id)`` indexed on key;
+  a new unit's candidates are the union of the posting lists of its query keys.
+
+A posting list longer than ``posting_cap(key)`` is skipped as not selective (a
+word shared by hundreds of units in a park says nothing), so matching one unit
+costs at most (#query keys x cap) comparisons, never O(units). Every key is
+prefixed by its kind so kinds never collide.
+
+Kinds (prefix: meaning):
+  L:  valid legal national id
+  C:  licence number digits
+  T:  last eight digits of a phone (area code and +98/0098/0 do not matter)
+  D:  the name's tokens sorted and glued, or that string with one letter
+      deleted: two names one typo apart always share one (SymSpell-style);
+      sorting makes word order irrelevant
+  P:  place (park or city: many parks bear their town's name) + one name word
+  G:  GPS grid cell + one name word
+"""
+
+from sync.dedup import geo
+from sync.dedup.record import Unit, prepare
+
+# Longest posting list still used, per kind. Identifiers are selective by
+# nature; name keys get tighter caps because common names are not evidence.
+POSTING_CAPS = {"L": 60, "C": 60, "T": 60, "D": 40, "P": 25, "G": 25}
+POSTING_CAP = max(POSTING_CAPS.values())
+_MAX_NAME_TOKENS = 6
+_MIN_DELETE_LENGTH = 5  # one-letter deletions of shorter names collide with everything
+
+
+def posting_cap(key: str) -> int:
+    """The longest posting list worth reading for ``key``."""
+    return POSTING_CAPS.get(key[:1], POSTING_CAP)
+
+
+def name_words(unit: Unit) -> list[str]:
+    """Name words used in keys: words, plus each two adjacent words glued.
+
+    Gluing makes "بسته بندی" also produce "بستهبندی", the spelling with the ZWNJ
+    dropped, so the two spellings share a key.
+    """
+    words = [w for w in unit.name if len(w) >= 2][:_MAX_NAME_TOKENS]
+    glued = [a + b for a, b in zip(words, words[1:], strict=False)]
+    return list(dict.fromkeys(words + glued))
+
+
+def name_deletions(unit: Unit) -> set[str]:
+    """The sorted glued name and, when long enough, each one-letter deletion of it."""
+    glued = unit.name_sorted.replace(" ", "")
+    if not glued:
+        return set()
+    if len(glued) < _MIN_DELETE_LENGTH:
+        return {glued}
+    return {glued} | {glued[:i] + glued[i + 1:] for i in range(len(glued))}
+
+
+def _unit(record_or_unit) -> Unit:
+    return record_or_unit if isinstance(record_or_unit, Unit) else prepare(record_or_unit)
+
+
+def _common_keys(unit: Unit, words: list[str]) -> list[str]:
+    keys = []
+    if unit.legal_id:
+        keys.append("L:" + unit.legal_id)
+    if len(unit.license) >= 4:
+        keys.append("C:" + unit.license)
+    keys.extend("T:" + p for p in unit.phones)
+    keys.extend("D:" + d for d in name_deletions(unit))
+    for place in {unit.park, unit.city} - {""}:
+        keys.extend(f"P:{place}|{w}" for w in words)
+    return keys
+
+
+def blocking_keys(record_or_unit) -> set[str]:
+    """Keys to index a unit under (a raw record dict or a prepared ``Unit``)."""
+    unit = _unit(record_or_unit)
+    words = name_words(unit)
+    keys = _common_keys(unit, words)
+    if unit.lat is not None:
+        own = geo.cell_name(*geo.cell(unit.lat, unit.lon))
+        keys.extend(f"G:{own}|{w}" for w in words)
+    return set(keys)
+
+
+def query_keys(record_or_unit) -> set[str]:
+    """Keys to look candidates up by: ``blocking_keys`` with GPS widened to 4 cells."""
+    unit = _unit(record_or_unit)
+    words = name_words(unit)
+    keys = _common_keys(unit, words)
+    if unit.lat is not None:
+        keys.extend(f"G:{c}|{w}" for c in geo.near_cells(unit.lat, unit.lon) for w in words)
+    return set(keys)

@@ -1,0 +1,178 @@
+"""A raw unit record turned into match keys, once, so comparisons never re-normalise.
+
+Records come from devices, spreadsheets and imports: any field may be missing,
+empty, of the wrong type or garbage. ``prepare`` never raises; what it cannot
+read it leaves empty, and empty fields are simply no evidence.
+"""
+
+import math
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from sync.identifiers import legal_id, phone_numbers
+from sync.normalize import (
+    address_key,
+    digits,
+    fold,
+    homophone,
+    name_key,
+    park_key,
+    place_key,
+    to_ascii_digits,
+)
+
+# A generous box around Iran: coordinates outside it are typing errors or (0, 0).
+_LAT_RANGE = (24.0, 40.5)
+_LON_RANGE = (43.5, 64.0)
+
+# Titles that come and go in front of a person's name.
+_OWNER_TITLES = {homophone(w) for w in (
+    "آقای", "اقای", "خانم", "مهندس", "دکتر", "حاج", "حاجی", "سید", "سیده", "مدیرعامل", "جناب",
+    "سرکار", "مهندس.", "دکتر.", "اقا",
+)}
+# Words that say nothing about *which* activity (tolerated on either side).
+_ACTIVITY_STOPWORDS = {homophone(w) for w in (
+    "تولید", "تولیدی", "ساخت", "انواع", "و", "صنایع", "صنعتی", "قطعات", "مواد", "محصولات",
+    "فراوری", "فرآوری", "انجام", "خدمات", "کارخانه", "از",
+)}
+# Values people type when they mean "unknown".
+_NULLS = {fold(w) for w in ("-", "--", "—", "null", "none", "nan", "n/a", "na", "نامشخص", "ندارد",
+                            "نامعلوم", "؟", "?", "0", "ثبت نشده")}
+
+
+@dataclass(slots=True)
+class Unit:
+    """Match keys of one record. ``id`` is the record's id as a string."""
+
+    id: str
+    name: tuple[str, ...]  # distinctive name tokens (homophone-folded, legal forms stripped)
+    name_compact: str  # tokens joined without spaces, typed order
+    name_sorted: str  # tokens sorted, space-joined (word order does not matter)
+    branch: int | None
+    legal_id: str  # valid 11-digit legal id or ""
+    legal_invalid: bool  # something was typed but it is not a valid legal id
+    license: str  # digits of the licence number, "" when absent
+    phones: frozenset[str]  # last eight digits of every readable phone
+    landlines: frozenset[str]
+    mobiles: frozenset[str]
+    province: str
+    city: str
+    park: str
+    lat: float | None
+    lon: float | None
+    activity: str  # homophone-folded, stopwords out, sorted tokens
+    owner: str  # homophone-folded person name without titles
+    owner_last: str  # last token of owner (family name)
+    address: str  # homophone-folded, abbreviations expanded
+    plate: str
+
+
+def _value(record: dict, key: str) -> str:
+    """A field as text, or "" when missing, empty, a container, or a 'null' word."""
+    value = record.get(key)
+    if type(value) is not str:
+        if value is None or isinstance(value, dict | list | tuple | set | bool):
+            return ""
+        if isinstance(value, float):
+            if not math.isfinite(value):
+                return ""
+            if value.is_integer():
+                value = int(value)  # 10320894878.0 from a spreadsheet is still an id
+        value = str(value)
+    if len(value) <= 12 and fold(value) in _NULLS:
+        return ""
+    return value[:500]  # garbage guard: nothing real is that long
+
+
+_NUMBER = re.compile(r"-?\d+(?:[.٫,]\d+)?")
+
+
+def _coordinate(value) -> float | None:
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int | float):
+        number = float(value)
+    else:
+        match = _NUMBER.search(to_ascii_digits(str(value)[:60]))
+        if not match:
+            return None
+        number = float(match.group().replace("٫", ".").replace(",", "."))
+    return number if math.isfinite(number) else None
+
+
+def _position(record) -> tuple[float | None, float | None]:
+    """Latitude and longitude inside Iran, swapped back when typed the other way round."""
+    if not isinstance(record, dict):
+        return None, None
+    lat, lon = _coordinate(record.get("lat")), _coordinate(record.get("lon"))
+    if lat is None or lon is None:
+        return None, None
+
+    def inside(la, lo):
+        return _LAT_RANGE[0] <= la <= _LAT_RANGE[1] and _LON_RANGE[0] <= lo <= _LON_RANGE[1]
+
+    if inside(lat, lon):
+        return lat, lon
+    if inside(lon, lat):
+        return lon, lat
+    return None, None
+
+
+@lru_cache(maxsize=1 << 16)
+def _owner(text: str) -> str:
+    words = [w for w in homophone(text).split() if w not in _OWNER_TITLES and len(w) > 1]
+    return " ".join(words)
+
+
+@lru_cache(maxsize=1 << 16)
+def _activity(text: str) -> str:
+    words = {w for w in homophone(text).split() if w not in _ACTIVITY_STOPWORDS and len(w) > 1}
+    return " ".join(sorted(words))
+
+
+def _identifier(record) -> str:
+    raw = record.get("id") if isinstance(record, dict) else None
+    if raw is None:
+        return ""
+    if isinstance(raw, float) and raw.is_integer():
+        raw = int(raw)
+    return raw if isinstance(raw, str) else str(raw)
+
+
+def prepare(record) -> Unit:
+    """The match keys of one raw record. Never raises, whatever the record holds."""
+    if not isinstance(record, dict):
+        record = {}
+    name = name_key(_value(record, "name"))
+    typed_legal = _value(record, "national_id")
+    valid_legal = legal_id(typed_legal)
+    province = _value(record, "province")
+    phones = phone_numbers(_value(record, "phone"), province)
+    lat, lon = _position(record)
+    owner = _owner(_value(record, "owner"))
+    address = address_key(_value(record, "address"))
+    license_no = digits(_value(record, "license_no"))
+    return Unit(
+        id=_identifier(record),
+        name=name.tokens,
+        name_compact="".join(name.tokens),
+        name_sorted=" ".join(sorted(name.tokens)),
+        branch=name.branch,
+        legal_id=valid_legal,
+        legal_invalid=bool(digits(typed_legal)) and not valid_legal,
+        license=license_no if len(license_no) >= 3 and set(license_no) != {"0"} else "",
+        phones=frozenset(p.local for p in phones),
+        landlines=frozenset(p.local for p in phones if p.kind != "mobile"),
+        mobiles=frozenset(p.local for p in phones if p.kind == "mobile"),
+        province=place_key(province),
+        city=place_key(_value(record, "city")),
+        park=park_key(_value(record, "park")),
+        lat=lat,
+        lon=lon,
+        activity=_activity(_value(record, "activity")),
+        owner=owner,
+        owner_last=owner.rsplit(" ", 1)[-1] if owner else "",
+        address=" ".join(address.tokens),
+        plate=address.plate,
+    )
