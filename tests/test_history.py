@@ -1,0 +1,110 @@
+"""Unit history and revival, and the statistics built on the visits that count."""
+
+import pytest
+
+from tests.checklist_helpers import new_unit, obstacle, record, review
+from tests.conftest import ISFAHAN, TEHRAN
+from tests.helpers import diagnosis_answers
+
+
+def observe(device, unit, status, employees, observed, **more):
+    return record(device, unit, observed=observed,
+                  answers=diagnosis_answers(unit_status=status, employees_now=employees,
+                                            capacity_utilisation={"active": 80, "stalled": 5}.get(status, 0)),
+                  **more)
+
+
+@pytest.fixture
+def revived(phone, supervisor):
+    """A unit seen stalled with 2 employees, then active with 14: three visits, all approved."""
+    device = phone("ali")
+    unit = new_unit(device, park_id=supervisor.get("/api/v1/parks", {"province_id": TEHRAN})[1]["items"][0]["id"])
+    visits = [observe(device, unit, "semi_active", 20, "2025-11-01T08:00:00Z"),
+              observe(device, unit, "stalled", 2, "2025-12-01T08:00:00Z"),
+              observe(device, unit, "active", 14, "2026-02-10T08:00:00Z")]
+    device.sync()
+    for visit in visits:
+        review(supervisor, visit, "approve")
+    return device, unit, visits
+
+
+def test_unit_counted_as_revived_with_date_and_jobs(revived, supervisor):
+    _, unit, visits = revived
+    status, history = supervisor.get(f"/api/v1/units/{unit}/history")
+    assert status == 200
+    assert [(h["status"], h["employees"], h["revived"], h["jobs_back"]) for h in history["items"]] == [
+        ("semi_active", 20, False, 0), ("stalled", 2, False, 0), ("active", 14, True, 12)]
+    assert history["items"][2]["capacity_utilisation"] == 80
+
+    status, body = supervisor.get("/api/v1/stats/revivals", {"start": "2026-01-01", "end": "2026-02-28"})
+    assert status == 200 and (body["units"], body["jobs"]) == (1, 12)
+    item = body["items"][0]
+    assert (item["unit_id"], item["visit_id"], item["from_status"], item["revived_at"]) == (
+        unit, visits[2], "stalled", "2026-02-10T08:00:00.000Z")
+    assert supervisor.get("/api/v1/stats/revivals", {"end": "2026-02-09"})[1]["units"] == 0
+    assert supervisor.get("/api/v1/stats/revivals", {"start": "2026-02-10"})[1]["units"] == 1
+
+
+def test_only_approved_visits_count_unless_asked(phone, supervisor):
+    device = phone("ali")
+    unit = new_unit(device)
+    stalled = observe(device, unit, "closed", 0, "2026-01-05T08:00:00Z")
+    observe(device, unit, "active", 9, "2026-02-05T08:00:00Z")
+    device.sync()
+    review(supervisor, stalled, "approve")
+    assert supervisor.get("/api/v1/stats/revivals")[1]["units"] == 0
+    everything = supervisor.get("/api/v1/stats/revivals", {"approved_only": "false"})[1]
+    assert (everything["units"], everything["jobs"]) == (1, 9)
+    approved = supervisor.get(f"/api/v1/units/{unit}/history", {"approved_only": "true"})[1]["items"]
+    assert [h["status"] for h in approved] == ["closed"]
+    assert len(supervisor.get(f"/api/v1/units/{unit}/history")[1]["items"]) == 2
+
+
+def test_units_by_status_per_province_and_park(revived, phone, supervisor, admin, engineer):
+    _, unit, _ = revived
+    device = phone("mina", provinces=[ISFAHAN])
+    closed = new_unit(device, "آجر نسوز", province_id=ISFAHAN)
+    new_unit(device, "بدون بازدید", province_id=ISFAHAN)  # never visited: status unknown
+    visit = observe(device, closed, "closed", 0, "2026-01-01T08:00:00Z")
+    device.sync()
+    review(admin, visit, "approve")
+    park = supervisor.get(f"/api/v1/units/{unit}")[1]["park_id"]
+    assert supervisor.get("/api/v1/stats/units-by-status")[1]["items"] == [
+        {"province_id": TEHRAN, "park_id": park, "status": "active", "units": 1}]
+    rows = admin.get("/api/v1/stats/units-by-status", {"province_id": ISFAHAN})[1]["items"]
+    assert sorted((r["status"] or "-", r["units"]) for r in rows) == [("-", 1), ("closed", 1)]
+    status, body = engineer.get("/api/v1/stats/units-by-status")
+    assert status == 403 and body["error"]["code"] == "forbidden"
+
+
+def test_open_obstacles_by_area_and_group(phone, supervisor):
+    device = phone("ali")
+    unit = new_unit(device)
+    first = record(device, unit, observed="2026-01-01T08:00:00Z", obstacles=[
+        obstacle(obstacle_id="ob-1"), obstacle(obstacle_id="ob-2"), obstacle("legal.tax", obstacle_id="ob-3")])
+    second = record(device, unit, observed="2026-02-01T08:00:00Z",
+                    obstacles=[obstacle(obstacle_id="ob-1", resolved=True)])
+    device.sync()
+    review(supervisor, first, "approve")
+
+    def counts(**params):
+        rows = supervisor.get("/api/v1/stats/obstacles", params)[1]["items"]
+        return {(r["area"], r["group"]): (r["open"], r["resolved"]) for r in rows}
+
+    # The resolving visit is not approved yet: the obstacle still counts as open.
+    assert counts() == {("finance", "finance.working_capital"): (2, 0), ("legal", "legal.tax"): (1, 0)}
+    assert counts(approved_only="false")[("finance", "finance.working_capital")] == (1, 1)
+    review(supervisor, second, "approve")
+    assert counts(area="finance") == {("finance", "finance.working_capital"): (1, 1)}
+
+
+def test_visits_per_week_start_on_saturday(phone, supervisor):
+    device = phone("ali")
+    unit = new_unit(device)
+    for day in ("2026-02-13", "2026-02-14", "2026-02-20", "2026-02-21"):  # Fri, Sat, Fri, Sat
+        observe(device, unit, "active", 5, f"{day}T08:00:00Z")
+    device.sync()
+    rows = supervisor.get("/api/v1/stats/visits-per-week", {"approved_only": "false"})[1]["items"]
+    assert rows == [{"week": "2026-02-07", "visits": 1}, {"week": "2026-02-14", "visits": 2},
+                    {"week": "2026-02-21", "visits": 1}]
+    assert supervisor.get("/api/v1/stats/visits-per-week")[1]["items"] == []
