@@ -1,0 +1,166 @@
+"""Photos and files: resumable, verified, limited uploads that never hold up data sync."""
+
+import base64
+import hashlib
+import os
+
+from sync.client import TransportError
+from tests.checklist_helpers import new_unit, record
+from tests.conftest import ISFAHAN
+from tests.helpers import diagnosis_answers
+
+JPEG_HEAD = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01"
+
+
+def photo(tmp_path, name="photo.jpg", size=100_000, head=JPEG_HEAD) -> tuple[str, bytes, str]:
+    data = head + os.urandom(size - len(head))
+    path = tmp_path / name
+    path.write_bytes(data)
+    return str(path), data, hashlib.sha256(data).hexdigest()
+
+
+def put(api, sha, data, first, size, digest=None, content_range=None):
+    headers = {"Authorization": f"Bearer {api.token}", "Content-Type": "application/octet-stream",
+               "Content-Range": content_range or f"bytes {first}-{first + len(data) - 1}/{size}"}
+    if digest is not None:
+        headers["Content-Digest"] = f"sha-256=:{base64.b64encode(digest).decode()}:"
+    response = api.client.put(f"/api/v1/attachments/{sha}", data=data, headers=headers)
+    return response.status_code, response.get_json()
+
+
+class DropAfterChunks:
+    """A transport whose connection dies after ``chunks`` attachment chunks reached the server."""
+
+    def __init__(self, inner, chunks):
+        self.inner, self.chunks = inner, chunks
+
+    def request(self, *args, **kwargs):
+        return self.inner.request(*args, **kwargs)
+
+    def request_bytes(self, *args, **kwargs):
+        if self.chunks == 0:
+            raise TransportError("connection reset by peer")
+        self.chunks -= 1
+        return self.inner.request_bytes(*args, **kwargs)
+
+
+def test_interrupted_upload_resumes_and_is_verified(phone, supervisor, tmp_path, app):
+    device = phone("ali")
+    device.UPLOAD_CHUNK_BYTES = 16 * 1024
+    path, data, sha = photo(tmp_path)
+    visit = record(device, new_unit(device), answers=diagnosis_answers(photos=[device.attach(path)]))
+    online = device.transport
+    device.transport = DropAfterChunks(online, chunks=3)
+    summary = device.sync()  # the data is synced; the photo stops part way, without an error
+    assert summary["statuses"] == ["applied"] and summary["uploads"] == {"pending": 1, "done": 0, "failed": 0}
+    status = supervisor.get(f"/api/v1/attachments/{sha}/status")[1]
+    assert (status["received"], status["size"], status["complete"]) == (3 * 16 * 1024, len(data), False)
+    assert supervisor.get(f"/api/v1/visits/{visit}")[1]["missing_attachments"] == [sha]
+
+    device.transport = online
+    sent = []
+    device.transport.request_bytes = _spy(online.request_bytes, sent)
+    assert device.sync()["uploads"] == {"pending": 0, "done": 1, "failed": 0}
+    assert sent[0].startswith(f"bytes {3 * 16 * 1024}-")  # resumed, not restarted
+    status = supervisor.get(f"/api/v1/attachments/{sha}/status")[1]
+    assert status == {"sha256": sha, "received": len(data), "size": len(data), "complete": True,
+                      "media_type": "image/jpeg"}
+    assert supervisor.get(f"/api/v1/visits/{visit}")[1]["missing_attachments"] == []
+    response = supervisor.client.get(f"/api/v1/attachments/{sha}",
+                                     headers={"Authorization": f"Bearer {supervisor.token}"})
+    assert response.status_code == 200 and response.data == data and response.mimetype == "image/jpeg"
+    stored = [p for p in (tmp_path / "instance" / "attachments").rglob(sha)]
+    assert len(stored) == 1 and stored[0].read_bytes() == data
+
+
+def _spy(send, log):
+    def spy(method, path, *, data, headers=None, token=None):
+        log.append(headers["Content-Range"])
+        return send(method, path, data=data, headers=headers, token=token)
+
+    return spy
+
+
+def test_corrupted_chunk_is_refused_and_a_wrong_file_discarded(engineer, tmp_path):
+    _, data, sha = photo(tmp_path, size=40_000)
+    assert put(engineer, sha, data[:20_000], 0, len(data), hashlib.sha256(data[:20_000]).digest())[0] == 200
+    damaged = bytearray(data[20_000:])
+    damaged[100] ^= 0xFF
+    status, body = put(engineer, sha, bytes(damaged), 20_000, len(data), hashlib.sha256(data[20_000:]).digest())
+    assert status == 422 and body["error"]["code"] == "hash_mismatch"
+    assert body["error"]["details"] == {"received": 20_000}
+    assert engineer.get(f"/api/v1/attachments/{sha}/status")[1]["received"] == 20_000  # nothing kept
+
+    # Without a chunk digest the damage is found when the file is complete: it is discarded.
+    status, body = put(engineer, sha, bytes(damaged), 20_000, len(data))
+    assert status == 422 and body["error"]["code"] == "hash_mismatch"
+    assert "discarded" in body["error"]["message"]
+    assert engineer.get(f"/api/v1/attachments/{sha}/status")[1] == {
+        "sha256": sha, "received": 0, "size": None, "complete": False, "media_type": None}
+
+    status, body = put(engineer, sha, data[30_000:], 30_000, len(data))  # a gap
+    assert status == 409 and body["error"]["details"] == {"received": 0}
+    assert put(engineer, sha, data, 0, len(data))[1]["complete"] is True
+    assert put(engineer, sha, data, 0, len(data))[1]["complete"] is True  # stored once: no-op
+
+
+def test_oversized_and_wrongly_typed_files_are_refused_clearly(engineer, app, tmp_path, phone):
+    app.config["MAX_ATTACHMENT_BYTES"] = 50_000
+    _, big, sha = photo(tmp_path, size=60_000)
+    status, body = put(engineer, sha, big[:10_000], 0, len(big))
+    assert status == 413 and body["error"]["code"] == "attachment_too_large"
+    assert body["error"]["details"] == {"max_attachment_bytes": 50_000, "size": 60_000}
+
+    _, exe, sha = photo(tmp_path, "tool.jpg", size=5_000, head=b"MZ\x90\x00\x03\x00\x00\x00")
+    status, body = put(engineer, sha, exe, 0, len(exe))
+    assert status == 415 and body["error"]["code"] == "unsupported_media_type"
+    assert "application/pdf" in body["error"]["details"]["allowed"]
+
+    _, pdf, sha = photo(tmp_path, "licence.pdf", size=5_000, head=b"%PDF-1.7\n")
+    assert put(engineer, sha, pdf, 0, len(pdf))[1]["media_type"] == "application/pdf"
+    status, body = put(engineer, "not-a-hash", pdf, 0, len(pdf))
+    assert status == 422 and "sha256" in body["error"]["details"]["fields"]
+    for wrong in ("bytes 0-99/5000", "bytes=0-4999/5000", "0-4999"):
+        status, body = put(engineer, "cd" * 32, pdf, 0, len(pdf), content_range=wrong)
+        assert status == 422 and "Content-Range" in body["error"]["details"]["fields"], wrong
+
+    device = phone("ali")  # the client gives up on a file the server will never take
+    device.attach(tmp_path / "tool.jpg")
+    assert device.upload_attachments() == {"pending": 0, "done": 0, "failed": 1}
+    assert next(iter(device.uploads().values()))["error"]["code"] == "unsupported_media_type"
+
+
+def test_visit_whose_photos_never_arrive_is_stored_and_listed_missing(phone, supervisor, login, tmp_path):
+    device = phone("ali")
+    _, _, sha = photo(tmp_path)
+    unit = new_unit(device)
+    licence = "ab" * 32
+    visit = record(device, unit, answers=diagnosis_answers(photos=[sha], operating_licence="valid",
+                                                           licence_photo=licence), attachments=[sha])
+    device.sync()  # the photo was never queued for upload on this phone
+    detail = supervisor.get(f"/api/v1/visits/{visit}")[1]
+    assert detail["review_state"] == "submitted"
+    assert detail["photos"] == sorted([sha, licence]) and detail["missing_attachments"] == sorted([sha, licence])
+    status, body = supervisor.get("/api/v1/attachments/missing")
+    assert status == 200 and body["total"] == 2
+    assert {(m["sha256"], m["visit_id"], m["unit_id"]) for m in body["items"]} == {
+        (sha, visit, unit), (licence, visit, unit)}
+    assert login("mina", "supervisor", [ISFAHAN]).get("/api/v1/attachments/missing")[1]["total"] == 0
+    status, body = login("hamid", "engineer").get("/api/v1/attachments/missing")
+    assert status == 403 and body["error"]["code"] == "forbidden"
+
+
+def test_downloads_follow_visit_visibility(phone, supervisor, login, tmp_path):
+    device = phone("ali")
+    path, data, _ = photo(tmp_path)
+    sha = device.attach(path)
+    record(device, new_unit(device), answers=diagnosis_answers(photos=[sha]))
+    device.sync()
+
+    def get(api):
+        return api.client.get(f"/api/v1/attachments/{sha}", headers={"Authorization": f"Bearer {api.token}"})
+
+    assert get(supervisor).status_code == 200
+    refused = get(login("mina", "supervisor", [ISFAHAN]))
+    assert refused.status_code == 404 and refused.get_json()["error"]["code"] == "not_found"
+    assert get(login("hamid", "engineer")).status_code == 404
