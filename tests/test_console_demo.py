@@ -19,6 +19,11 @@ def test_demo_fills_a_fresh_database_once(runner, db):
     provinces = {r[0] for r in db.execute("SELECT DISTINCT province_id FROM units")}
     assert provinces == {4, 8, 17}
     assert db.execute("SELECT count(*) FROM obstacles WHERE status = 'resolved'").fetchone()[0] >= 1
+    assert db.execute("SELECT count(*) FROM visits WHERE version = 2 AND review_state = 'submitted'").fetchone()[0] == 1
+    # One photo reached the server; another is referenced but still on the phone.
+    assert db.execute("SELECT count(*) FROM attachments").fetchone()[0] == 1
+    assert db.execute("SELECT count(*) FROM visit_attachments va LEFT JOIN attachments a USING (sha256)"
+                      " WHERE a.sha256 IS NULL").fetchone()[0] == 1
     revived = stats.revivals(db, SYSTEM)
     assert revived["units"] >= 2 and revived["jobs"] > 0
     # Every visit came through a device's push, and the comments of returned visits are there.

@@ -11,9 +11,12 @@ units and visits pushed by reference-client devices (:class:`sync.client.Device`
 very app in-process, decisions through ``sync.review``. Running it again does nothing.
 """
 
+import hashlib
 import random
 import shutil
+import struct
 import tempfile
+import zlib
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -113,6 +116,8 @@ DUPLICATES = [
 ]
 
 RETURN_COMMENT = "تعداد کارکنان فعلی با فهرست بیمه همخوانی ندارد؛ لطفاً دوباره بررسی و عکس پروانه را اضافه کنید."
+REVISED_SUMMARY = "کمبود سرمایه در گردش عامل اصلی کاهش تولید است؛ تعداد کارکنان با فهرست بیمه تطبیق داده شد."
+REVISION_COMMENT = "فهرست بیمه بررسی شد و تعداد کارکنان اصلاح شد."
 REJECT_COMMENT = "این بازدید تکراری است و در همان روز بازدید دیگری ثبت شده است."
 
 
@@ -126,6 +131,23 @@ class _InProcess:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         response = self.client.open(path, method=method, json=body, query_string=params or None, headers=headers)
         return response.status_code, (response.get_json(silent=True) or {})
+
+    def request_bytes(self, method, path, *, data, headers=None, token=None):
+        headers = {"Content-Type": "application/octet-stream", **(headers or {})}
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        response = self.client.open(path, method=method, data=data, headers=headers)
+        return response.status_code, (response.get_json(silent=True) or {})
+
+
+def _png(width: int, height: int, rgb: tuple) -> bytes:
+    """A small solid-colour PNG: the demo's stand-in for a photo of the factory gate."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    rows = b"".join(b"\x00" + bytes(rgb) * width for _ in range(height))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
 
 
 def _legal_id(seed: int) -> str:
@@ -232,10 +254,25 @@ def _record_field_work(db, app, moment, folder: str) -> dict:
         answers = diagnosis_answers(rng, unit_status=status, employees_now=employees,
                                     employees_capacity=max(60, (employees or 0) + 10))
         answers["unit_name_seen"] = unit.name
+        attachments = []
+        if unit.key == "alborz" and status == "active":  # a photo that reached the server
+            path = f"{folder}/gate-{unit.key}.png"
+            with open(path, "wb") as out:
+                out.write(_png(96, 64, (11, 93, 87)))
+            answers["photos"] = [device.attach(path)]
+        if unit.key == "kiantar" and decision is None:  # a photo still on the phone
+            attachments = [hashlib.sha256(f"not uploaded yet {unit.key}".encode()).hexdigest()]
         visit_id = device.record_visit(unit_ids[unit.key], answers, obstacles=_obstacles(db, unit_ids[unit.key], rng),
-                                       template=TEMPLATE_REF, location=_location(unit, 0, rng))
+                                       template=TEMPLATE_REF, location=_location(unit, 0, rng),
+                                       attachments=attachments)
         device.sync()
         _decide(db, unit, visit_id, decision)
+        if decision == "revise":  # the engineer fixes it on the phone: version 2, waiting again
+            device.pull()
+            _at(device, observed + timedelta(days=2))
+            fixed = {**answers, "employees_now": (employees or 0) + 2, "summary": REVISED_SUMMARY}
+            device.revise_visit(visit_id, fixed, comment=REVISION_COMMENT)
+            device.sync()
     for device in devices.values():
         device.sync()
         device.close()

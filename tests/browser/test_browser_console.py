@@ -70,14 +70,14 @@ def test_review_round_trip_send_back_revise_approve(browser_page, demo_server, t
 
     # The engineer fixes the visit and pushes a revision: version 2, waiting for review again.
     fixed = {**answers, "employees_now": 9, "summary": "تعداد کارکنان با فهرست بیمه تطبیق داده شد."}
-    device.revise_visit(visit_id, fixed, obstacles=sample_obstacles(count=2), template=TEMPLATE_REF,
-                        location={"lat": 35.61, "lon": 51.31})
+    device.revise_visit(visit_id, fixed, comment="کارکنان با فهرست بیمه تطبیق داده شد.")
     device.sync()
     assert device.rejected() == []
     page.reload()
     assert "در انتظار بررسی" in page.inner_text("h1")
     history = page.inner_text("#history")
     assert "نسخه ۲ دریافت شد" in history and comment in history
+    assert "کارکنان با فهرست بیمه تطبیق داده شد." in history
 
     # Approve the revision.
     page.click("#approve")
