@@ -38,7 +38,7 @@ def _fmt(value, lang: str) -> str:
     return localize_digits(value, lang)
 
 
-def _short(label: str, limit: int = 30) -> str:
+def _short(label: str, limit: int = 26) -> str:
     return label if len(label) <= limit else label[: limit - 1] + "…"
 
 

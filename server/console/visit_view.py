@@ -39,6 +39,9 @@ def answer_text(question: dict, value, lang: str) -> str:
         except ValueError:
             return value
         return f"{jalali.jalali_date(day, lang)} ({value})"
+    if kind == "photo":
+        count = len(value) if isinstance(value, list) else 1
+        return i18n.translate(lang, "visit.photo_count", count=count)
     if kind == "location" and isinstance(value, dict):
         return f"{value.get('lat')}, {value.get('lon')}"
     if kind in ("integer", "decimal") and isinstance(value, int | float) and not isinstance(value, bool):
