@@ -117,6 +117,8 @@ class MutationResultSchema(Schema):
     version = fields.Integer(metadata={"description": "On `revise_visit`: the visit's new version."})
     redirected_from = fields.String(metadata={"description": "The unit id the device named, now merged."})
     conflicts = fields.List(fields.Nested(ConflictNoteSchema))
+    dedup = fields.Dict(metadata={"description": "What unit matching did: merged (into whom, why, score) "
+                                                 "or review (candidate pair ids queued for a supervisor)."})
     error = fields.Nested(ErrorBodySchema)
 
 

@@ -9,7 +9,7 @@ function. ``unmerge`` restores the loser and reverses exactly what the merge mov
 
 import json
 
-from sync import obstacles, units
+from sync import obstacles, unit_index, units
 from sync.errors import Conflict, Invalid, NotFound
 from sync.store import Tx, scope_of_province, scope_of_user
 
@@ -95,6 +95,7 @@ def merge(tx: Tx, loser_id: str, winner_id: str, reason: str, details: dict | No
     loser_seq = tx.changed("unit", loser_id, [scope_of_province(loser["province_id"])])
     tx.execute("UPDATE units SET merged_into = ?, seq = ?, updated_at = ? WHERE id = ?",
                (winner_id, loser_seq, tx.at, loser_id))
+    unit_index.drop(tx, loser_id)
 
     moved_visits = _move_visits(tx, loser_id, winner_id)
     # Flatten: whatever pointed at the loser now points straight at the winner.
@@ -174,6 +175,7 @@ def unmerge(tx: Tx, loser_id: str) -> dict:
     loser_seq = tx.changed("unit", loser_id, [scope_of_province(loser["province_id"])])
     tx.execute("UPDATE units SET merged_into = NULL, seq = ?, updated_at = ? WHERE id = ?",
                (loser_seq, tx.at, loser_id))
+    unit_index.reindex(tx, units.get_row(tx.db, loser_id))
     moved_back = _move_visits(tx, winner["id"], loser_id, only=record["visits"]) if record["visits"] else []
     scopes = _redirect_scopes(tx, loser["province_id"], winner["province_id"])
     for from_id in record["chained"]:

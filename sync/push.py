@@ -52,19 +52,25 @@ def _create_unit(tx: Tx, m: dict, observed: str, _sent: str) -> dict:
         raise Conflict("A unit with this id already exists.",
                        {"fields": {"unit_id": ["Already used; generate a new id for a new unit."]}})
     units.create(tx, unit_id, fields, observed)
-    merged = matching.match_written_unit(tx, unit_id)
-    if merged:
-        return {"unit_id": merged["winner_id"], "redirected_from": unit_id}
-    return {"unit_id": unit_id}
+    return _matched(tx, unit_id, unit_id)
+
+
+def _matched(tx: Tx, named: str, written: str) -> dict:
+    """Result keys after matching the written unit against the store (see ``sync/matching.py``)."""
+    dedup = matching.match_written_unit(tx, written)
+    final = units.resolve(tx.db, written)
+    result = {"unit_id": final}
+    if final != named:
+        result["redirected_from"] = named
+    if dedup:
+        result["dedup"] = dedup
+    return result
 
 
 def _update_unit(tx: Tx, m: dict, observed: str, _sent: str) -> dict:
     fields = units.validate_fields(tx.db, m["unit_fields"], creating=False)
     outcome = units.update(tx, m["unit_id"], fields, m["base_seq"], observed)
-    merged = matching.match_written_unit(tx, outcome["unit_id"])
-    result = {"unit_id": merged["winner_id"] if merged else outcome["unit_id"]}
-    if outcome["redirected_from"] or merged:
-        result["redirected_from"] = m["unit_id"]
+    result = _matched(tx, m["unit_id"], outcome["unit_id"])
     if outcome["conflicts"]:
         result["conflicts"] = outcome["conflicts"]
     return result

@@ -9,6 +9,7 @@ import json
 from marshmallow import ValidationError
 
 from schemas.units import UnitFieldsSchema
+from sync import unit_index
 from sync.errors import Invalid, NotFound, OutOfScope
 from sync.identifiers import legal_id_valid
 from sync.normalize import digits, fold
@@ -147,7 +148,9 @@ def create(tx: Tx, unit_id: str, fields: dict, observed_at: str) -> dict:
     tx.execute(f"INSERT INTO units ({names}) VALUES ({', '.join('?' * len(columns))})",
                tuple(columns.values()))
     tx.audit("unit.create", "unit", unit_id, fields=fields)
-    return get_row(tx.db, unit_id)
+    row = get_row(tx.db, unit_id)
+    unit_index.reindex(tx, row)
+    return row
 
 
 def set_fields(tx: Tx, row: dict, fields: dict, observed_at: str, action: str = "unit.update") -> dict:
@@ -165,7 +168,9 @@ def set_fields(tx: Tx, row: dict, fields: dict, observed_at: str, action: str = 
     assignments = ", ".join(f"{c} = ?" for c in columns)
     tx.execute(f"UPDATE units SET {assignments} WHERE id = ?", (*columns.values(), row["id"]))
     tx.audit(action, "unit", row["id"], fields=fields)
-    return get_row(tx.db, row["id"])
+    updated = get_row(tx.db, row["id"])
+    unit_index.reindex(tx, updated)
+    return updated
 
 
 def update(tx: Tx, unit_id: str, fields: dict, base_seq: int | None, observed_at: str) -> dict:

@@ -77,7 +77,8 @@ def test_unmerge_keeps_values_changed_since_the_merge(login, supervisor):
 
 def test_chained_merges_flatten_redirects(engineer, supervisor, db):
     a, b, c = (str(uuid.uuid4()) for _ in range(3))
-    push(engineer, *[create_unit_mutation(i + 1, u, unit_fields()) for i, u in enumerate((a, b, c))])
+    names = ("کارخانه آجر البرز", "تولیدی پوشاک آریا", "صنایع فولاد سپاهان")
+    push(engineer, *[create_unit_mutation(i + 1, u, unit_fields(name=names[i])) for i, u in enumerate((a, b, c))])
     supervisor.post("/api/v1/merges", {"winner_id": b, "loser_id": a})
     supervisor.post("/api/v1/merges", {"winner_id": c, "loser_id": b})
     assert dict(db.execute("SELECT from_id, to_id FROM redirects").fetchall()) == {a: c, b: c}

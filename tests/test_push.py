@@ -130,8 +130,8 @@ def test_same_legal_id_in_another_province_does_not_merge(login, db):
 def test_invalid_legal_id_is_kept_flagged_and_not_merged(login, db):
     first, second = login("reza"), login("ali")
     bad = "10101234567"  # wrong check digit
-    push(first, create_unit_mutation(1, new_id(), unit_fields(national_id=bad)))
-    _, body = push(second, create_unit_mutation(1, new_id(), unit_fields(national_id=bad)))
+    push(first, create_unit_mutation(1, new_id(), unit_fields(name="کارخانه آجر البرز", national_id=bad)))
+    _, body = push(second, create_unit_mutation(1, new_id(), unit_fields(name="تولیدی پوشاک آریا", national_id=bad)))
     assert body["results"][0]["status"] == "applied"
     assert db.execute("SELECT national_id, national_id_valid FROM units").fetchall() == [(bad, 0), (bad, 0)]
 
