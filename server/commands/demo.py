@@ -104,15 +104,16 @@ UNITS = [
              [(35, "active", 26, "approve")]),
 ]
 
-# Second records of the same factories, typed by another engineer: other spellings, phone
-# formats and no legal id, so the dedup engine proposes them for a supervisor to decide.
-DUPLICATES = [
-    ("reza", "kiantar", {"name": "نساجى كيان تار", "phone": "+98 21 5623 1988",
-                         "address": "شمس آباد خ گلبرگ ۳ پ ۹"}),
-    ("neda", "alborz", {"name": "بسته بندی البرز (سهامی خاص)", "phone": "۰۲۱۵۶۲۳۱۴۷۰",
-                        "address": "ش.ص شمس‌آباد، بلوار صنعت"}),
-    ("mina", "shiraznoush", {"name": "شیراز نوش", "phone": "09171234567",
-                             "address": "شهرک بزرگ شیراز، خ ۱۰۴"}),
+# Second records of the same factories, typed by another engineer: other spellings, another
+# phone, a few hundred metres off and no legal id — alike enough for the dedup engine to queue
+# them for a supervisor, not sure enough to merge them itself.
+DUPLICATES = [  # (engineer, original, fields typed, metres-ish offset of the location in degrees)
+    ("neda", "kiantar", {"name": "نساجى كيان تار", "phone": "0912 111 2233", "address": "شمس آباد خ گلبرگ"},
+     (0.0018, 0.0025)),
+    ("reza", "alborz", {"name": "بسته بندی البرز (سهامی خاص)", "phone": "0912 555 6677", "address": "ش.ص شمس‌آباد"},
+     (0.0022, 0.0021)),
+    ("mina", "shiraznoush", {"name": "غذایی شیرازنوش", "phone": "09171234567", "address": "شهرک بزرگ شیراز"},
+     (0.0025, 0.004)),
 ]
 
 RETURN_COMMENT = "تعداد کارکنان فعلی با فهرست بیمه همخوانی ندارد؛ لطفاً دوباره بررسی و عکس پروانه را اضافه کنید."
@@ -219,14 +220,15 @@ def _at(device: Device, moment):
 def _record_field_work(db, app, moment, folder: str) -> dict:
     rng = random.Random(1404)
     devices = _devices(app, folder)
-    unit_ids, visit_plan = {}, []
+    unit_ids, visit_plan, locations = {}, [], {}
     for index, unit in enumerate(UNITS):
         device = devices[unit.engineer]
         first_visit = moment - timedelta(days=unit.visits[0][0] + 1)
         _at(device, first_visit)
         fields = {"name": unit.name, "province_id": unit.province, "park_id": unit.park, "activity": unit.activity,
                   "owner": unit.owner, "address": unit.address, "phone": unit.phone,
-                  "location": _location(unit, index, rng), "status": unit.visits[-1][1] or "stalled",
+                  "location": locations.setdefault(unit.key, _location(unit, index, rng)),
+                  "status": unit.visits[-1][1] or "stalled",
                   "employees": unit.visits[-1][2] or 0}
         if unit.legal_id:
             fields["national_id"] = _legal_id(1000 + index * 37)
@@ -234,15 +236,14 @@ def _record_field_work(db, app, moment, folder: str) -> dict:
     for device in devices.values():
         device.sync()
     # The second records of the same factories, from another engineer's phone.
-    for username, key, changes in DUPLICATES:
+    for username, key, typed, (dlat, dlon) in DUPLICATES:
         original = next(u for u in UNITS if u.key == key)
         device = devices[username]
         _at(device, moment - timedelta(days=3))
-        device.create_unit({"name": changes["name"], "province_id": original.province, "park_id": original.park,
-                            "phone": changes["phone"], "address": changes["address"],
+        where = locations[key]
+        device.create_unit({**typed, "province_id": original.province, "park_id": original.park,
                             "activity": original.activity,
-                            "location": {"lat": _location(original, 0, rng)["lat"] + 0.0009,
-                                         "lon": _location(original, 0, rng)["lon"] - 0.0007}})
+                            "location": {"lat": round(where["lat"] + dlat, 6), "lon": round(where["lon"] + dlon, 6)}})
         device.sync()
     for unit in UNITS:
         for days_ago, status, employees, decision in unit.visits:

@@ -3,10 +3,10 @@
 from flask import abort, g, request, url_for
 
 from server.auth import STAFF
-from server.console import filters, labels  # noqa: F401 - labels registers the taxon() global
+from server.console import filters, labels, pages_duplicates  # noqa: F401 - labels registers taxon()
 from server.console.web import _, act, bp, console_access, page
 from server.db import get_db, writing
-from sync import conflicts, console_queries, merge, obstacles, stats
+from sync import conflicts, console_queries, obstacles, stats
 
 PAGE_LIMIT_OBSTACLES = 500
 
@@ -62,7 +62,7 @@ def unmerge(unit_id):
 
     def undo():
         with writing() as tx:
-            merge.unmerge(tx, loser["id"])
+            pages_duplicates.unmerge(tx, loser["id"])
 
     return act(undo, _("unit.unmerged"), back)
 

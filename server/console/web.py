@@ -281,8 +281,8 @@ def _label(value, kind: str) -> str:
 
 # --- pages and actions ----------------------------------------------------------------------
 
-def page(template: str, status: int = 200, **context):
-    return render_template(template, **context), status
+def page(template: str, http_status: int = 200, **context):
+    return render_template(template, **context), http_status
 
 
 def safe_next(target: str | None, fallback: str | None = None) -> str:

@@ -125,3 +125,29 @@ def test_download_an_xlsx_export_and_read_it_back(browser_page, tmp_path):
     provinces = {row[header.index("استان")] for row in rows}
     assert provinces == {"تهران"}, "sara exports only her province"
     assert re.fullmatch(r"1[34]\d\d/\d\d/\d\d \d\d:\d\d", rows[0][header.index("تاریخ بازدید (شمسی)")])
+
+
+def test_merge_a_duplicate_pair_from_the_queue(browser_page):
+    page = browser_page
+    page.on("dialog", lambda dialog: dialog.accept())  # the merge button asks for confirmation
+    console_login(page, "sara")
+    page.click("nav a[href='/console/duplicates']")
+    assert_persian_page(page)
+    pairs = page.locator("#pairs tr[data-pair]")
+    assert pairs.count() >= 1, "the demo leaves pairs for supervisors to decide"
+    before = pairs.count()
+    pairs.first.locator("a.button").click()
+    page.wait_for_url(re.compile(r".*/console/duplicates/\d+$"))
+    assert "امتیاز شباهت" in page.inner_text("main")
+    assert page.locator("#compare td.agree").count() >= 1 and page.locator("#compare td.differ").count() >= 1
+    assert page.locator("#explain tbody tr").count() >= 3
+    left, right = (page.inner_text(f"#compare thead th:nth-child({i})") for i in (2, 3))
+    assert left and right
+    names = page.locator("#compare tr[data-field='name'] td").all_inner_texts()
+    page.click("#merge-left")
+    page.wait_for_url(re.compile(r".*/console/units/[^/]+$"))
+    assert "دو رکورد ادغام شدند" in page.inner_text(".flash-ok")
+    assert names[0] in page.inner_text("h1")
+    assert names[1] in page.inner_text("#aliases")
+    page.goto(page.base_url + "/console/duplicates")
+    assert page.locator("#pairs tr[data-pair]").count() == before - 1
