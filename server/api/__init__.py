@@ -6,6 +6,7 @@ def register_blueprints(api) -> None:
         admin,
         attachments,
         auth_routes,
+        duplicates,
         health,
         reference,
         review,
@@ -16,5 +17,5 @@ def register_blueprints(api) -> None:
     )
 
     for module in (health, auth_routes, sync_routes, units, review, reference, admin, templates, stats,
-                   attachments):
+                   attachments, duplicates):
         api.register_blueprint(module.bp)

@@ -12,7 +12,7 @@ from schemas.units import (
 from server.auth import STAFF, access
 from server.db import get_db, writing
 from server.requests import Blueprint
-from sync import merge, units
+from sync import dedup_store, merge, units
 from sync.errors import NotFound
 
 bp = Blueprint("units", __name__, url_prefix="/api/v1", description="Units and merges.")
@@ -52,6 +52,7 @@ def merge_units(body):
 @access(*STAFF)
 @bp.response(200, MergeResultSchema)
 def unmerge_unit(unit_id):
-    """Undo the merge that tombstoned this unit; devices get it back through pull."""
+    """Undo the merge that tombstoned this unit; devices get it back through pull. The two
+    records are remembered as different units, so dedup never proposes them again."""
     with writing() as tx:
-        return merge.unmerge(tx, unit_id)
+        return dedup_store.unmerge(tx, unit_id)

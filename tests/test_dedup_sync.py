@@ -1,0 +1,117 @@
+"""Dedup against the store: at sync time, in the supervisors' queue, by import and rescan."""
+
+import json
+
+from tests.conftest import TEHRAN
+
+ABBAS_ABAD, SHAMS_ABAD = 108002, 108001  # شهرک صنعتی عباس‌آباد, شهرک صنعتی شمس‌آباد
+
+
+def record(device, name, **fields):
+    return device.create_unit({"name": name, "province_id": TEHRAN, **fields})
+
+
+def test_same_factory_spelled_differently_becomes_one_unit_on_both_devices(phone, db):
+    reza, ali = phone("reza"), phone("ali")
+    mine = record(reza, "شرکت صنایع بسته‌بندی البرز", park_id=ABBAS_ABAD, phone="021-44556677")
+    theirs = record(ali, "صنايع بسته بندي البرز (سهامی خاص)", park_id=ABBAS_ABAD, phone="+98 21 4455 6677")
+    reza.sync()
+    [result] = ali.push()
+    assert result["status"] == "redirected" and result["unit_id"] == mine
+    assert result["dedup"]["status"] == "merged" and result["dedup"]["reason"] == "dedup"
+    assert result["dedup"]["score"] > 0
+    ali.pull()
+    reza.pull()
+    assert set(reza.units()) == set(ali.units()) == {mine}
+    assert ali.redirects() == {theirs: mine}
+    assert db.execute("SELECT count(*) FROM units WHERE merged_into IS NULL").fetchone()[0] == 1
+    assert db.execute("SELECT status, source FROM dedup_candidates").fetchall() == [("merged", "sync")]
+
+
+def test_weaker_evidence_is_queued_for_a_supervisor(phone, supervisor, db):
+    reza, ali = phone("reza"), phone("ali")
+    first = record(reza, "شرکت صنایع بسته‌بندی البرز", park_id=ABBAS_ABAD)
+    second = record(ali, "بسته بندی البرز", park_id=SHAMS_ABAD)
+    reza.sync()
+    [result] = ali.push()
+    assert result["status"] == "applied"
+    assert result["dedup"]["status"] == "review"
+    [candidate_id] = result["dedup"]["candidates"]
+    status, page = supervisor.get("/api/v1/duplicates")
+    assert status == 200 and page["total"] == 1
+    [pair] = page["items"]
+    assert {pair["unit_a"], pair["unit_b"]} == {first, second}
+    assert pair["features"]["park"] == "differ" and pair["reasons"]
+    status, detail = supervisor.get(f"/api/v1/duplicates/{candidate_id}")
+    assert [u["id"] for u in detail["units"]] == [pair["unit_a"], pair["unit_b"]]
+    assert detail["fields"]["park_id"] == "different" and detail["fields"]["province_id"] == "same"
+
+    status, decided = supervisor.post(f"/api/v1/duplicates/{candidate_id}/decide", {"decision": "merge"})
+    assert status == 200 and decided["merge"]["winner_id"] == first
+    for device in (reza, ali):
+        device.pull()
+        assert set(device.units()) == {first}
+    assert supervisor.get("/api/v1/duplicates")[1]["total"] == 0
+    actions = [r[0] for r in db.execute("SELECT action FROM audit_log WHERE entity = 'dedup_candidate'")]
+    assert actions == ["dedup.merge"]
+
+
+def test_not_the_same_is_remembered(phone, supervisor, db):
+    reza, ali = phone("reza"), phone("ali")
+    record(reza, "شرکت صنایع بسته‌بندی البرز", park_id=ABBAS_ABAD)
+    second = record(ali, "بسته بندی البرز", park_id=SHAMS_ABAD)
+    reza.sync()
+    [result] = ali.push()
+    [candidate_id] = result["dedup"]["candidates"]
+    assert supervisor.post(f"/api/v1/duplicates/{candidate_id}/decide", {"decision": "distinct"})[0] == 200
+    ali.pull()
+    ali.update_unit(second, {"activity": "تولید کارتن"})
+    [edit] = ali.push()
+    assert "dedup" not in edit
+    assert supervisor.get("/api/v1/duplicates")[1]["total"] == 0
+    assert supervisor.get("/api/v1/duplicates", params={"status": "distinct"})[1]["total"] == 1
+
+
+def test_unmerge_from_the_queue_restores_and_remembers(phone, supervisor, db):
+    reza, ali = phone("reza"), phone("ali")
+    mine = record(reza, "شرکت صنایع بسته‌بندی البرز", park_id=ABBAS_ABAD, phone="021-44556677")
+    theirs = record(ali, "صنايع بسته بندي البرز", park_id=ABBAS_ABAD, phone="02144556677")
+    reza.sync()
+    ali.sync()
+    [pair] = supervisor.get("/api/v1/duplicates", params={"status": "merged"})[1]["items"]
+    status, undone = supervisor.post(f"/api/v1/duplicates/{pair['id']}/decide", {"decision": "unmerge"})
+    assert status == 200 and undone["unmerge"]["loser_id"] == theirs
+    ali.pull()
+    assert set(ali.units()) == {mine, theirs} and ali.redirects() == {}
+    # Editing it again does not merge it back.
+    ali.update_unit(theirs, {"employees": 9})
+    [edit] = ali.push()
+    assert edit["status"] == "applied" and "dedup" not in edit
+
+
+def test_different_valid_legal_ids_never_merge_automatically(phone, db):
+    from tests.helpers import legal_id
+
+    reza, ali = phone("reza"), phone("ali")
+    record(reza, "شرکت صنایع بسته‌بندی البرز", park_id=ABBAS_ABAD, phone="021-44556677",
+           national_id=legal_id("1032045678"))
+    record(ali, "صنايع بسته بندي البرز", park_id=ABBAS_ABAD, phone="021-44556677",
+           national_id=legal_id("1086099999"))
+    reza.sync()
+    [result] = ali.push()
+    assert result["status"] == "applied"
+    assert result["dedup"]["status"] == "review"
+    pair = json.loads(db.execute("SELECT reasons FROM dedup_candidates").fetchone()[0])
+    assert any("legal" in reason for reason in pair if reason.startswith("hard rule"))
+
+
+def test_supervisor_queue_is_scoped_and_staff_only(phone, login):
+    reza, ali = phone("reza"), phone("ali")
+    record(reza, "شرکت صنایع بسته‌بندی البرز", park_id=ABBAS_ABAD)
+    record(ali, "بسته بندی البرز", park_id=SHAMS_ABAD)
+    reza.sync()
+    ali.sync()
+    fars = login("fati", "supervisor", [17])
+    assert fars.get("/api/v1/duplicates")[1]["total"] == 0
+    status, body = login("nima").get("/api/v1/duplicates")
+    assert (status, body["error"]["code"]) == (403, "forbidden")
