@@ -165,7 +165,10 @@ def decide(tx: Tx, candidate_id: int, decision: str, winner_id: str | None = Non
             raise Conflict("One of these units was merged meanwhile; decide on the surviving unit.")
         if winner_id not in (None, a["id"], b["id"]):
             raise Invalid({"winner_id": ["Must be one of the pair."]})
-        winner, loser = (a, b) if winner_id == a["id"] else (b, a) if winner_id == b["id"] else survivor(tx.db.conn, a, b)
+        if winner_id is None:
+            winner, loser = survivor(tx.db.conn, a, b)
+        else:
+            winner, loser = (a, b) if winner_id == a["id"] else (b, a)
         done = merge.merge(tx, loser["id"], winner["id"], reason="dedup:supervisor",
                            details={"candidate_id": candidate_id})
         tx.execute("UPDATE dedup_candidates SET status = 'merged', merge_id = ?, decided_by = ?, decided_at = ?,"

@@ -115,3 +115,42 @@ def test_supervisor_queue_is_scoped_and_staff_only(phone, login):
     assert fars.get("/api/v1/duplicates")[1]["total"] == 0
     status, body = login("nima").get("/api/v1/duplicates")
     assert (status, body["error"]["code"]) == (403, "forbidden")
+
+
+def test_import_loads_and_deduplicates_a_spreadsheet(runner, phone, supervisor, tmp_path, db):
+    from openpyxl import Workbook
+
+    reza = phone("reza")
+    existing = record(reza, "شرکت صنایع بسته‌بندی البرز", park_id=ABBAS_ABAD, phone="021-44556677")
+    reza.sync()
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["id", "name", "province", "park", "phone", "status", "employees"])
+    sheet.append(["x1", "صنايع بسته بندي البرز", "استان تهران", "ش.ص عباس آباد", "۰۲۱-۴۴۵۵۶۶۷۷", "راکد", "۱۲"])
+    sheet.append(["x2", "کارخانه آجر نسوز پارس", "تهران", "شهرک صنعتی شمس‌آباد", "", "فعال", "40"])
+    sheet.append(["x3", "تولیدی بی‌استان", "ناکجاآباد", "", "", "", ""])
+    sheet.append(["x4", "آجر نسوز پارس", "تهران", "شهرک صنعتی عباس‌آباد", "", "", ""])
+    path = tmp_path / "agency.xlsx"
+    book.save(path)
+    result = runner.invoke(["units", "import", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "Rows: 4; created 3 units, of which 1 merged into existing units and 1 queued for review; " \
+           "rejected 1." in result.output
+    assert "line 4" in result.output and "province" in result.output
+    row = db.execute("SELECT status, employees FROM units WHERE id = ?", [existing]).fetchone()
+    assert row == ("stalled", 12)  # the merge took the fresher observations
+    assert supervisor.get("/api/v1/duplicates")[1]["total"] == 1
+    reza.pull()
+    assert existing in reza.units() and len(reza.units()) == 3
+
+
+def test_import_reads_jsonl_and_csv(runner, db, tmp_path):
+    jsonl = tmp_path / "units.jsonl"
+    jsonl.write_text('{"name": "صنایع فولاد سپاهان", "province": "اصفهان"}\nnot json\n\n', encoding="utf-8")
+    result = runner.invoke(["units", "import", str(jsonl)])
+    assert "Rows: 2; created 1 units" in result.output and "line 2" in result.output
+    table = tmp_path / "units.csv"
+    table.write_text("name,province,city\nتولیدی پوشاک آریا,فارس,شیراز\n", encoding="utf-8")
+    result = runner.invoke(["units", "import", str(table)])
+    assert "created 1 units" in result.output
+    assert db.execute("SELECT count(*) FROM units WHERE city_id IS NOT NULL").fetchone()[0] == 1
