@@ -71,11 +71,12 @@ def write_records(tx: Tx, visit_id: str, version: int, unit_id: str, records: li
     )
 
 
+# Visits made at the same moment (or clamped to the same receipt time) keep arrival order.
 _RECORDS_SQL = """
 SELECT vo.*, v.unit_id AS visit_unit_id, v.observed_at AS visit_observed_at
 FROM visit_obstacles vo JOIN visits v ON v.id = vo.visit_id AND v.version = vo.version
 WHERE vo.obstacle_id = ? AND v.review_state != 'rejected'
-ORDER BY v.observed_at, v.received_at, v.id, vo.position
+ORDER BY v.observed_at, v.rowid, vo.position
 """
 _STATE_KEYS = ("unit_id", *COLUMNS, "status", "opened_visit_id", "opened_at", "last_visit_id",
                "resolved_visit_id", "resolved_at")
@@ -198,6 +199,6 @@ def records(db, obstacle_id: str) -> list[dict]:
         "SELECT vo.visit_id, vo.version, vo.resolved, vo.area, vo.group_code, vo.severity,"
         " vo.description, vo.proposed_action, vo.responsible_body, v.observed_at, v.review_state"
         " FROM visit_obstacles vo JOIN visits v ON v.id = vo.visit_id AND v.version = vo.version"
-        " WHERE vo.obstacle_id = ? ORDER BY v.observed_at, v.received_at", [obstacle_id])
+        " WHERE vo.obstacle_id = ? ORDER BY v.observed_at, v.rowid", [obstacle_id])
     return [{**{k: r[k] for k in r if k != "group_code"}, "group": r["group_code"],
              "resolved": bool(r["resolved"])} for r in rows]

@@ -62,7 +62,7 @@ def units_by_status(db, actor, province_id=None, park_id=None, approved_only=Tru
     sql = f"""
     WITH latest AS (
         SELECT v.unit_id, v.observed_status,
-               row_number() OVER (PARTITION BY v.unit_id ORDER BY v.observed_at DESC, v.id DESC) AS n
+               row_number() OVER (PARTITION BY v.unit_id ORDER BY v.observed_at DESC, v.rowid DESC) AS n
         FROM visits v WHERE {_counted(approved_only)} AND v.observed_status IS NOT NULL)
     SELECT u.province_id, u.park_id, l.observed_status AS status, count(*) AS units
     FROM units u LEFT JOIN latest l ON l.unit_id = u.id AND l.n = 1
@@ -78,7 +78,7 @@ SELECT v.id AS visit_id, v.unit_id, v.observed_at, v.review_state, v.template_co
        v.observed_status, v.observed_employees, v.observed_capacity,
        lag(v.observed_status) OVER w AS previous_status, lag(v.observed_employees) OVER w AS previous_employees
 FROM visits v WHERE {counted} AND v.observed_status IS NOT NULL {unit}
-WINDOW w AS (PARTITION BY v.unit_id ORDER BY v.observed_at, v.id)
+WINDOW w AS (PARTITION BY v.unit_id ORDER BY v.observed_at, v.rowid)
 """
 
 
@@ -93,7 +93,7 @@ def _jobs(row: dict) -> int:
 def unit_history(db, unit_id: str, approved_only=False) -> list[dict]:
     unit_id = units.resolve(db, unit_id)
     rows = db.query(_OBSERVATIONS.format(counted=_counted(approved_only), unit="AND v.unit_id = ?")
-                    + " ORDER BY v.observed_at, v.id", [unit_id])
+                    + " ORDER BY v.observed_at, v.rowid", [unit_id])
     return [{"visit_id": r["visit_id"], "observed_at": r["observed_at"], "review_state": r["review_state"],
              "template": {"code": r["template_code"], "version": r["template_version"]},
              "status": r["observed_status"], "employees": r["observed_employees"],
