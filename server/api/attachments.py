@@ -27,6 +27,8 @@ def storage() -> attachments.FileStorage:
 @bp.route("/attachments/<sha>", methods=["PUT"])
 @access()
 @bp.arguments(ChunkHeadersSchema, location="headers")
+@bp.doc(requestBody={"required": True, "description": "The chunk's bytes.", "content": {
+    "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}})
 @bp.response(200, AttachmentStatusSchema)
 def put_chunk(headers, sha):
     """Send one chunk of a file named by its SHA-256 (body: the raw bytes).
