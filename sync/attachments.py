@@ -113,8 +113,9 @@ class Storage(Protocol):
 
 class FileStorage:
     """Files on disk: complete ones at ``<root>/ab/<sha256>``, uploads in progress at
-    ``<root>/partial/<sha256>`` with a ``.json`` beside it. A lock file per upload keeps two
-    workers from interleaving chunks of the same file."""
+    ``<root>/partial/<sha256>`` with a ``.json`` beside it. One lock file keeps server
+    workers from interleaving writes (a chunk write is short; a lock file per upload
+    would pile up)."""
 
     def __init__(self, root: str | Path):
         self.root = Path(root)
@@ -132,7 +133,7 @@ class FileStorage:
     def _locked(self, sha256: str):
         partial = self._partial(sha256)
         partial.parent.mkdir(parents=True, exist_ok=True)
-        with open(partial.with_suffix(".lock"), "a") as lock:
+        with open(partial.parent / ".lock", "a") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             yield partial
 
