@@ -123,6 +123,9 @@ def test_a_supervisor_sees_only_their_provinces(client, seeded):
         assert "کاشی پارس" not in html, path  # the Fars unit
     queue = sara.page("/console/queue")
     assert "نساجی البرز" in queue and "صنایع غذایی مهر" in queue
+    dashboard = sara.page("/console/dashboard")
+    assert "تهران" in dashboard and "فارس" not in dashboard, "charts count only her provinces"
+    assert "فارس" not in sara.page(f"/console/dashboard?province_id={FARS}")
     assert "شیراز" not in sara.page("/console/queue"), "Fars parks are not offered as filters"
     # Records of another province answer 404, as the API does, not revealing they exist.
     assert sara.get(f"/console/units/{seeded.units['کاشی پارس']}").status_code == 404
