@@ -9,7 +9,7 @@ import importlib
 from datetime import timedelta
 
 # Importing a pages module registers its views on the blueprint.
-PAGE_MODULES = ("pages_auth", "pages_units", "pages_admin", "pages_review", "pages_dashboard",
+PAGE_MODULES = ("template_helpers", "pages_auth", "pages_units", "pages_admin", "pages_review", "pages_dashboard",
                 "pages_exports", "pages_duplicates")
 
 

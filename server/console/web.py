@@ -33,7 +33,7 @@ from flask import (
 from werkzeug.exceptions import HTTPException
 
 from server.auth import ROLES_ALL
-from server.console import filters, i18n, jalali
+from server.console import i18n
 from server.db import get_db, now
 from server.errors import STATUS_OF_CODE
 from sync.console_queries import session_user
@@ -191,11 +191,6 @@ def _headers(response):
     return response
 
 
-@bp.app_template_global("_")
-def _translate_global(key: str, **values) -> str:
-    return _(key, **values)
-
-
 @bp.context_processor
 def _context() -> dict:
     return {
@@ -206,77 +201,6 @@ def _context() -> dict:
         "csrf_token": csrf_token,
         "is_staff": is_staff(),
     }
-
-
-bp.add_app_template_global(filters.query_args, "filter_args")
-
-
-@bp.app_template_global("place_options")
-def _place_options(rows) -> list[tuple]:
-    """(id, name in the page language) for a select of provinces or parks."""
-    return [(r["id"], (r.get("name_en") if lang() == "en" and r.get("name_en") else r["name"])) for r in rows]
-
-
-@bp.app_template_global("engineer_options")
-def _engineer_options(rows) -> list[tuple]:
-    return [(r["id"], r["full_name"] or r["username"]) for r in rows]
-
-
-@bp.app_template_global("template_options")
-def _template_options(rows) -> list[tuple]:
-    return [(f"{r['code']}:{r['version']}", f"{r['code']} v{r['version']}") for r in rows]
-
-
-@bp.app_template_global("code_options")
-def _code_options(codes, kind: str) -> list[tuple]:
-    """(code, its label) for a select of stored codes: statuses, review states, roles."""
-    return [(code, _label(code, kind)) for code in codes]
-
-
-@bp.app_template_filter("num")
-def _num(value) -> str:
-    return i18n.localize_digits(value, lang())
-
-
-@bp.app_template_filter("jdate")
-def _jdate(value) -> str:
-    return jalali.jalali_date(value, lang())
-
-
-@bp.app_template_filter("jdatetime")
-def _jdatetime(value) -> str:
-    return jalali.jalali_datetime(value, lang())
-
-
-@bp.app_template_filter("gdate")
-def _gdate(value) -> str:
-    return jalali.gregorian_date(value)
-
-
-@bp.app_template_filter("shown")
-def _shown(value) -> str:
-    """A stored field value as text: numbers localised, a location as "lat, lon"."""
-    if value in (None, ""):
-        return _("common.none")
-    if isinstance(value, dict) and "lat" in value:
-        return f"{value['lat']:.5f}, {value['lon']:.5f}"
-    if isinstance(value, bool):
-        return _("common.yes") if value else _("common.no")
-    if isinstance(value, int | float):
-        return i18n.localize_digits(value, lang())
-    if isinstance(value, list):
-        return "، ".join(map(str, value))
-    return str(value)
-
-
-@bp.app_template_filter("label")
-def _label(value, kind: str) -> str:
-    """A stored code shown in words: ``'stalled'|label('status')`` → ``راکد``."""
-    if value in (None, ""):
-        return _("common.none")
-    key = f"{kind}.{value}"
-    text = _(key)
-    return str(value) if text == key else text
 
 
 # --- pages and actions ----------------------------------------------------------------------
