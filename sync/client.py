@@ -13,6 +13,7 @@ import base64
 import contextlib
 import gzip
 import hashlib
+import http.client
 import json
 import sqlite3
 import urllib.error
@@ -86,10 +87,16 @@ class HttpTransport:
         except urllib.error.HTTPError as error:
             try:
                 return error.code, _read_json(error)
-            except (ValueError, OSError):
+            except _BROKEN_ANSWER:
                 return error.code, {}
-        except (urllib.error.URLError, OSError, ValueError) as error:
+        except (urllib.error.URLError, *_BROKEN_ANSWER) as error:
             raise TransportError(str(error)) from error
+
+
+# An answer cut short — the server died mid-body (IncompleteRead), a truncated gzip stream
+# (EOFError), half a JSON document (ValueError) — is a lost answer: the request may or may not
+# have been applied, and resending it is safe.
+_BROKEN_ANSWER = (OSError, ValueError, EOFError, http.client.HTTPException)
 
 
 def _read_json(response) -> dict:

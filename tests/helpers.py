@@ -213,3 +213,129 @@ def assert_converged(device, engineer_api, supervisor_api) -> None:
     local_visits = {v["id"]: (v["unit_id"], v["review_state"], v["version"]) for v in device.visits().values()}
     assert local_visits == server_visits, device.rejected()
     assert device.outbox_size() == 0
+
+
+# --- fleets of devices against a real server, and what must hold afterwards ------------------
+# Shared by the crash, concurrency and backup tests (tests/test_crash.py, test_concurrency.py,
+# test_backup.py) and the load script (bench/load_morning.py).
+
+def server_database(server: ServerProcess) -> str:
+    """The SQLite file a ``ServerProcess`` serves (the instance default)."""
+    return str(server.instance / "fieldsync.db")
+
+
+def create_users(database: str, users, password: str = PASSWORD) -> None:
+    """``users`` = [(username, role, [province ids])], created in one write through the domain
+    (one CLI process per user costs a second each; the CLI uses the same function)."""
+    from sync import users as users_domain
+    from sync.clock import system_clock
+    from sync.store import connect, write
+
+    users_domain.configure_hasher(FAST_HASHING["PASSWORD_HASH_TIME_COST"], FAST_HASHING["PASSWORD_HASH_MEMORY_KIB"])
+    db = connect(database)
+    try:
+        with write(db, system_clock()) as tx:
+            for username, role, provinces in users:
+                users_domain.create_user(tx, username, password, role, list(provinces))
+    finally:
+        db.close()
+
+
+def retrying(action, deadline_s: float = 120.0, pause_s: float = 0.2, errors: list | None = None):
+    """Run ``action()`` until it gets through: a network failure or a 5xx is retried after a
+    pause, as a phone would; anything else propagates. Failures are appended to ``errors``."""
+    from sync.client import ServerError
+
+    deadline = time.monotonic() + deadline_s
+    while True:
+        try:
+            return action()
+        except (TransportError, ServerError) as error:
+            if isinstance(error, ServerError) and error.status < 500:
+                raise
+            if errors is not None:
+                errors.append(error)
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(pause_s)
+
+
+def drain(devices, rounds: int = 2, deadline_s: float = 180.0) -> None:
+    """Sync every device until its outbox is empty, ``rounds`` times over, so that devices
+    that synced early also receive what the later ones pushed."""
+    for _ in range(rounds):
+        for device in devices:
+            retrying(device.sync, deadline_s)
+            assert device.outbox_size() == 0, device.device_id
+
+
+def fake_photo(rng, size: int) -> bytes:
+    """Bytes the server accepts as a JPEG (it sniffs the magic number), unique per call."""
+    return b"\xff\xd8\xff\xe0" + rng.randbytes(size - 4)
+
+
+def _rows(db, sql, params=()):
+    cursor = db.execute(sql, params)
+    names = [c[0] for c in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def assert_store_consistent(db) -> None:
+    """Nothing half-written: the checks that must hold for any committed state of the store."""
+    assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    assert db.execute("PRAGMA foreign_key_check").fetchall() == []
+    count, high = db.execute("SELECT count(*), coalesce(max(seq), 0) FROM change_log").fetchone()
+    assert count == high, f"change sequence has gaps: {count} rows, max seq {high}"
+    # The seq stamped on a row was logged for that row in the same transaction, and every
+    # logged change names a row that exists. (A merge that takes no field logs the winner
+    # without restamping it, so a row's seq may be older than its last log entry.)
+    for table, entity in (("units", "unit"), ("visits", "visit")):
+        unlogged = db.execute(
+            f"SELECT t.id FROM {table} t WHERE NOT EXISTS (SELECT 1 FROM change_log c"
+            f" WHERE c.entity = '{entity}' AND c.entity_id = t.id AND c.seq = t.seq)").fetchall()
+        assert unlogged == [], f"{table} stamped with a seq that was never logged: {unlogged[:5]}"
+        orphans = db.execute(
+            f"SELECT DISTINCT c.entity_id FROM change_log c WHERE c.entity = '{entity}'"
+            f" AND NOT EXISTS (SELECT 1 FROM {table} t WHERE t.id = c.entity_id)").fetchall()
+        assert orphans == [], f"changes logged for {table} that do not exist: {orphans[:5]}"
+    # A visit is its row, one stored version per version number, its thread and its obstacles.
+    for visit in _rows(db, "SELECT id, version FROM visits"):
+        versions = _rows(db, "SELECT version, content FROM visit_versions WHERE visit_id = ? ORDER BY version",
+                         [visit["id"]])
+        assert [v["version"] for v in versions] == list(range(1, visit["version"] + 1)), visit
+        for stored in versions:
+            obstacles = db.execute("SELECT count(*) FROM visit_obstacles WHERE visit_id = ? AND version = ?",
+                                   [visit["id"], stored["version"]]).fetchone()[0]
+            assert obstacles == len(json.loads(stored["content"])["obstacles"]), visit
+        assert db.execute("SELECT count(*) FROM visit_events WHERE visit_id = ?", [visit["id"]]).fetchone()[0] >= 1
+    # Every answer in the ledger names what it wrote, and that exists.
+    for row in _rows(db, "SELECT device_id, mutation_id, type, status, result FROM mutations"):
+        result = json.loads(row["result"])
+        assert result["status"] == row["status"] != "duplicate", row
+        if row["status"] == "rejected":
+            continue
+        if row["type"] in ("create_visit", "revise_visit"):
+            assert db.execute("SELECT 1 FROM visits WHERE id = ?", [result["visit_id"]]).fetchone(), row
+        assert db.execute("SELECT 1 FROM units WHERE id = ?", [result["unit_id"]]).fetchone(), row
+    accepted = db.execute("SELECT count(*) FROM mutations WHERE type = 'create_visit'"
+                          " AND status != 'rejected'").fetchone()[0]
+    assert db.execute("SELECT count(*) FROM visits").fetchone()[0] == accepted
+
+
+def assert_acked_exactly_once(db, devices) -> dict:
+    """Every mutation a device saw acknowledged is in the ledger once, with the answer the
+    device got; the ledger holds nothing the devices did not send. Returns counts."""
+    counts = {"acked": 0, "devices": len(devices)}
+    for device in devices:
+        stored = {r["mutation_id"]: r for r in _rows(
+            db, "SELECT mutation_id, status, result FROM mutations WHERE device_id = ?", [device.device_id])}
+        acked = device.acked()
+        assert set(stored) == set(acked), (device.device_id, set(stored) ^ set(acked))
+        for mutation_id, answer in acked.items():
+            first = answer.get("first_status", answer["status"])
+            original = {k: v for k, v in answer.items() if k != "first_status"}
+            original["status"] = first
+            assert stored[mutation_id]["status"] == first
+            assert json.loads(stored[mutation_id]["result"]) == original, (device.device_id, mutation_id)
+        counts["acked"] += len(acked)
+    return counts
