@@ -115,7 +115,9 @@ def duplicate(candidate_id):
         detail = queue.candidate_detail(db, g.actor, candidate_id)
     except NotFound:
         abort(404)
-    left, right = detail["units"]
+    # The older record on the first side: it is the one devices already know, so keeping it
+    # (the first, primary button) redirects fewer ids.
+    left, right = sorted(detail["units"], key=lambda u: (u["created_at"], u["id"]))
     names = _names(db, [left, right])
     rows = [{"field": f, "left": _shown(f, left, names), "right": _shown(f, right, names),
              "state": detail["fields"].get(f, "same")} for f in units.FIELDS]
