@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from markupsafe import Markup, escape
 
-from server.console.i18n import localize_digits
+from server.console.i18n import join, localize_digits
 
 FONT_PX = 12
 ROW_H = 26
@@ -107,8 +107,8 @@ def hbars(css_id: str, title: str, labels: list[str], series: list[Series], lang
         anchor = "start" if not rtl else "end"
         body.append(f'<text class="value" x="{total_x}" y="{y + ROW_H / 2 + FONT_PX / 3:.1f}" '
                     f'text-anchor="{anchor}">{_fmt(totals[i], lang)}</text>')
-        desc.append(f"{label}: {'، '.join(parts) or _fmt(0, lang)}")
-    return _svg(width, height, title, "؛ ".join(desc), body, css_id)
+        desc.append(f"{label}: {join(parts, lang) or _fmt(0, lang)}")
+    return _svg(width, height, title, join(desc, lang, 1), body, css_id)
 
 
 def columns(css_id: str, title: str, categories: list[str], series: list[Series], lang: str,
@@ -152,7 +152,7 @@ def columns(css_id: str, title: str, categories: list[str], series: list[Series]
         if i % every == 0:
             body.append(f'<text x="{x + slot / 2:.1f}" y="{top_pad + plot_h + 16}" text-anchor="middle">'
                         f'{escape(category)}</text>')
-        desc.append(f"{category}: {'، '.join(parts) or _fmt(0, lang)}")
+        desc.append(f"{category}: {join(parts, lang) or _fmt(0, lang)}")
     if line is not None:
         line_top = _nice_max(max((v or 0 for v in line.values), default=0))
         points = []
@@ -169,4 +169,4 @@ def columns(css_id: str, title: str, categories: list[str], series: list[Series]
             body.append(f'<text class="value" x="{width - right + 4}" y="{y + 4:.1f}" text-anchor="start">'
                         f'{_fmt(int(line_top * tick / 4), lang)}</text>')
         desc.extend(f"{categories[i]}: {line.name} {_fmt(v or 0, lang)}" for i, v in enumerate(line.values))
-    return _svg(width, height, title, "؛ ".join(desc), body, css_id)
+    return _svg(width, height, title, join(desc, lang, 1), body, css_id)

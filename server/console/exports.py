@@ -58,7 +58,7 @@ def _when(value, lang: str) -> list:
 
 def _date_headers(lang: str, key: str) -> list[str]:
     name = _t(lang, key)
-    return [f"{name} ({'شمسی' if lang == 'fa' else 'Jalali'})", f"{name} ({'میلادی' if lang == 'fa' else 'Gregorian'})"]
+    return [f"{name} ({_t(lang, 'exports.jalali')})", f"{name} ({_t(lang, 'exports.gregorian')})"]
 
 
 def _place(row: dict, prefix: str, lang: str) -> str:

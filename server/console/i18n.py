@@ -288,6 +288,8 @@ FA = {
     "exports.csv": "CSV",
     "exports.xlsx": "اکسل (XLSX)",
     "exports.geojson": "GeoJSON",
+    "exports.jalali": "شمسی",
+    "exports.gregorian": "میلادی",
     "admin.title": "کاربران و دستگاه‌ها",
     "admin.users": "کاربران",
     "admin.devices": "دستگاه‌ها",
@@ -589,6 +591,8 @@ EN = {
     "exports.csv": "CSV",
     "exports.xlsx": "Excel (XLSX)",
     "exports.geojson": "GeoJSON",
+    "exports.jalali": "Jalali",
+    "exports.gregorian": "Gregorian",
     "admin.title": "Users and devices",
     "admin.users": "Users",
     "admin.devices": "Devices",
@@ -614,6 +618,13 @@ EN = {
 }
 
 CATALOGUES = {"fa": FA, "en": EN}
+# Between items of a list, and between groups of items (the chart descriptions).
+SEPARATORS = {"fa": ("، ", "؛ "), "en": (", ", "; ")}
+
+
+def join(values, lang: str, level: int = 0) -> str:
+    """Items as one text with the language's separator (Persian uses «،» and «؛»)."""
+    return SEPARATORS.get(lang, SEPARATORS["fa"])[level].join(map(str, values))
 
 
 def translate(lang: str, key: str, **values) -> str:

@@ -70,7 +70,7 @@ def _shown(value) -> str:
     if isinstance(value, int | float):
         return i18n.localize_digits(value, lang())
     if isinstance(value, list):
-        return "، ".join(map(str, value))
+        return i18n.join(value, lang())
     return str(value)
 
 

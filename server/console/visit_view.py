@@ -30,7 +30,7 @@ def answer_text(question: dict, value, lang: str) -> str:
         return pick(_choice_labels(question).get(value), lang, str(value))
     if kind == "select_multiple" and isinstance(value, list):
         labels = _choice_labels(question)
-        return "، ".join(pick(labels.get(v), lang, str(v)) for v in value)
+        return i18n.join((pick(labels.get(v), lang, str(v)) for v in value), lang)
     if kind == "yes_no" and isinstance(value, bool):
         return i18n.translate(lang, "common.yes" if value else "common.no")
     if kind == "date" and isinstance(value, str):
@@ -47,7 +47,7 @@ def answer_text(question: dict, value, lang: str) -> str:
     if kind in ("integer", "decimal") and isinstance(value, int | float) and not isinstance(value, bool):
         return i18n.localize_digits(value, lang)
     if isinstance(value, list):
-        return "، ".join(map(str, value))
+        return i18n.join(value, lang)
     return str(value)
 
 

@@ -196,6 +196,7 @@ def _context() -> dict:
     return {
         "lang": lang(),
         "direction": i18n.DIRECTION[lang()],
+        "sep": i18n.SEPARATORS[lang()][0],
         "user": g.get("user"),
         "csrf_field": CSRF_FIELD,
         "csrf_token": csrf_token,
