@@ -11,7 +11,7 @@ from flask_smorest import Api
 
 from schemas.common import ErrorSchema
 from server import auth, console, db, errors, settings
-from server.requests import GzipRequestMiddleware, StrictJSONProvider
+from server.requests import GzipRequestMiddleware, Int64Converter, StrictJSONProvider
 from sync import users
 from sync.clock import system_clock
 
@@ -42,6 +42,7 @@ def create_app(config: dict | None = None) -> Flask:
                 instance_relative_config=True)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     app.json = StrictJSONProvider(app)
+    app.url_map.converters["int"] = Int64Converter  # before any route is added
 
     values = settings.resolve(config)
     instance_dir = Path(app.instance_path)

@@ -2,6 +2,8 @@
 
 import io
 import json
+import math
+import re
 import zlib
 
 from flask import request
@@ -9,6 +11,16 @@ from flask.json.provider import DefaultJSONProvider
 from flask_smorest import Blueprint as SmorestBlueprint
 from webargs.flaskparser import FlaskParser
 from werkzeug.exceptions import BadRequest, UnsupportedMediaType
+from werkzeug.routing import IntegerConverter
+
+from sync.errors import Invalid
+
+# SQLite stores integers in 64 bits; a larger number cannot name or count anything we keep,
+# and binding one raises OverflowError deep in a query (a 500). Refuse it at the door.
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+# A \uD800–\uDFFF escape: JSON allows it, but alone (not in a pair) it is no character and
+# cannot be stored as UTF-8. Only bodies that contain one are walked to find it.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 
 
 def _no_duplicate_keys(pairs):
@@ -20,15 +32,50 @@ def _no_duplicate_keys(pairs):
     return obj
 
 
+def _int64(text: str) -> int:
+    value = int(text)
+    if not INT64_MIN <= value <= INT64_MAX:
+        raise ValueError(f"the number {text[:30]}… does not fit in 64 bits")
+    return value
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if math.isinf(value):
+        raise ValueError(f"the number {text[:30]} is out of range")
+    return value
+
+
+def _no_lone_surrogates(value) -> None:
+    pending = [value]
+    while pending:  # iterative: the document may be nested as deep as the parser allows
+        item = pending.pop()
+        if isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                raise ValueError("a string holds a lone \\uD800–\\uDFFF escape, which is not a character") from None
+        elif isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+
+
 def strict_loads(data):
-    """JSON that refuses duplicate keys (which parsers resolve differently) and NaN."""
+    """JSON that refuses duplicate keys (which parsers resolve differently), NaN and infinities,
+    integers beyond 64 bits and lone surrogates (neither can be stored)."""
     if isinstance(data, bytes):
         data = data.decode("utf-8")
 
     def no_constants(name):
         raise ValueError(f"{name} is not JSON")
 
-    return json.loads(data, object_pairs_hook=_no_duplicate_keys, parse_constant=no_constants)
+    value = json.loads(data, object_pairs_hook=_no_duplicate_keys, parse_constant=no_constants,
+                       parse_int=_int64, parse_float=_finite)
+    if _SURROGATE_ESCAPE.search(data):
+        _no_lone_surrogates(value)
+    return value
 
 
 class StrictJSONProvider(DefaultJSONProvider):
@@ -54,12 +101,29 @@ def parse_json_body():
 
 
 class StrictParser(FlaskParser):
-    """webargs parser that reads JSON bodies through :func:`parse_json_body`."""
+    """webargs parser that reads JSON bodies through :func:`parse_json_body`, and refuses
+    integers beyond 64 bits from any location (query strings, headers)."""
 
     def _raw_load_json(self, req):
         if not req.get_data(cache=True) and not req.is_json:
             return super()._raw_load_json(req)
         return parse_json_body()
+
+    def parse(self, *args, **kwargs):
+        parsed = super().parse(*args, **kwargs)
+        if isinstance(parsed, dict):
+            wide = {name: ["Must fit in 64 bits."] for name, value in parsed.items()
+                    if isinstance(value, int) and not INT64_MIN <= value <= INT64_MAX}
+            if wide:
+                raise Invalid(wide)
+        return parsed
+
+
+class Int64Converter(IntegerConverter):
+    """``<int:…>`` in a route, limited to what SQLite can hold: a larger id is a 404, not a 500."""
+
+    def __init__(self, url_map, fixed_digits=0, min=None, max=INT64_MAX, signed=False):
+        super().__init__(url_map, fixed_digits, min, max, signed)
 
 
 class Blueprint(SmorestBlueprint):
