@@ -60,6 +60,32 @@ def survivor(conn, row: dict, other: dict) -> tuple[dict, dict]:
     return (row, other) if age(row) <= age(other) else (other, row)
 
 
+def likely_duplicates(db, row: dict) -> list[tuple]:
+    """(decision, other unit row) for every live unit the engine does not call distinct from
+    ``row``, best first; pairs a supervisor marked distinct are left out. Reads only."""
+    conn = db.conn
+    me = unit_index.prepared(conn, row)
+    found = unit_index.candidate_ids(conn, me, exclude=row["id"])
+    if not found:
+        return []
+    distinct = {a if b == row["id"] else b for a, b in conn.execute(
+        "SELECT unit_a, unit_b FROM dedup_candidates WHERE status = 'distinct' AND (unit_a = ? OR unit_b = ?)",
+        (row["id"], row["id"]))}
+    contenders = []
+    for _province, them in unit_index.matchable(conn, found - distinct):
+        # The engine's cheap bound first; the full explained decision only for real contenders.
+        if scoring.quick_score(me, them, scoring.REVIEW_THRESHOLD) is None:
+            continue
+        decision = judge(me, them)
+        if decision.verdict != scoring.DISTINCT:
+            contenders.append((decision, them.id))
+    if not contenders:
+        return []
+    others = {r["id"]: r for r in db.query(
+        f"SELECT * FROM units WHERE id IN ({','.join('?' * len(contenders))})", [i for _, i in contenders])}
+    return sorted(((d, others[i]) for d, i in contenders), key=lambda pair: -pair[0].score)
+
+
 def match(tx: Tx, unit_id: str, source: str = "sync") -> dict | None:
     """Compare a just-written unit with the stored ones; merge when sure, queue when not.
 
@@ -70,23 +96,9 @@ def match(tx: Tx, unit_id: str, source: str = "sync") -> dict | None:
     row = units.get_row(tx.db, unit_id)
     if row is None or row["merged_into"]:
         return None
-    me = unit_index.prepared(conn, row)
-    found = unit_index.candidate_ids(conn, me, exclude=unit_id)
-    if not found:
-        return None
-    marks = ",".join("?" * len(found))
-    others = list(tx.db.query(f"SELECT * FROM units WHERE id IN ({marks}) AND merged_into IS NULL", list(found)))
-    scored = []
-    for other in others:
-        known = _pair(tx, unit_id, other["id"])
-        if known and known["status"] == "distinct":
-            continue
-        decision = judge(me, unit_index.prepared(conn, other))
-        if decision.verdict != scoring.DISTINCT:
-            scored.append((decision, other))
+    scored = likely_duplicates(tx.db, row)
     if not scored:
         return None
-    scored.sort(key=lambda pair: -pair[0].score)
     sure = [(d, o) for d, o in scored if d.verdict == scoring.MERGE and o["province_id"] == row["province_id"]
             and tx.actor.can_see_province(o["province_id"])]
     if sure:

@@ -6,7 +6,10 @@ instead of scanning units. The keys themselves come from the dedup engine
 (``sync.dedup.keys``), the same functions batch mode uses.
 """
 
-from sync.dedup import blocking_keys, prepare
+import dataclasses
+import json
+
+from sync.dedup import Unit, blocking_keys, prepare
 from sync.dedup.keys import posting_cap, query_keys
 
 _PLACES = ("SELECT (SELECT name FROM provinces WHERE id = ?), (SELECT name FROM cities WHERE id = ?),"
@@ -25,17 +28,32 @@ def engine_record(conn, row: dict) -> dict:
     }
 
 
-def prepared(conn, row: dict):
+def prepared(conn, row: dict) -> Unit:
     return prepare(engine_record(conn, row))
 
 
-def keys_of(conn, row: dict) -> set[str]:
-    return blocking_keys(prepared(conn, row))
+_UNIT_FIELDS = [(f.name, str(f.type)) for f in dataclasses.fields(Unit)]
 
 
-def write_keys(conn, unit_id: str, keys: set[str]) -> None:
-    conn.execute("DELETE FROM unit_keys WHERE unit_id = ?", (unit_id,))
-    conn.executemany("INSERT INTO unit_keys (key, unit_id) VALUES (?, ?)", [(k, unit_id) for k in keys])
+def _dump(unit: Unit) -> str:
+    values = [getattr(unit, name) for name, _ in _UNIT_FIELDS]
+    return json.dumps([sorted(v) if isinstance(v, frozenset) else v for v in values], ensure_ascii=False)
+
+
+def _load(text: str) -> Unit:
+    values = json.loads(text)
+    return Unit(*(tuple(v) if kind.startswith("tuple") else frozenset(v) if kind.startswith("frozenset") else v
+                  for (_, kind), v in zip(_UNIT_FIELDS, values, strict=True)))
+
+
+def write_index(conn, row: dict) -> None:
+    """Index a live unit: its blocking keys and its prepared match keys."""
+    unit = prepared(conn, row)
+    conn.execute("DELETE FROM unit_keys WHERE unit_id = ?", (row["id"],))
+    conn.executemany("INSERT INTO unit_keys (key, unit_id) VALUES (?, ?)",
+                     [(k, row["id"]) for k in blocking_keys(unit)])
+    conn.execute("INSERT OR REPLACE INTO unit_match (unit_id, province_id, data) VALUES (?, ?, ?)",
+                 (row["id"], row["province_id"], _dump(unit)))
 
 
 def reindex(tx, row: dict) -> None:
@@ -43,11 +61,22 @@ def reindex(tx, row: dict) -> None:
     if row["merged_into"]:
         drop(tx, row["id"])
     else:
-        write_keys(tx.db.conn, row["id"], keys_of(tx.db.conn, row))
+        write_index(tx.db.conn, row)
 
 
 def drop(tx, unit_id: str) -> None:
     tx.db.conn.execute("DELETE FROM unit_keys WHERE unit_id = ?", (unit_id,))
+    tx.db.conn.execute("DELETE FROM unit_match WHERE unit_id = ?", (unit_id,))
+
+
+def matchable(conn, unit_ids) -> list[tuple[int, Unit]]:
+    """(province id, prepared match keys) of the given live units."""
+    ids = list(unit_ids)
+    if not ids:
+        return []
+    rows = conn.execute(f"SELECT province_id, data FROM unit_match WHERE unit_id IN ({','.join('?' * len(ids))})",
+                        ids).fetchall()
+    return [(province_id, _load(data)) for province_id, data in rows]
 
 
 def candidate_ids(conn, unit, exclude: str) -> set[str]:
@@ -56,11 +85,17 @@ def candidate_ids(conn, unit, exclude: str) -> set[str]:
     A posting list longer than its cap is skipped: a key shared by that many units is
     not evidence, and reading it would make matching cost O(units).
     """
-    found: set[str] = set()
-    for key in query_keys(unit):
-        cap = posting_cap(key)
-        ids = [r[0] for r in conn.execute("SELECT unit_id FROM unit_keys WHERE key = ? LIMIT ?", (key, cap + 1))]
-        if len(ids) <= cap:
-            found.update(ids)
+    keys = list(query_keys(unit))
+    if not keys:
+        return set()
+    # One statement, one branch per key, each stopping after cap + 1 rows: a common key
+    # costs little even at 100,000 units.
+    branch = "SELECT * FROM (SELECT key, unit_id FROM unit_keys WHERE key = ? LIMIT ?)"
+    params = [value for key in keys for value in (key, posting_cap(key) + 1)]
+    rows = conn.execute(" UNION ALL ".join([branch] * len(keys)), params).fetchall()
+    postings: dict[str, list[str]] = {}
+    for key, unit_id in rows:
+        postings.setdefault(key, []).append(unit_id)
+    found = {u for key, ids in postings.items() if len(ids) <= posting_cap(key) for u in ids}
     found.discard(exclude)
     return found

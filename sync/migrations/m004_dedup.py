@@ -15,6 +15,12 @@ def apply(db: sqlite_utils.Database) -> None:
         unit_id TEXT NOT NULL REFERENCES units(id),
         PRIMARY KEY (key, unit_id)) WITHOUT ROWID;
     CREATE INDEX unit_keys_unit ON unit_keys(unit_id);
+    -- The dedup engine's prepared match keys of each live unit, so comparing a candidate
+    -- costs a JSON decode rather than normalising its record again.
+    CREATE TABLE unit_match (
+        unit_id TEXT PRIMARY KEY REFERENCES units(id),
+        province_id INTEGER NOT NULL,
+        data TEXT NOT NULL);
 
     -- A pair of unit records that may be one unit. unit_a < unit_b, so a pair is stored once.
     CREATE TABLE dedup_candidates (
@@ -41,4 +47,4 @@ def apply(db: sqlite_utils.Database) -> None:
     from sync import unit_index
 
     for row in db.query("SELECT * FROM units WHERE merged_into IS NULL"):
-        unit_index.write_keys(db.conn, row["id"], unit_index.keys_of(db.conn, row))
+        unit_index.write_index(db.conn, row)
