@@ -90,23 +90,29 @@ def update_unit(ctx, unit_id, fields):
 
 @device_group.command("record-visit")
 @click.argument("unit_id")
-@click.option("--answer", "answers", multiple=True, metavar="KEY=VALUE", help="A checklist answer.")
+@click.option("--answers-file", type=click.File(encoding="utf-8"), metavar="JSON_FILE",
+              help="The checklist answers as a JSON object (question key -> answer).")
+@click.option("--answer", "answers", multiple=True, metavar="KEY=VALUE",
+              help="A checklist answer, added to (or overriding) --answers-file (repeatable).")
 @click.option("--obstacle", "obstacles", multiple=True, metavar="JSON",
               help='An obstacle, e.g. \'{"area":"finance","group":"finance.working_capital",'
-                   '"description":"…"}\' (repeatable).')
-@click.option("--template", default=None, metavar="CODE:VERSION", help="Template the visit was filled with.")
+                   '"severity":"high","description":"…"}\' (repeatable).')
+@click.option("--template", default="diagnosis:1", show_default=True, metavar="CODE:VERSION",
+              help="The template version the visit was filled with.")
 @click.pass_context
-def record_visit(ctx, unit_id, answers, obstacles, template):
-    """Record a visit to UNIT_ID offline; prints its id."""
-    template_ref = None
-    if template:
-        code, _, version = template.partition(":")
-        template_ref = {"code": code, "version": int(version or 1)}
+def record_visit(ctx, unit_id, answers_file, answers, obstacles, template):
+    """Record a visit to UNIT_ID offline; prints its id. The server validates the answers
+    against the template version when the device syncs."""
+    code, _, version = template.partition(":")
     try:
+        template_ref = {"code": code, "version": int(version or 1)}
+        recorded = json.load(answers_file) if answers_file else {}
         parsed = [json.loads(o) for o in obstacles]
     except ValueError as error:
-        raise click.BadParameter(f"--obstacle is not JSON: {error}") from error
-    visit_id = _device(ctx).record_visit(unit_id, _pairs(answers), parsed, template=template_ref)
+        raise click.BadParameter(f"not understood: {error}") from error
+    if not isinstance(recorded, dict):
+        raise click.BadParameter("--answers-file must hold a JSON object.")
+    visit_id = _device(ctx).record_visit(unit_id, {**recorded, **_pairs(answers)}, parsed, template=template_ref)
     click.echo(visit_id)
 
 
