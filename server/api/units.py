@@ -32,9 +32,15 @@ def list_units(args):
 @bp.response(200, UnitSchema)
 def get_unit(unit_id):
     """One unit. A merged unit is returned with ``merged_into`` set: follow it."""
+    return _visible(unit_id)
+
+
+def _visible(unit_id: str) -> dict:
+    """The unit, if the caller may see it; units of other provinces look unknown (404), so
+    neither a read nor an action (merge, unmerge) reveals that they exist or their state."""
     unit = units.get(get_db(), unit_id)
     if not g.actor.can_see_province(unit["province_id"]):
-        raise NotFound(f"No unit {unit_id}.")  # do not reveal units of other provinces
+        raise NotFound(f"No unit {unit_id}.")
     return unit
 
 
@@ -44,6 +50,8 @@ def get_unit(unit_id):
 @bp.response(200, MergeResultSchema)
 def merge_units(body):
     """Merge ``loser_id`` into ``winner_id``: one unit remains, devices get a redirect."""
+    for unit_id in (body["winner_id"], body["loser_id"]):
+        _visible(unit_id)
     with writing() as tx:
         return merge.merge(tx, body["loser_id"], body["winner_id"], reason=body["reason"])
 
@@ -54,5 +62,6 @@ def merge_units(body):
 def unmerge_unit(unit_id):
     """Undo the merge that tombstoned this unit; devices get it back through pull. The two
     records are remembered as different units, so dedup never proposes them again."""
+    _visible(unit_id)
     with writing() as tx:
         return dedup_store.unmerge(tx, unit_id)
