@@ -195,6 +195,25 @@ def record_login_failure(tx: Tx, username: str, remote_addr, window_s: int) -> N
     tx.audit("auth.login_failed", "user", None, username=username, remote_addr=remote_addr)
 
 
+def reserve_attempt(tx: Tx, username: str, remote_addr, max_failures: int, window_s: int) -> list[int]:
+    """Check the throttle and count this attempt as failed, in one write transaction.
+
+    Write transactions are serialised, so of a burst of parallel guesses exactly the allowed
+    number get through; checking in a read and recording only after the (slow) password check
+    let every guess already in flight through. Returns the rows that :func:`release_attempt`
+    deletes when the password turns out right.
+    """
+    check_throttle(tx.db, username, remote_addr, tx.now, max_failures, window_s)
+    tx.execute("DELETE FROM login_failures WHERE at < ?", (iso(tx.now - timedelta(seconds=window_s)),))
+    return [tx.execute("INSERT INTO login_failures (key, at) VALUES (?, ?)", (key, tx.at)).lastrowid
+            for key in _throttle_keys(username, remote_addr)]
+
+
+def release_attempt(tx: Tx, rows: list[int]) -> None:
+    """Take back an attempt counted by :func:`reserve_attempt`: the password was right."""
+    tx.execute(f"DELETE FROM login_failures WHERE rowid IN ({','.join('?' * len(rows))})", rows)
+
+
 def upgrade_hash(tx: Tx, user_id: int, password: str) -> None:
     """Re-hash a password stored with other argon2 parameters, now that we have it in clear."""
     stored = tx.one("SELECT password_hash FROM users WHERE id = ?", (user_id,))

@@ -4,7 +4,7 @@ from flask import current_app, g, request
 
 from schemas.auth import AccessTokenSchema, LoginSchema, TokensSchema, UserSchema
 from server.auth import access, issue_access_token, issue_tokens
-from server.db import get_db, now, writing
+from server.db import get_db, writing
 from server.requests import Blueprint
 from sync import users
 from sync.errors import Unauthorized
@@ -23,15 +23,17 @@ def login(body):
     are throttled per username and per client address (429 with Retry-After).
     """
     config = current_app.config
-    db = get_db()
-    users.check_throttle(db, body["username"], request.remote_addr, now(),
-                         config["LOGIN_MAX_FAILURES"], config["LOGIN_WINDOW_SECONDS"])
-    user = users.authenticate(db, body["username"], body["password"])
+    with writing() as tx:  # counted before the password is checked: parallel guesses queue here
+        attempt = users.reserve_attempt(tx, body["username"], request.remote_addr,
+                                        config["LOGIN_MAX_FAILURES"], config["LOGIN_WINDOW_SECONDS"])
+    user = users.authenticate(get_db(), body["username"], body["password"])
     if user is None:
         with writing() as tx:
-            users.record_login_failure(tx, body["username"], request.remote_addr,
-                                       config["LOGIN_WINDOW_SECONDS"])
+            tx.audit("auth.login_failed", "user", None, username=body["username"],
+                     remote_addr=request.remote_addr)
         raise Unauthorized("Wrong username or password, or the account is deactivated.")
+    with writing() as tx:
+        users.release_attempt(tx, attempt)
     with writing(users.actor_for(user, body["device_id"])) as tx:
         users.clear_login_failures(tx, body["username"])
         users.upgrade_hash(tx, user["id"], body["password"])

@@ -1,6 +1,8 @@
 """``fieldsync serve`` and ``fieldsync init-db``."""
 
+import os
 import secrets
+from pathlib import Path
 
 import click
 from flask import current_app
@@ -30,8 +32,19 @@ def prepare_store(demo: bool = False) -> list[str]:
         password = secrets.token_urlsafe(12)
         with write(db, now()) as tx:
             users.create_user(tx, "admin", password, "admin", full_name="Administrator")
-        notes.append(f"Created user 'admin' with password '{password}' — change it after logging in.")
+        path = _keep_secret(Path(current_app.instance_path) / "initial_admin_password", password)
+        notes.append(f"Created user 'admin'; its password is in {path} (readable by this account only). "
+                     "Log in, change it, then delete the file.")
     return notes
+
+
+def _keep_secret(path: Path, secret: str) -> Path:
+    """Write ``secret`` to a file only its owner can read. What serve prints ends up in logs
+    (journald, docker logs), and logs must never hold a password."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w") as out:
+        out.write(secret + "\n")
+    return path
 
 
 @click.command("init-db")
