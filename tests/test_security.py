@@ -12,6 +12,7 @@ import re
 import statistics
 import threading
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
 from pathlib import Path
@@ -82,11 +83,20 @@ def throttled_server(tmp_path):
     process.stop()
 
 
-def burst(server, attempts):
-    """Send the logins all at once; returns the statuses."""
+def burst(server, attempts, console=False):
+    """Send the logins (API, or the console's form) all at once; returns the statuses."""
     statuses, start = [], threading.Barrier(len(attempts))
 
     def attempt(username, password, device):
+        if console:
+            opener, token = console_form(server)
+            start.wait()
+            data = urllib.parse.urlencode({"username": username, "password": password, "csrf_token": token})
+            try:
+                statuses.append(opener.open(server.url + "/console/login", data=data.encode()).status)
+            except urllib.error.HTTPError as error:
+                statuses.append(error.code)
+            return
         start.wait()
         status, _ = HttpTransport(server.url).request("POST", "/api/v1/auth/login", body={
             "username": username, "password": password, "device_id": device})
@@ -107,9 +117,12 @@ def test_parallel_guesses_get_exactly_the_allowed_attempts(throttled_server):
     statuses = burst(throttled_server, [("reza", f"guess {i}", f"phone-{i}") for i in range(30)])
     assert statuses == [401] * 5 + [429] * 25
     assert burst(throttled_server, [("reza", PASSWORD, "phone-right")]) == [429]  # the right one waits too
-    # Per address: many accounts from one place, twenty failures in all (five spent above).
+    # The console's login form shares the rule and the count.
+    statuses = burst(throttled_server, [("sara", f"guess {i}", None) for i in range(12)], console=True)
+    assert statuses == [401] * 5 + [429] * 7
+    # Per address: many accounts from one place, twenty failures in all (ten spent above).
     statuses = burst(throttled_server, [(f"user{i % 25}", f"guess {i}", f"device-{i}") for i in range(40)])
-    assert statuses == [401] * 15 + [429] * 25
+    assert statuses == [401] * 10 + [429] * 30
 
 
 def test_successful_logins_do_not_count_against_an_address(server):
@@ -140,12 +153,17 @@ def test_every_console_page_carries_the_security_headers(app, client, make_user)
     assert pages >= 8
 
 
+def console_form(server, jar=None):
+    """A browser-like opener with a console session, and the CSRF token of its login form."""
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar or http.cookiejar.CookieJar()))
+    return opener, csrf_of(opener.open(server.url + "/console/login").read().decode())
+
+
 def console_login(server, username, password):
     """Log in to the console over HTTP like a browser: cookie jar, CSRF token from the form."""
     jar = http.cookiejar.CookieJar()
-    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
-    page = opener.open(server.url + "/console/login").read().decode()
-    data = urllib.parse.urlencode({"username": username, "password": password, "csrf_token": csrf_of(page)})
+    opener, token = console_form(server, jar)
+    data = urllib.parse.urlencode({"username": username, "password": password, "csrf_token": token})
     try:
         opener.open(server.url + "/console/login", data=data.encode())
     except urllib.error.HTTPError as error:  # a wrong password answers 401 with the form again

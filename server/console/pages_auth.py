@@ -13,7 +13,7 @@ from server.console.web import (
     safe_next,
     start_session,
 )
-from server.db import get_db, now, writing
+from server.db import get_db, writing
 from sync import console_queries, users, visits
 from sync.errors import TooManyAttempts
 
@@ -31,8 +31,9 @@ def login():
     password = request.form.get("password") or ""
     config, db = current_app.config, get_db()
     try:
-        users.check_throttle(db, username, request.remote_addr, now(),
-                             config["LOGIN_MAX_FAILURES"], config["LOGIN_WINDOW_SECONDS"])
+        with writing() as tx:  # counted before the password is checked: parallel guesses queue here
+            attempt = users.reserve_attempt(tx, username, request.remote_addr,
+                                            config["LOGIN_MAX_FAILURES"], config["LOGIN_WINDOW_SECONDS"])
     except TooManyAttempts as error:
         minutes = max(1, (error.retry_after + 59) // 60)
         return page("console/login.html", 429, error=_("login.throttled", minutes=minutes),
@@ -40,9 +41,10 @@ def login():
     user = users.authenticate(db, username, password) if username and password else None
     if user is None:
         with writing() as tx:
-            users.record_login_failure(tx, username, request.remote_addr, config["LOGIN_WINDOW_SECONDS"])
+            tx.audit("auth.login_failed", "user", None, username=username, remote_addr=request.remote_addr)
         return page("console/login.html", 401, error=_("login.failed"), username=username, next=next_url)
     with writing(users.actor_for(user)) as tx:
+        users.release_attempt(tx, attempt)
         users.clear_login_failures(tx, username)
         tx.audit("auth.login", "user", user["id"], remote_addr=request.remote_addr, via="console")
     start_session(user, users.find_user(db, username)["password_hash"])
