@@ -1,20 +1,38 @@
-"""One store connection per request (flaskr style), closed when the request ends."""
+"""Store connections: one per thread of a server process, reused across requests.
+
+Reusing a connection keeps SQLite's page cache warm (candidate lookups and pulls read
+the same pages again and again); opening one per request would start every request
+cold. A connection is never shared between threads or carried across a fork, and any
+transaction still open when a request ends is rolled back.
+"""
+
+import os
+import threading
 
 from flask import current_app, g
 
-from sync.store import connect, open_store
+from sync.store import SYSTEM, connect, open_store, write
+
+
+def _open(app):
+    return connect(app.config["DATABASE"], app.config["BUSY_TIMEOUT_MS"], app.config["SQLITE_CACHE_MB"])
 
 
 def get_db():
     if "db" not in g:
-        g.db = connect(current_app.config["DATABASE"], current_app.config["BUSY_TIMEOUT_MS"])
+        app = current_app._get_current_object()
+        local = app.extensions["fieldsync_connections"]
+        # A connection made before gunicorn forked belongs to the parent: never reuse it.
+        if getattr(local, "pid", None) != os.getpid():
+            local.db, local.pid = _open(app), os.getpid()
+        g.db = local.db
     return g.db
 
 
-def close_db(_error=None) -> None:
+def release_db(_error=None) -> None:
     db = g.pop("db", None)
-    if db is not None:
-        db.close()
+    if db is not None and db.conn.in_transaction:
+        db.conn.rollback()
 
 
 def now():
@@ -24,11 +42,10 @@ def now():
 def init_app(app) -> None:
     # Migrate once at start-up so requests never race a schema change.
     open_store(app.config["DATABASE"], app.config["BUSY_TIMEOUT_MS"]).close()
-    app.teardown_appcontext(close_db)
+    app.extensions["fieldsync_connections"] = threading.local()
+    app.teardown_appcontext(release_db)
 
 
 def writing(actor=None):
     """The write path, for the current request's user (or the system)."""
-    from sync.store import SYSTEM, write
-
     return write(get_db(), now(), actor or g.get("actor") or SYSTEM)

@@ -53,6 +53,8 @@ SETTINGS = [
             "the console is served through TLS.", bool),
     Setting("CONSOLE_SESSION_HOURS", 12,
             "How long a console login lasts, in hours, before the user must log in again.", int),
+    Setting("SQLITE_CACHE_MB", 64,
+            "SQLite page cache per connection (one connection per server thread), in MiB.", int),
     Setting("BUSY_TIMEOUT_MS", 30000,
             "How long a write waits for the store's write lock before retrying.", int),
 ]

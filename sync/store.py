@@ -22,10 +22,11 @@ from sync.clock import iso
 from sync.migrations import migrate
 
 
-def connect(path: str, busy_timeout_ms: int = 30000) -> sqlite_utils.Database:
+def connect(path: str, busy_timeout_ms: int = 30000, cache_mb: int = 16) -> sqlite_utils.Database:
     """Open the store with the pragmas every connection needs."""
     conn = sqlite3.connect(path, timeout=busy_timeout_ms / 1000, check_same_thread=False)
     db = sqlite_utils.Database(conn)
+    db.execute(f"PRAGMA cache_size = -{int(cache_mb) * 1024}")
     # WAL lets pulls read a snapshot while a push writes; FULL makes an acknowledged
     # push survive power loss, not only a process crash.
     db.execute("PRAGMA journal_mode = WAL")

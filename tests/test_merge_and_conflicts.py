@@ -93,8 +93,9 @@ def test_merge_rules(login, supervisor):
     push(farid, create_unit_mutation(1, theirs, unit_fields(province_id=FARS)))
     status, body = supervisor.post("/api/v1/merges", {"winner_id": mine, "loser_id": mine})
     assert status == 422
+    # Units of another province look unknown, rather than revealing that they exist.
     status, body = supervisor.post("/api/v1/merges", {"winner_id": mine, "loser_id": theirs})
-    assert (status, body["error"]["code"]) == (403, "out_of_scope")
+    assert (status, body["error"]["code"]) == (404, "not_found")
     status, body = reza.post("/api/v1/merges", {"winner_id": mine, "loser_id": theirs})
     assert (status, body["error"]["code"]) == (403, "forbidden")
 
