@@ -3,15 +3,19 @@
 import gzip
 import json
 import os
+import random
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from pathlib import Path
 
-from sync.client import TransportError
+from sync.client import Device, HttpTransport, ServerError, TransportError
+from sync.sample_visits import TEMPLATE_REF, sample_obstacles
+from sync.sample_visits import diagnosis_answers as sample_answers
 
 PASSWORD = "correct horse battery"
 SECRET = "test-secret-key-that-is-long-enough-for-hs256"
@@ -339,3 +343,101 @@ def assert_acked_exactly_once(db, devices) -> dict:
             assert json.loads(stored[mutation_id]["result"]) == original, (device.device_id, mutation_id)
         counts["acked"] += len(acked)
     return counts
+
+
+# A few legal ids shared between devices: the same factory registered twice is merged on push,
+# so redirects happen under load too.
+SHARED_LEGAL_IDS = [legal_id(f"10{n:08d}") for n in (11, 22, 33)]
+
+
+class FieldWork:
+    """One engineer's morning on one device, in a thread of its own: record units, edits and
+    visits (some with a photo), sync, and retry as a phone does when the server is gone.
+    Used by the crash and backup tests."""
+
+    def __init__(self, server, folder, username, seed, province=8):
+        self.server, self.path, self.username = server, str(folder / f"{username}.sqlite"), username
+        self.rng, self.province = random.Random(seed), province
+        self.photos_dir = folder / f"{username}-photos"
+        self.photos_dir.mkdir()
+        self.failures = []  # TransportError / 5xx seen (5xx must stay empty)
+        self.syncs = 0
+        self.error = None
+
+    def run(self, stop: threading.Event, ready: threading.Barrier) -> None:
+        device = Device(self.path, HttpTransport(self.server.url, timeout=20))
+        try:
+            device.login(self.username, PASSWORD)
+            ready.wait(timeout=60)  # whatever the test does starts once every device has logged in
+            while not stop.is_set():
+                for _ in range(self.rng.randint(1, 4)):
+                    self.record(device)
+                try:
+                    device.sync()
+                    self.syncs += 1
+                except (TransportError, ServerError) as error:
+                    if isinstance(error, ServerError) and error.status < 500:
+                        raise
+                    self.failures.append(error)
+                    time.sleep(self.rng.uniform(0.05, 0.3))
+        except BaseException as error:  # reported by the test, with the device that failed
+            self.error = error
+        finally:
+            device.close()
+
+    def record(self, device: Device) -> None:
+        units = sorted(device.units())
+        choice = self.rng.random()
+        if not units or choice < 0.2:
+            fields = {"name": f"واحد {self.username} {self.rng.randrange(10**6)}", "province_id": self.province,
+                      "employees": self.rng.randint(0, 200)}
+            if self.rng.random() < 0.15:
+                fields["national_id"] = self.rng.choice(SHARED_LEGAL_IDS)
+            device.create_unit(fields)
+        elif choice < 0.55:
+            # A unique phone per edit makes every applied edit recognisable in the audit log.
+            mutation_id = int(device._get("next_mutation_id"))
+            device.update_unit(self.rng.choice(units), {"phone": f"{self.username}-{mutation_id}",
+                                                        "employees": self.rng.randint(0, 300)})
+        else:
+            photos = []
+            if self.rng.random() < 0.3:
+                path = self.photos_dir / f"{self.rng.randrange(10**9)}.jpg"
+                path.write_bytes(fake_photo(self.rng, self.rng.randint(10_000, 600_000)))
+                photos.append(device.attach(str(path)))
+            device.record_visit(self.rng.choice(units), sample_answers(self.rng, photos=photos),
+                                sample_obstacles(self.rng, self.rng.randint(0, 3)), template=TEMPLATE_REF)
+
+
+def start_field_work(server, folder, usernames, seed) -> tuple[list, threading.Event, list]:
+    """Start a ``FieldWork`` thread per username; returns (work, stop event, threads) once
+    every device has logged in."""
+    rng = random.Random(seed)
+    work = [FieldWork(server, folder, name, rng.randrange(1 << 30)) for name in usernames]
+    stop, ready = threading.Event(), threading.Barrier(len(work) + 1)
+    threads = [threading.Thread(target=w.run, args=(stop, ready), daemon=True) for w in work]
+    for thread in threads:
+        thread.start()
+    ready.wait(timeout=60)
+    return work, stop, threads
+
+
+def stop_field_work(work, stop, threads) -> None:
+    """Stop the devices; fails with the first device that raised, or if a 5xx reached one."""
+    stop.set()
+    for thread in threads:
+        thread.join(timeout=120)
+    errors = [(w.username, repr(w.error)) for w in work if w.error]
+    assert errors == [], errors
+    assert not [f for w in work for f in w.failures if isinstance(f, ServerError)], "a 5xx reached a device"
+
+
+def acked_ids(device_path: str) -> set[int]:
+    """The mutation ids a device has seen acknowledged, read beside the thread that owns it."""
+    import sqlite3
+
+    conn = sqlite3.connect(f"file:{device_path}?mode=ro", uri=True)
+    try:
+        return {r[0] for r in conn.execute("SELECT mutation_id FROM acked")}
+    finally:
+        conn.close()

@@ -28,11 +28,9 @@ import time
 
 import pytest
 
-from sync.client import Device, HttpTransport, ServerError, TransportError
-from sync.sample_visits import TEMPLATE_REF, diagnosis_answers, sample_obstacles
+from sync.client import Device, HttpTransport, TransportError
 from sync.store import connect
 from tests.helpers import (
-    PASSWORD,
     HttpApi,
     ServerProcess,
     assert_acked_exactly_once,
@@ -40,9 +38,9 @@ from tests.helpers import (
     assert_store_consistent,
     create_users,
     drain,
-    fake_photo,
-    legal_id,
     server_database,
+    start_field_work,
+    stop_field_work,
 )
 
 pytestmark = pytest.mark.slow
@@ -50,65 +48,6 @@ TEHRAN = 8
 ROUNDS = int(os.environ.get("FIELDSYNC_CRASH_ROUNDS", "6"))
 DEVICES = int(os.environ.get("FIELDSYNC_CRASH_DEVICES", "5"))
 SEED = int(os.environ.get("FIELDSYNC_CRASH_SEED", str(random.randrange(1 << 30))))
-# A few legal ids shared between devices: the same factory registered twice is merged on push,
-# so redirects happen under the crashes too.
-SHARED_LEGAL_IDS = [legal_id(f"10{n:08d}") for n in (11, 22, 33)]
-
-
-class FieldWork:
-    """One engineer's morning on one device: record things, sync, retry when the server is gone."""
-
-    def __init__(self, server, folder, username, seed):
-        self.server, self.path, self.username = server, str(folder / f"{username}.sqlite"), username
-        self.rng = random.Random(seed)
-        self.photos_dir = folder / f"{username}-photos"
-        self.photos_dir.mkdir()
-        self.failures = []  # TransportError / 5xx seen (5xx must stay empty)
-        self.syncs = 0
-        self.error = None
-
-    def run(self, stop: threading.Event) -> None:
-        device = Device(self.path, HttpTransport(self.server.url, timeout=20))
-        try:
-            device.login(self.username, PASSWORD)
-            while not stop.is_set():
-                for _ in range(self.rng.randint(1, 4)):
-                    self.record(device)
-                try:
-                    device.sync()
-                    self.syncs += 1
-                except (TransportError, ServerError) as error:
-                    if isinstance(error, ServerError) and error.status < 500:
-                        raise
-                    self.failures.append(error)
-                    time.sleep(self.rng.uniform(0.05, 0.3))
-        except BaseException as error:  # reported by the test, with the device that failed
-            self.error = error
-        finally:
-            device.close()
-
-    def record(self, device: Device) -> None:
-        units = sorted(device.units())
-        choice = self.rng.random()
-        if not units or choice < 0.2:
-            fields = {"name": f"واحد {self.username} {self.rng.randrange(10**6)}", "province_id": TEHRAN,
-                      "employees": self.rng.randint(0, 200)}
-            if self.rng.random() < 0.15:
-                fields["national_id"] = self.rng.choice(SHARED_LEGAL_IDS)
-            device.create_unit(fields)
-        elif choice < 0.55:
-            # A unique phone per edit makes every applied edit recognisable in the audit log.
-            mutation_id = int(device._get("next_mutation_id"))
-            device.update_unit(self.rng.choice(units), {"phone": f"{self.username}-{mutation_id}",
-                                                        "employees": self.rng.randint(0, 300)})
-        else:
-            photos = []
-            if self.rng.random() < 0.3:
-                path = self.photos_dir / f"{self.rng.randrange(10**9)}.jpg"
-                path.write_bytes(fake_photo(self.rng, self.rng.randint(10_000, 600_000)))
-                photos.append(device.attach(str(path)))
-            device.record_visit(self.rng.choice(units), diagnosis_answers(self.rng, photos=photos),
-                                sample_obstacles(self.rng, self.rng.randint(0, 3)), template=TEMPLATE_REF)
 
 
 def assert_edits_applied_once(db, devices: dict) -> int:
@@ -146,25 +85,16 @@ def test_nothing_acknowledged_is_lost_or_doubled_when_the_server_is_killed(tmp_p
     database = server_database(server)
     names = [f"eng{i}" for i in range(DEVICES)]
     create_users(database, [(n, "engineer", [TEHRAN]) for n in names] + [("sara", "supervisor", [TEHRAN])])
-    work = [FieldWork(server, tmp_path, name, rng.randrange(1 << 30)) for name in names]
-    stop = threading.Event()
-    threads = [threading.Thread(target=w.run, args=(stop,), daemon=True) for w in work]
-    for thread in threads:
-        thread.start()
     kills = []
     try:
+        work, stop, threads = start_field_work(server, tmp_path, names, rng.randrange(1 << 30))
         for _ in range(ROUNDS):
             time.sleep(rng.uniform(0.3, 2.0))
             server.kill()
             kills.append(time.monotonic())
             time.sleep(rng.uniform(0.0, 0.5))
             server.start(timeout=60)
-        stop.set()
-        for thread in threads:
-            thread.join(timeout=120)
-        errors = [(w.username, repr(w.error)) for w in work if w.error]
-        assert errors == [], f"seed {SEED}: {errors}"
-        assert not [f for w in work for f in w.failures if isinstance(f, ServerError)], "a 5xx reached a device"
+        stop_field_work(work, stop, threads)
 
         phones = {w.username: Device(w.path, HttpTransport(server.url, timeout=60)) for w in work}
         devices = list(phones.values())
@@ -191,7 +121,6 @@ def test_nothing_acknowledged_is_lost_or_doubled_when_the_server_is_killed(tmp_p
         print("crash test:", json.dumps(report))
         assert counts["acked"] > ROUNDS  # the devices really worked between the kills
     finally:
-        stop.set()
         server.stop()
 
 

@@ -8,6 +8,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from server import instance_lock
 from server.db import get_db, now
 from sync import checklists, reference, users
 from sync.store import write
@@ -67,9 +68,13 @@ def init_db():
 @click.pass_context
 def serve(ctx, host, port, workers, threads, demo, dev):
     """Set up the database if needed and serve the API and console with gunicorn."""
+    app = current_app._get_current_object()
+    try:  # held until the process group ends: `fieldsync restore` refuses meanwhile
+        ctx.meta["fieldsync.instance_lock"] = instance_lock.hold(app.instance_path, wait_s=15)
+    except instance_lock.InstanceBusy as error:
+        raise click.ClickException(str(error)) from None
     for note in prepare_store(demo):
         click.echo(note)
-    app = current_app._get_current_object()
     click.echo(f"Database: {app.config['DATABASE']}")
     click.echo(f"Serving on http://{host}:{port}/  (console: /console, API spec: /api/openapi.json)")
     if dev:
