@@ -23,7 +23,7 @@ from sync import obstacles
 from sync.errors import Conflict, Invalid, NotFound
 from sync.migrations import UNIT_STATUSES
 from sync.store import GLOBAL_SCOPE, Tx
-from sync.taxonomy import default_taxonomy, validate_obstacle, validate_taxonomy
+from sync.taxonomy import codes_of, default_taxonomy, validate_obstacle, validate_taxonomy
 from sync.templates import (
     Template,
     clean_answers,
@@ -192,13 +192,23 @@ def template_for_visit(db, ref: dict | None) -> Template:
 
 
 def current_taxonomy(db) -> dict | None:
-    """``{"version", "taxonomy", "loaded_at", "loaded_by"}`` of the taxonomy in force, or None."""
+    """``{"version", "taxonomy", "codes", "loaded_at", "loaded_by"}`` of the taxonomy in force,
+    or None. ``codes`` is ready for :func:`sync.taxonomy.validate_obstacle`. The document is
+    shared (parsed once): read it, never change it."""
     rows = list(db.query("SELECT * FROM taxonomies ORDER BY version DESC LIMIT 1"))
     if not rows:
         return None
     row = rows[0]
-    return {"version": row["version"], "taxonomy": json.loads(row["document"]),
+    doc, codes = _parsed_taxonomy(row["document"])
+    return {"version": row["version"], "taxonomy": doc, "codes": codes,
             "loaded_at": row["loaded_at"], "loaded_by": row["loaded_by"]}
+
+
+@lru_cache(maxsize=16)
+def _parsed_taxonomy(text: str):
+    # Every obstacle of every pushed visit is checked against the taxonomy: parse it once.
+    doc = json.loads(text)
+    return doc, codes_of(doc)
 
 
 _TAXONOMY_COLUMNS = {"areas": "area", "groups": "group_code", "severities": "severity",
@@ -250,7 +260,9 @@ def load_taxonomy(tx: Tx, doc) -> dict:
 def taxonomy_entries(db, _actor, _ids: list[str]) -> list[dict]:
     """Pull loader: the taxonomy in force (one entry, id ``obstacles``)."""
     current = current_taxonomy(db)
-    return [{"id": TAXONOMY_ID, **current}] if current else []
+    if current is None:
+        return []
+    return [{"id": TAXONOMY_ID, **{k: v for k, v in current.items() if k != "codes"}}]
 
 
 def load_defaults(tx: Tx) -> list[str]:
@@ -311,7 +323,8 @@ def check_visit(db, visit: dict, unit_id: str, visit_id: str, version: int) -> d
             errors["obstacles"] = ["The server has no obstacle taxonomy loaded; ask an administrator."]
         else:
             for i, record in enumerate(records):
-                for field, messages in validate_obstacle(taxonomy["taxonomy"], record).items():
+                for field, messages in validate_obstacle(taxonomy["taxonomy"], record,
+                                                         taxonomy["codes"]).items():
                     errors[f"obstacles[{i}].{field}"] = messages
             errors.update(obstacles.reference_errors(db, unit_id, visit_id, records))
     if errors:

@@ -75,7 +75,7 @@ def write_records(tx: Tx, visit_id: str, version: int, unit_id: str, records: li
 _RECORDS_SQL = """
 SELECT vo.*, v.unit_id AS visit_unit_id, v.observed_at AS visit_observed_at
 FROM visit_obstacles vo JOIN visits v ON v.id = vo.visit_id AND v.version = vo.version
-WHERE vo.obstacle_id = ? AND v.review_state != 'rejected'
+WHERE vo.obstacle_id IN ({marks}) AND v.review_state != 'rejected'
 ORDER BY v.observed_at, v.rowid, vo.position
 """
 _STATE_KEYS = ("unit_id", *COLUMNS, "status", "opened_visit_id", "opened_at", "last_visit_id",
@@ -97,22 +97,32 @@ def _state(records: list[dict]) -> dict:
     }
 
 
-def _province(tx: Tx, unit_id: str) -> int:
-    return tx.execute("SELECT province_id FROM units WHERE id = ?", (unit_id,)).fetchone()[0]
-
-
 def refresh(tx: Tx, obstacle_ids) -> None:
     """Rebuild the current state of these obstacles from their records (see the module doc)."""
-    for obstacle_id in sorted(set(obstacle_ids)):
-        records = list(tx.db.query(_RECORDS_SQL, [obstacle_id]))
-        current = tx.one("SELECT * FROM obstacles WHERE id = ?", (obstacle_id,))
-        state = _state(records) if records else None
-        if current and state and all(current[k] == state[k] for k in _STATE_KEYS):
+    ids = sorted(set(obstacle_ids))
+    if not ids:
+        return
+    marks = ",".join("?" * len(ids))
+    # Three reads for all of a visit's obstacles, not three per obstacle: this runs for
+    # every visit a push brings.
+    records: dict[str, list[dict]] = {}
+    for row in tx.db.query(_RECORDS_SQL.format(marks=marks), ids):
+        records.setdefault(row["obstacle_id"], []).append(row)
+    current = {r["id"]: r for r in tx.db.query(f"SELECT * FROM obstacles WHERE id IN ({marks})", ids)}
+    provinces = {}
+    for obstacle_id in ids:
+        state = _state(records[obstacle_id]) if obstacle_id in records else None
+        before = current.get(obstacle_id)
+        if before and state and all(before[k] == state[k] for k in _STATE_KEYS):
             continue
-        if current is None and state is None:
+        if before is None and state is None:
             continue
-        provinces = {_province(tx, row["unit_id"]) for row in (current, state) if row}
-        seq = tx.changed("obstacle", obstacle_id, [scope_of_province(p) for p in sorted(provinces)])
+        for row in (before, state):
+            if row and row["unit_id"] not in provinces:
+                provinces[row["unit_id"]] = tx.execute("SELECT province_id FROM units WHERE id = ?",
+                                                       (row["unit_id"],)).fetchone()[0]
+        scopes = sorted({scope_of_province(provinces[row["unit_id"]]) for row in (before, state) if row})
+        seq = tx.changed("obstacle", obstacle_id, scopes)
         if state is None:
             tx.execute("DELETE FROM obstacles WHERE id = ?", (obstacle_id,))
             continue

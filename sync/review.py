@@ -73,9 +73,9 @@ def add_comment(tx: Tx, visit_id: str, text: str) -> dict:
     text = _text(text, "text", required=True)
     seq = tx.changed("visit", visit_id, [scope_of_user(row["engineer_id"])])
     tx.execute("UPDATE visits SET seq = ? WHERE id = ?", (seq, visit_id))
-    event = visits.add_event(tx, visit_id, "comment", row["version"], text=text)
-    tx.audit("visit.comment", "visit", visit_id, event_id=event["id"], version=row["version"])
-    return visits.thread_entry(event)
+    event_id = visits.add_event(tx, visit_id, "comment", row["version"], text=text)
+    tx.audit("visit.comment", "visit", visit_id, event_id=event_id, version=row["version"])
+    return visits.thread_entry(visits.events(tx.db, [visit_id], event_id=event_id)[visit_id][0])
 
 
 def thread(db, visit_id: str) -> list[dict]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from sync.templates import (
     FORM_KEY,
@@ -167,12 +167,28 @@ def group_areas(taxonomy: Any) -> dict[str, str]:
 # ---------------------------------------------------------------------------
 
 
-def validate_obstacle(taxonomy: Any, obstacle: Any) -> dict[str, list[str]]:
+class Codes(NamedTuple):
+    """The codes of a taxonomy, worked out once for checking many obstacles against it."""
+
+    areas: list[str]
+    groups: dict[str, str]  # group code -> area code
+    severities: list[str]
+    bodies: list[str]
+
+
+def codes_of(taxonomy: Any) -> Codes:
+    taxonomy = taxonomy if isinstance(taxonomy, dict) else {}
+    return Codes(_codes(taxonomy.get("areas")), group_areas(taxonomy), _codes(taxonomy.get("severities")),
+                 _codes(taxonomy.get("responsible_bodies")))
+
+
+def validate_obstacle(taxonomy: Any, obstacle: Any, codes: Codes | None = None) -> dict[str, list[str]]:
     """Field-level problems with one obstacle record; empty when valid. Never raises.
 
     A record is ``{area, group, severity, description, proposed_action?, responsible_body?,
     obstacle_id?, resolved?}``. ``resolved: true`` needs the ``obstacle_id`` of the obstacle
-    being closed, since only a known obstacle can be resolved.
+    being closed, since only a known obstacle can be resolved. Pass ``codes_of(taxonomy)``
+    as ``codes`` when checking many obstacles against one taxonomy.
     """
     if not isinstance(obstacle, dict):
         return {FORM_KEY: ["an obstacle must be an object"]}
@@ -184,15 +200,14 @@ def validate_obstacle(taxonomy: Any, obstacle: Any) -> dict[str, list[str]]:
     for name in obstacle:
         if name not in OBSTACLE_FIELDS:
             add(str(name), "unknown field")
-    taxonomy = taxonomy if isinstance(taxonomy, dict) else {}
-    groups = group_areas(taxonomy)
-    area = _check_code(obstacle, "area", _codes(taxonomy.get("areas")), add, required=True)
+    codes = codes or codes_of(taxonomy)
+    groups = codes.groups
+    area = _check_code(obstacle, "area", codes.areas, add, required=True)
     group = _check_code(obstacle, "group", list(groups), add, required=True)
     if area and group and groups[group] != area:
         add("group", f"group {group!r} belongs to area {groups[group]!r}, not {area!r}")
-    _check_code(obstacle, "severity", _codes(taxonomy.get("severities")), add, required=True)
-    _check_code(obstacle, "responsible_body", _codes(taxonomy.get("responsible_bodies")), add,
-                required=False)
+    _check_code(obstacle, "severity", codes.severities, add, required=True)
+    _check_code(obstacle, "responsible_body", codes.bodies, add, required=False)
     _check_text(obstacle, "description", add, required=True)
     _check_text(obstacle, "proposed_action", add, required=False)
     obstacle_id = obstacle.get("obstacle_id")

@@ -63,13 +63,14 @@ def _store_version(tx: Tx, visit_id: str, version: int, unit_id: str, checked: d
 
 
 def add_event(tx: Tx, visit_id: str, kind: str, version: int, action: str | None = None,
-              from_state: str | None = None, to_state: str | None = None, text: str | None = None) -> dict:
-    """Append to a visit's thread: ``kind`` is ``state`` (with action and states) or ``comment``."""
+              from_state: str | None = None, to_state: str | None = None, text: str | None = None) -> int:
+    """Append to a visit's thread: ``kind`` is ``state`` (with action and states) or ``comment``.
+    Returns the event's id (``events(db, [visit_id], event_id=…)`` reads it back)."""
     cursor = tx.execute(
         "INSERT INTO visit_events (visit_id, at, user_id, kind, action, from_state, to_state, version, text)"
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (visit_id, tx.at, tx.actor.user_id, kind, action, from_state, to_state, version, text))
-    return events(tx.db, [visit_id], event_id=cursor.lastrowid)[visit_id][0]
+    return cursor.lastrowid
 
 
 def events(db, visit_ids: list[str], event_id: int | None = None) -> dict[str, list[dict]]:
