@@ -44,8 +44,13 @@ def _export(kind: str, args: dict):
     return export_response(kind, args["format"], get_db(), g.actor, request.args, args["lang"])
 
 
+def _file_schema(media_type: str) -> dict:
+    # GeoJSON is JSON (clients and validators parse it); CSV and XLSX are opaque bytes.
+    return {"type": "object"} if media_type.endswith("json") else {"type": "string", "format": "binary"}
+
+
 _FILES = {"200": {"description": "The export file (CSV, XLSX or GeoJSON, per `format`).",
-                  "content": {t.split(";")[0]: {"schema": {"type": "string", "format": "binary"}}
+                  "content": {t.split(";")[0]: {"schema": _file_schema(t.split(";")[0])}
                               for t in FORMATS.values()}}}
 
 
