@@ -90,3 +90,32 @@ def test_two_offline_devices_converge_on_one_unit(server, tmp_path, first):
     for name, device in devices.items():
         assert_converged(device, HttpApi(server.url, name, device.device_id), supervisor)
         assert device.redirects().get(u_ali if first == "reza" else u_reza) == survivor["id"]
+
+
+def test_same_factory_without_legal_id_becomes_one_unit_on_both_devices(server, tmp_path):
+    start = datetime.now(UTC) - timedelta(hours=1)
+    clock = FakeClock(start)
+    reza = make_device(server, tmp_path, "reza", clock)
+    ali = make_device(server, tmp_path, "ali", clock)
+    online = reza.transport
+    reza.transport = ali.transport = Offline()
+    # Spelled differently (Arabic letters, ZWNJ vs space, legal form), park abbreviated, phone
+    # in another format: no legal id on either record.
+    mine = reza.create_unit({"name": "شرکت تولیدی لوله و اتصالات پارس‌پلیمر", "province_id": TEHRAN,
+                             "park_id": 108002, "phone": "021-56231478"})
+    theirs = ali.create_unit({"name": "توليدي لوله و اتصالات پارس پليمر (سهامي خاص)", "province_id": TEHRAN,
+                              "park_id": 108002, "phone": "+98 21 5623 1478"})
+    reza.record_visit(mine, diagnosis_answers(unit_status="stalled"), template=TEMPLATE_REF)
+    visit = ali.record_visit(theirs, diagnosis_answers(unit_status="stalled"), template=TEMPLATE_REF)
+    reza.transport = ali.transport = online
+    reza.sync()
+    result = ali.sync()
+    assert "redirected" in result["statuses"]
+    reza.sync()
+    assert mine in reza.units() and mine in ali.units()
+    assert theirs not in reza.units() and theirs not in ali.units()
+    assert ali.redirects()[theirs] == mine
+    assert ali.visits()[visit]["unit_id"] == mine
+    supervisor = HttpApi(server.url, "sara", "console-dedup")
+    status, merged = supervisor.get("/api/v1/duplicates", params={"status": "merged"})
+    assert any({p["unit_a"], p["unit_b"]} == {mine, theirs} for p in merged["items"])
