@@ -10,14 +10,16 @@ after the weights and thresholds are fixed - never used to choose them.
 
 import sys
 import time
+from collections import Counter
 from dataclasses import replace
+from multiprocessing import Pool
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sync.dedup import scoring  # noqa: E402
 from sync.dedup.batch import labels_for, link, prepare_all  # noqa: E402
-from sync.dedup.fit import fit, format_weights, labelled_pairs  # noqa: E402
+from sync.dedup.fit import count_patterns, fit, format_weights, labelled_pairs  # noqa: E402
 from sync.dedup.generator import PRESETS, generate  # noqa: E402
 from sync.dedup.metrics import pairwise  # noqa: E402
 
@@ -28,22 +30,38 @@ TUNING = [
     replace(PRESETS["b"], seed=201),
     replace(PRESETS["b"], seed=202, noise=0.9, missing=0.8, duplicate_rate=0.45),
     replace(PRESETS["b"], seed=203, noise=1.7, missing=1.5, trap_rate=0.25),
+    # the density of a 100k batch: more firms share a name in one town
+    replace(PRESETS["a"], seed=104, size=50000),
+    replace(PRESETS["b"], seed=204, size=50000),
 ]
-THRESHOLDS = [x / 2 for x in range(-2, 17)]
+THRESHOLDS = [x / 2 for x in range(0, 13)]
 
 
-def sweep(configs, thresholds) -> dict[float, list[dict]]:
+def _counts(cfg) -> Counter:
+    records, truth = generate(cfg)
+    return count_patterns(labelled_pairs(records, truth))
+
+
+def _metrics(job) -> list[dict]:
+    """Pairwise metrics of one config at each threshold, under the given weights."""
+    cfg, thresholds, bias, weights = job
+    scoring.BIAS, scoring.WEIGHTS = bias, weights
+    scoring.refresh()
+    records, truth = generate(cfg)
+    units = prepare_all(records)
+    links, _ = link(units, min(thresholds))
+    rows = []
+    for threshold in thresholds:
+        labels = labels_for(units, links, threshold)
+        predicted = {u.id: label for u, label in zip(units, labels, strict=True)}
+        rows.append(pairwise(predicted, truth))
+    return rows
+
+
+def sweep(pool, configs, thresholds, bias, weights) -> dict[float, list[dict]]:
     """Pairwise metrics of each config at each merge threshold (links scored once)."""
-    results: dict[float, list[dict]] = {t: [] for t in thresholds}
-    for cfg in configs:
-        records, truth = generate(cfg)
-        units = prepare_all(records)
-        links, _ = link(units, min(thresholds))
-        for threshold in thresholds:
-            labels = labels_for(units, links, threshold)
-            predicted = {u.id: label for u, label in zip(units, labels, strict=True)}
-            results[threshold].append(pairwise(predicted, truth))
-    return results
+    per_config = pool.map(_metrics, [(cfg, thresholds, bias, weights) for cfg in configs])
+    return {t: [rows[k] for rows in per_config] for k, t in enumerate(thresholds)}
 
 
 def report(results: dict[float, list[dict]]) -> None:
@@ -68,22 +86,23 @@ def write_weights(literal: str) -> None:
 
 def main() -> None:
     started = time.time()
-    examples = []
-    for cfg in TUNING:
-        records, truth = generate(cfg)
-        examples.extend(labelled_pairs(records, truth))
-    positives = sum(1 for _, same in examples if same)
-    print(f"# {len(examples)} candidate pairs, {positives} same-unit, "
-          f"{time.time() - started:.0f}s", file=sys.stderr)
-    bias, weights = fit(examples, l2=1.0)
-    print(format_weights(bias, weights))
-    if "--write" in sys.argv:
-        write_weights(format_weights(bias, weights))
-    scoring.BIAS, scoring.WEIGHTS = bias, weights
-    scoring.refresh()
-    print("\n# threshold sweep on tuning sets (min precision / mean recall / mean F1)",
-          file=sys.stderr)
-    report(sweep(TUNING, THRESHOLDS))
+    with Pool(2) as pool:
+        counts = sum(pool.map(_counts, TUNING), Counter())
+        positives = sum(n for (_, same), n in counts.items() if same)
+        print(f"# {counts.total()} candidate pairs, {positives} same-unit, "
+              f"{time.time() - started:.0f}s", file=sys.stderr)
+        bias, weights = fit(counts, l2=1.0)
+        literal = format_weights(bias, weights)
+        print(literal, flush=True)
+        if "--write" in sys.argv:
+            write_weights(literal)
+        print("\n# threshold sweep (min precision / mean recall / mean F1), small tuning sets",
+              file=sys.stderr)
+        small = [cfg for cfg in TUNING if cfg.size <= 10000]
+        report(sweep(pool, small, THRESHOLDS, bias, weights))
+        print("# ... large tuning sets", file=sys.stderr)
+        report(sweep(pool, [cfg for cfg in TUNING if cfg not in small], THRESHOLDS, bias,
+                     weights))
 
 
 if __name__ == "__main__":

@@ -138,13 +138,26 @@ def phone_numbers(value, province=None) -> list[Phone]:
         number = digits(chunk)
         if not number:
             continue
-        # two numbers separated only by spaces
-        parts = [digits(p) for p in chunk.split()] if len(number) > 13 else [number]
+        parts = _split_numbers(chunk) if len(number) > 13 else [number]
         for part in parts:
             phone = _one_phone(part, area)
             if phone and phone not in found:
                 found.append(phone)
     return found
+
+
+def _split_numbers(chunk: str) -> list[str]:
+    """Numbers typed one after another with only spaces between ("021 4455 6677 0912 …").
+
+    Digit groups are glued until they make a whole number, then a new one starts.
+    """
+    numbers, current = [], ""
+    for group in filter(None, (digits(p) for p in chunk.split())):
+        if current and (phone_kind(national_phone(current)) or len(current + group) > 13):
+            numbers.append(current)
+            current = ""
+        current += group
+    return [*numbers, current] if current else numbers
 
 
 def _one_phone(number: str, area: str) -> Phone | None:

@@ -1,20 +1,27 @@
 """Batch deduplication of a list of records: prepare, block, score, cluster.
 
 No database: the blocking index is an in-memory dict built from the same
-``keys`` functions an indexed table would use.
+``keys`` functions an indexed table would use. On a multi-core machine the
+comparing step (most of the time) runs in forked worker processes that share
+the prepared units and the index copy-on-write.
 """
 
+import multiprocessing
+import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from sync.dedup import scoring
 from sync.dedup.cluster import cluster
-from sync.dedup.keys import blocking_keys, posting_cap, query_keys
+from sync.dedup.keys import peer_keys, posting_cap, unit_keys
 from sync.dedup.record import Unit, prepare
 
 # progress(stage, done, total): stage is "prepare", "compare" or "cluster"
 Progress = Callable[[str, int, int], None]
+Links = dict[tuple[int, int], tuple[float, bool]]
 _TICK = 2000  # report progress every this many items
+PARALLEL_FROM = 20000  # below this many records forking costs more than it saves
+_CHUNKS = 64  # pieces of the comparing work handed to workers (progress granularity)
 
 
 @dataclass
@@ -39,72 +46,135 @@ def prepare_all(records: Iterable[dict], progress: Progress = _noop) -> list[Uni
     return units
 
 
-def build_index(units: list[Unit]) -> dict[str, list[int]]:
-    """Posting lists: blocking key -> indices of the units indexed under it."""
-    postings: dict[str, list[int]] = {}
-    for i, unit in enumerate(units):
-        for key in blocking_keys(unit):
-            postings.setdefault(key, []).append(i)
-    return postings
+class Index:
+    """Posting lists of a batch, pruned to the selective ones, plus each unit's query keys.
+
+    Building it also fills each unit's ``peers`` (local frequency of its exact name).
+    """
+
+    def __init__(self, units: list[Unit]):
+        postings: dict[str, list[int]] = {}
+        self.queries: list[list[str]] = []
+        for i, unit in enumerate(units):
+            index_keys, query = unit_keys(unit)
+            for key in index_keys:
+                postings.setdefault(key, []).append(i)
+            self.queries.append(query)
+        for unit in units:
+            unit.peers = max((len(postings[k]) for k in peer_keys(unit)), default=0)
+        # only posting lists that can yield a pair and are short enough to be evidence
+        self.postings = {k: v for k, v in postings.items() if 1 < len(v) <= posting_cap(k)}
+
+    def candidates(self, i: int) -> set[int]:
+        """Indices above ``i`` sharing a selective key with unit ``i``."""
+        found: set[int] = set()
+        get = self.postings.get
+        for key in self.queries[i]:
+            posting = get(key)
+            if posting is not None:
+                found.update(posting)
+        return {j for j in found if j > i}
 
 
-def candidates(i: int, unit: Unit, postings: dict[str, list[int]]) -> set[int]:
-    """Indices above ``i`` sharing a selective key with unit ``i``."""
-    found: set[int] = set()
-    for key in query_keys(unit):
-        posting = postings.get(key)
-        if posting is not None and 1 < len(posting) <= posting_cap(key):
-            found.update(posting)
-    return {j for j in found if j > i}
+def build_index(units: list[Unit]) -> Index:
+    return Index(units)
+
+
+def candidates(i: int, unit: Unit, index: Index) -> set[int]:
+    """Indices above ``i`` sharing a selective key with unit ``i`` (``unit`` is ``units[i]``)."""
+    return index.candidates(i)
+
+
+def _link_rows(units: list[Unit], index: Index, rows: Iterable[int], floor: float):
+    """Scored pairs of the given rows: ([(i, j, score, blocked)], pairs looked at)."""
+    found, looked = [], 0
+    quick_score = scoring.quick_score
+    for i in rows:
+        unit = units[i]
+        others = index.candidates(i)
+        looked += len(others)
+        for j in others:
+            scored = quick_score(unit, units[j], floor)
+            if scored is not None:
+                found.append((i, j, scored[0], scored[1]))
+    return found, looked
+
+
+# What forked workers inherit: set just before the pool starts, cleared after.
+_SHARED: dict = {}
+
+
+def _link_chunk(chunk: int):
+    units, index, floor = _SHARED["units"], _SHARED["index"], _SHARED["floor"]
+    return _link_rows(units, index, range(chunk, len(units), _CHUNKS), floor)
+
+
+def _workers(n: int, workers: int | None) -> int:
+    if workers is None:
+        workers = (os.cpu_count() or 1) if n >= PARALLEL_FROM else 1
+    if workers > 1 and "fork" not in multiprocessing.get_all_start_methods():
+        return 1  # sharing the index needs fork; elsewhere stay serial
+    return max(1, workers)
 
 
 def link(units: list[Unit], floor: float, progress: Progress = _noop,
-         ) -> tuple[dict[tuple[int, int], tuple[float, bool]], int]:
+         workers: int | None = None) -> tuple[Links, int]:
     """Scored links (i, j) -> (score, blocked) of candidate pairs scoring >= ``floor``.
 
     Returns the links and the number of candidate pairs looked at.
     """
-    postings = build_index(units)
-    links = {}
+    n = len(units)
+    index = Index(units)
+    workers = _workers(n, workers)
+    links: Links = {}
     looked = 0
-    for i, unit in enumerate(units):
-        found = candidates(i, unit, postings)
-        looked += len(found)
-        for j in found:
-            scored = scoring.quick_score(unit, units[j], floor)
-            if scored is not None:
-                links[(i, j)] = scored
-        if i % _TICK == 0:
-            progress("compare", i, len(units))
-    progress("compare", len(units), len(units))
+    if workers == 1:
+        for start in range(0, n, _TICK):
+            found, seen = _link_rows(units, index, range(start, min(n, start + _TICK)), floor)
+            links.update(((i, j), (s, b)) for i, j, s, b in found)
+            looked += seen
+            progress("compare", min(n, start + _TICK), n)
+        return links, looked
+    _SHARED.update(units=units, index=index, floor=floor)
+    try:
+        with multiprocessing.get_context("fork").Pool(workers) as pool:
+            for done, (found, seen) in enumerate(
+                    pool.imap_unordered(_link_chunk, range(_CHUNKS)), start=1):
+                links.update(((i, j), (s, b)) for i, j, s, b in found)
+                looked += seen
+                progress("compare", n * done // _CHUNKS, n)
+    finally:
+        _SHARED.clear()
     return links, looked
 
 
-def labels_for(units: list[Unit], links: dict[tuple[int, int], tuple[float, bool]],
-               merge_threshold: float) -> list[str]:
+def labels_for(units: list[Unit], links: Links, merge_threshold: float,
+               veto: float | None = None, average: float | None = None) -> list[str]:
     """Cluster label of each unit (its cluster's first member's id), clustering ``links``."""
 
     def judge(i: int, j: int) -> tuple[float, bool]:
         decision = scoring.decide(units[i], units[j])
         return decision.score, bool(scoring.hard_rules(decision.features))
 
-    roots = cluster(len(units), dict(links), judge, merge_threshold)
+    roots = cluster(len(units), dict(links), judge, merge_threshold, veto, average)
     first: dict[int, str] = {}
     return [first.setdefault(root, units[i].id) for i, root in enumerate(roots)]
 
 
 def deduplicate(records: Iterable[dict], progress: Progress = _noop,
                 merge_threshold: float | None = None,
-                review_threshold: float | None = None) -> BatchResult:
+                review_threshold: float | None = None,
+                workers: int | None = None) -> BatchResult:
     """Cluster records judged the same unit. Labels follow input order.
 
-    Thresholds default to ``scoring.MERGE_THRESHOLD`` / ``REVIEW_THRESHOLD``.
+    Thresholds default to ``scoring.MERGE_THRESHOLD`` / ``REVIEW_THRESHOLD``;
+    ``workers`` defaults to every core for big batches, one for small ones.
     """
     merge = scoring.MERGE_THRESHOLD if merge_threshold is None else merge_threshold
     review_floor = scoring.REVIEW_THRESHOLD if review_threshold is None else review_threshold
     units = prepare_all(records, progress)
     n = len(units)
-    links, looked = link(units, min(review_floor, merge), progress)
+    links, looked = link(units, min(review_floor, merge), progress, workers)
     labels = labels_for(units, links, merge)
     progress("cluster", n, n)
     review = sorted(

@@ -6,16 +6,18 @@ sharing a brand). Instead clusters grow by average linkage with cannot-links:
 
 * links are taken strongest first;
 * two clusters join only when no pair across them breaks a hard rule
-  (cannot-link), and the *average* score over all pairs across them is still
-  at or above ``scoring.MERGE_THRESHOLD``, with no single pair across them
-  below ``FLOOR`` (a clear "different firm" verdict from any member vetoes);
+  (cannot-link), no single pair across them scores below ``VETO`` (clear
+  contrary evidence from any member vetoes), and the *average* score over all
+  pairs across them reaches ``AVERAGE`` (the link is strong with respect to
+  the members, not just the two records that made it);
 * pairs across two clusters that were never candidates are scored on demand
   (clusters are small, so this is cheap).
 """
 
 from collections.abc import Callable
 
-FLOOR = 0.0  # a cross pair scoring below this (log-odds) vetoes a merge
+VETO = -6.0  # a cross pair scoring below this (log-odds) vetoes a merge
+AVERAGE = 0.0  # mean cross-pair score needed to join (None: the merge threshold)
 _MAX_CROSS = 400  # beyond this many cross pairs, judge on the known links only
 
 
@@ -45,6 +47,8 @@ def cluster(
     links: dict[tuple[int, int], tuple[float, bool]],
     judge: Callable[[int, int], tuple[float, bool]],
     merge_threshold: float,
+    veto: float | None = None,
+    average: float | None = None,
 ) -> list[int]:
     """A cluster number for each of ``n`` items.
 
@@ -53,6 +57,9 @@ def cluster(
     ``blocked`` is True when a hard rule forbids merging the pair.
     """
     clusters = _Clusters(n)
+    veto = VETO if veto is None else veto
+    average = average if average is not None else (
+        AVERAGE if AVERAGE is not None else merge_threshold)
 
     def pair(i: int, j: int) -> tuple[float, bool]:
         key = (i, j) if i < j else (j, i)
@@ -72,12 +79,12 @@ def cluster(
         if len(left) == 1 and len(right) == 1:
             clusters.union(a, b)
             continue
-        if _may_join(left, right, pair, links, merge_threshold):
+        if _may_join(left, right, pair, links, veto, average):
             clusters.union(a, b)
     return [clusters.find(i) for i in range(n)]
 
 
-def _may_join(left, right, pair, links, merge_threshold) -> bool:
+def _may_join(left, right, pair, links, veto, average) -> bool:
     if len(left) * len(right) > _MAX_CROSS:
         # huge clusters: judge on the links already scored, never on new ones
         cross = [links[k] for x in left for y in right
@@ -88,7 +95,7 @@ def _may_join(left, right, pair, links, merge_threshold) -> bool:
         return False
     total = 0.0
     for value, blocked in cross:
-        if blocked or value < FLOOR:
+        if blocked or value < veto:
             return False
         total += value
-    return total / len(cross) >= merge_threshold
+    return total / len(cross) >= average

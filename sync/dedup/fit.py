@@ -9,6 +9,7 @@ so is the first level of a feature without "none" (its reference level).
 """
 
 import math
+from collections import Counter
 from collections.abc import Iterable
 
 from sync.dedup.features import LEVELS
@@ -30,6 +31,7 @@ PINNED = {("legal_id", "one"), ("phone", "other")}
 ORDERED = {
     "name": ("exact", "s95", "s90", "s80", "s70", "low"),
     "name_words": ("all", "subset", "conflict"),
+    "name_peers": ("p2", "p3", "p45", "p6"),
     "distance": ("d50", "d150", "d300", "d1k", "d5k", "d50k", "far"),
     "activity": ("same", "similar", "differ"),
     "owner": ("same", "family", "differ"),
@@ -104,12 +106,23 @@ def _violation(weights: dict[tuple[str, str], float]) -> tuple[tuple[str, str], 
     return None
 
 
-def fit(examples: Iterable[tuple[dict[str, str], bool]], l2: float = 1.0,
-        iterations: int = 25) -> tuple[float, dict[str, dict[str, float]]]:
-    """(bias, weights) maximising the penalised likelihood of labelled pairs, order-constrained."""
-    grouped: dict[Pattern, list[int]] = {}
+def count_patterns(examples: Iterable[tuple[dict[str, str], bool]]) -> Counter:
+    """Labelled pairs collapsed to counts of (level pattern, same?)."""
+    counts: Counter = Counter()
     for feats, same in examples:
-        grouped.setdefault(pattern(feats), [0, 0])[0 if same else 1] += 1
+        counts[(pattern(feats), bool(same))] += 1
+    return counts
+
+
+def fit(counts: Counter, l2: float = 1.0,
+        iterations: int = 25) -> tuple[float, dict[str, dict[str, float]]]:
+    """(bias, weights) maximising the penalised likelihood of labelled pairs, order-constrained.
+
+    ``counts`` comes from ``count_patterns`` (several sets may be added up).
+    """
+    grouped: dict[Pattern, list[int]] = {}
+    for (pat, same), n in counts.items():
+        grouped.setdefault(pat, [0, 0])[0 if same else 1] += n
     free = parameters()
     group = {p: i + 1 for i, p in enumerate(free)}  # 0 is the bias
     while True:

@@ -549,6 +549,12 @@ class _Renderer:
 
 def generate(cfg: Config = Config()) -> tuple[list[dict], dict[str, str]]:
     """``cfg.size`` records and their truth (record id -> entity key)."""
+    records, truth, _ = generate_with_kinds(cfg)
+    return records, truth
+
+
+def generate_with_kinds(cfg: Config) -> tuple[list[dict], dict[str, str], dict[str, str]]:
+    """As ``generate``, plus entity key -> kind ("base" or the trap it was made as)."""
     rng = random.Random(cfg.seed)
     world = _World(rng)
     maker = _EntityMaker(rng, cfg, world)
@@ -578,4 +584,4 @@ def generate(cfg: Config = Config()) -> tuple[list[dict], dict[str, str]]:
         record["id"] = rid
         records.append(record)
         truth[rid] = key
-    return records, truth
+    return records, truth, {entity.key: entity.kind for entity, _ in entities}

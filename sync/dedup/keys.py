@@ -20,7 +20,10 @@ Kinds (prefix: meaning):
   D:  the name's tokens sorted and glued, or that string with one letter
       deleted: two names one typo apart always share one (SymSpell-style);
       sorting makes word order irrelevant
-  P:  place (park or city: many parks bear their town's name) + one name word
+  K:  place (park or city: many parks bear their town's name) + the sorted
+      glued name; its posting size is also the name's local frequency
+      (``name_peers``): how many units around here bear exactly this name
+  P:  place + one name word
   G:  GPS grid cell + one name word
 """
 
@@ -29,7 +32,7 @@ from sync.dedup.record import Unit, prepare
 
 # Longest posting list still used, per kind. Identifiers are selective by
 # nature; name keys get tighter caps because common names are not evidence.
-POSTING_CAPS = {"L": 60, "C": 60, "T": 60, "D": 40, "P": 25, "G": 25}
+POSTING_CAPS = {"L": 60, "C": 60, "T": 60, "K": 40, "D": 40, "P": 25, "G": 25}
 POSTING_CAP = max(POSTING_CAPS.values())
 _MAX_NAME_TOKENS = 6
 _MIN_DELETE_LENGTH = 5  # one-letter deletions of shorter names collide with everything
@@ -73,27 +76,41 @@ def _common_keys(unit: Unit, words: list[str]) -> list[str]:
         keys.append("C:" + unit.license)
     keys.extend("T:" + p for p in unit.phones)
     keys.extend("D:" + d for d in name_deletions(unit))
+    keys.extend(peer_keys(unit))
     for place in {unit.park, unit.city} - {""}:
         keys.extend(f"P:{place}|{w}" for w in words)
     return keys
 
 
+def peer_keys(unit: Unit) -> list[str]:
+    """The K keys of a unit: its exact name in each of its places."""
+    glued = unit.name_sorted.replace(" ", "")
+    if not glued:
+        return []
+    return [f"K:{place}|{glued}" for place in {unit.park, unit.city} - {""}]
+
+
+def unit_keys(unit: Unit) -> tuple[list[str], list[str]]:
+    """(index keys, query keys) of a prepared unit, computed once.
+
+    The two lists share their string objects where they agree (everything but
+    the GPS keys), so a batch hashes each key string once.
+    """
+    words = name_words(unit)
+    common = _common_keys(unit, words)
+    if unit.lat is None:
+        return common, common
+    own = geo.cell_name(*geo.cell(unit.lat, unit.lon))
+    index = common + [f"G:{own}|{w}" for w in words]
+    query = common + [f"G:{c}|{w}" for c in geo.near_cells(unit.lat, unit.lon) for w in words]
+    return index, query
+
+
 def blocking_keys(record_or_unit) -> set[str]:
     """Keys to index a unit under (a raw record dict or a prepared ``Unit``)."""
-    unit = _unit(record_or_unit)
-    words = name_words(unit)
-    keys = _common_keys(unit, words)
-    if unit.lat is not None:
-        own = geo.cell_name(*geo.cell(unit.lat, unit.lon))
-        keys.extend(f"G:{own}|{w}" for w in words)
-    return set(keys)
+    return set(unit_keys(_unit(record_or_unit))[0])
 
 
 def query_keys(record_or_unit) -> set[str]:
     """Keys to look candidates up by: ``blocking_keys`` with GPS widened to 4 cells."""
-    unit = _unit(record_or_unit)
-    words = name_words(unit)
-    keys = _common_keys(unit, words)
-    if unit.lat is not None:
-        keys.extend(f"G:{c}|{w}" for c in geo.near_cells(unit.lat, unit.lon) for w in words)
-    return set(keys)
+    return set(unit_keys(_unit(record_or_unit))[1])

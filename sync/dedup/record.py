@@ -66,6 +66,9 @@ class Unit:
     owner_last: str  # last token of owner (family name)
     address: str  # homophone-folded, abbreviations expanded
     plate: str
+    # units (this one included) bearing exactly this name in its park or city,
+    # filled in by whoever holds the index (batch or store); 0: not known
+    peers: int = 0
 
 
 def _value(record: dict, key: str) -> str:

@@ -20,37 +20,38 @@ Hard rules (never an automatic merge, whatever the score):
 
 from typing import NamedTuple
 
-from sync.dedup.features import FEATURES, GATE
+from sync.dedup.features import FEATURES
 from sync.dedup.features import features as _features
 from sync.dedup.record import Unit, prepare
 
 # BEGIN FITTED WEIGHTS - written by `bench/dedup_fit.py --write` (sync.dedup.fit)
-BIAS = -0.03
+BIAS = -0.18
 WEIGHTS: dict[str, dict[str, float]] = {
     "name": {
-        "exact": 1.31, "s95": 1.31, "s90": 1.31, "s80": -0.48, "s70": -2.85, "low": -3.65,
+        "exact": 1.54, "s95": 0.96, "s90": 0.72, "s80": -1.73, "s70": -4.04, "low": -5.09,
         "none": 0.0,
     },
-    "name_words": {"all": -0.44, "subset": -1.86, "conflict": -3.37, "none": 0.0},
-    "branch": {"same": 0.0, "differ": -10.24},
-    "legal_id": {"match": 1.98, "conflict": -3.68, "one": 0.0, "none": 0.0},
-    "license": {"match": 3.84, "conflict": -3.11, "none": 0.0},
-    "phone": {"match": 4.24, "conflict": -1.73, "other": 0.0, "none": 0.0},
+    "name_words": {"all": -0.92, "subset": -2.41, "conflict": -4.3, "none": 0.0},
+    "name_peers": {"p2": -0.99, "p3": -0.99, "p45": -0.99, "p6": -1.38, "none": 0.0},
+    "branch": {"same": 0.0, "differ": -13.58},
+    "legal_id": {"match": 3.44, "conflict": -4.74, "one": 0.0, "none": 0.0},
+    "license": {"match": 6.6, "conflict": -4.99, "none": 0.0},
+    "phone": {"match": 6.72, "conflict": -1.97, "other": 0.0, "none": 0.0},
     "distance": {
-        "d50": 3.68, "d150": 1.83, "d300": -0.74, "d1k": -4.09, "d5k": -4.09, "d50k": -4.09,
-        "far": -4.23, "none": 0.0,
+        "d50": 4.93, "d150": 2.38, "d300": -0.17, "d1k": -6.16, "d5k": -6.16, "d50k": -6.16,
+        "far": -6.16, "none": 0.0,
     },
-    "province": {"same": 1.21, "differ": -4.94, "none": 0.0},
-    "city": {"same": 1.05, "differ": -4.19, "none": 0.0},
-    "park": {"same": 1.22, "differ": -2.81, "none": 0.0},
-    "activity": {"same": 0.75, "similar": 0.3, "differ": -3.68, "none": 0.0},
-    "owner": {"same": 1.38, "family": 1.38, "differ": -1.59, "none": 0.0},
-    "address": {"same": 1.74, "similar": 0.27, "differ": -0.6, "none": 0.0},
-    "plate": {"match": 3.74, "conflict": -5.01, "none": 0.0},
+    "province": {"same": 1.13, "differ": -6.41, "none": 0.0},
+    "city": {"same": 1.37, "differ": -4.35, "none": 0.0},
+    "park": {"same": 1.39, "differ": -3.24, "none": 0.0},
+    "activity": {"same": 0.89, "similar": 0.09, "differ": -4.42, "none": 0.0},
+    "owner": {"same": 2.96, "family": 1.91, "differ": -2.11, "none": 0.0},
+    "address": {"same": 2.35, "similar": 0.51, "differ": -0.88, "none": 0.0},
+    "plate": {"match": 4.21, "conflict": -7.08, "none": 0.0},
 }
 # END FITTED WEIGHTS
-MERGE_THRESHOLD = 2.0  # log-odds; chosen for >= 0.995 pairwise precision on held-out data
-REVIEW_THRESHOLD = -1.0  # below this a pair is not worth a supervisor's time
+MERGE_THRESHOLD = 3.0  # log-odds; chosen on the tuning sets for pairwise precision >= 0.998
+REVIEW_THRESHOLD = 0.0  # below this a pair has no net evidence for being one unit
 
 # Feature levels that forbid an automatic merge.
 HARD_RULES = {
@@ -90,19 +91,20 @@ def verdict(total: float, blocked: bool) -> str:
     return REVIEW if total >= REVIEW_THRESHOLD else DISTINCT
 
 
-_GATED = list(FEATURES.items())[:GATE]
-_REST = list(FEATURES.items())[GATE:]
+_ORDER = list(FEATURES.items())
 _HARD: dict[str, set[str]] = {}
 for (_name, _level) in HARD_RULES:
     _HARD.setdefault(_name, set()).add(_level)
-_REST_BEST = 0.0
+_STEPS: list[tuple[str, object, dict[str, float], float]] = []
 
 
 def refresh() -> None:
     """Recompute what is derived from WEIGHTS (after replacing them, as fitting does)."""
-    global _REST_BEST
-    # the most the features after the gate can add together
-    _REST_BEST = sum(max(WEIGHTS.get(name, {}).values(), default=0.0) for name, _ in _REST)
+    # each step: feature, level function, its weights, the most all later features can add
+    best = [max(WEIGHTS.get(name, {}).values(), default=0.0) for name, _ in _ORDER]
+    _STEPS.clear()
+    for k, (name, level_of) in enumerate(_ORDER):
+        _STEPS.append((name, level_of, WEIGHTS.get(name, {}), sum(best[k + 1:])))
 
 
 refresh()
@@ -111,25 +113,20 @@ refresh()
 def quick_score(a: Unit, b: Unit, floor: float) -> tuple[float, bool] | None:
     """(score, blocked by a hard rule) of two prepared units, or None when below ``floor``.
 
-    The gate features (name, identifiers) are scored first; when even the best
-    level of every remaining feature could not lift the pair to ``floor`` the
-    rest is skipped. Same result as ``score(features(a, b))`` for kept pairs.
+    Features are added in ``FEATURES`` order; as soon as the best the remaining
+    ones could add cannot reach ``floor`` the pair is dropped. Same result as
+    ``score(features(a, b))`` for the pairs kept.
     """
     total = BIAS
     blocked = False
-    for name, level_of in _GATED:
+    for name, level_of, weights, still_possible in _STEPS:
         level = level_of(a, b)
-        total += WEIGHTS[name][level]
+        total += weights.get(level, 0.0)
         if level in _HARD.get(name, ()):
             blocked = True
-    if total + _REST_BEST < floor:
-        return None
-    for name, level_of in _REST:
-        level = level_of(a, b)
-        total += WEIGHTS[name][level]
-        if level in _HARD.get(name, ()):
-            blocked = True
-    return (total, blocked) if total >= floor else None
+        if total + still_possible < floor:
+            return None
+    return total, blocked
 
 
 def decide(a, b) -> Decision:

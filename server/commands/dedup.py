@@ -1,0 +1,163 @@
+"""``fieldsync dedup``: find the records that are one real unit.
+
+Batch mode (no server, no database)::
+
+    fieldsync dedup INPUT.jsonl --out CLUSTERS.csv
+
+reads one unit record per line and writes ``id,cluster``: every valid input id
+exactly once, records judged the same unit sharing a cluster value (the id of
+the cluster's first record). ``--rescan`` (over the whole store) belongs to the
+store integration and is not available here yet.
+"""
+
+import csv
+import json
+import math
+import sys
+import time
+
+import click
+
+from sync.dedup.batch import deduplicate
+
+
+class _Input:
+    """Records read from a JSON Lines file, with what was skipped and why."""
+
+    def __init__(self):
+        self.records: list[dict] = []
+        self.invalid_lines: list[int] = []  # 1-based line numbers
+        self.duplicate_ids = 0
+
+
+def _record_id(value) -> str | None:
+    """A record's id as text; None when there is no usable id."""
+    if value is None or isinstance(value, bool | dict | list):
+        return None
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            return None
+        if value.is_integer():
+            value = int(value)
+    text = value if isinstance(value, str) else str(value)
+    return text if text.strip() else None
+
+
+def read_records(stream) -> _Input:
+    """Parse JSON Lines leniently: blank lines are ignored, broken or id-less lines skipped.
+
+    A line whose id was already seen is skipped too: one id is one unit.
+    """
+    result = _Input()
+    seen: set[str] = set()
+    for number, raw in enumerate(stream, start=1):
+        line = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
+        line = line.strip().lstrip("\ufeff")
+        if not line:
+            continue
+        try:
+            record = json.loads(line)
+        except ValueError:
+            result.invalid_lines.append(number)
+            continue
+        rid = _record_id(record.get("id")) if isinstance(record, dict) else None
+        if rid is None:
+            result.invalid_lines.append(number)
+            continue
+        if rid in seen:
+            result.duplicate_ids += 1
+            continue
+        seen.add(rid)
+        record["id"] = rid
+        result.records.append(record)
+    return result
+
+
+class _Progress:
+    """One progress bar per stage on stderr, only when stderr is a terminal."""
+
+    LABELS = {"prepare": "Reading records", "compare": "Comparing", "cluster": "Clustering"}
+
+    def __init__(self, enabled: bool):
+        self.enabled = enabled
+        self.stage = None
+        self.bar = None
+        self.done = 0
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if not self.enabled:
+            return
+        if stage != self.stage:
+            self.close()
+            self.stage, self.done = stage, 0
+            self.bar = click.progressbar(length=max(total, 1), label=self.LABELS.get(stage, stage),
+                                         file=sys.stderr)
+            self.bar.__enter__()
+        self.bar.update(done - self.done)
+        self.done = done
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+            self.bar = None
+
+
+def _write_clusters(path: str, records: list[dict], labels: list[str]) -> None:
+    with click.open_file(path, "w", encoding="utf-8", newline="") as out:
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(["id", "cluster"])
+        writer.writerows((record["id"], label) for record, label in zip(records, labels,
+                                                                           strict=True))
+
+
+def _write_review(path: str, records: list[dict], review) -> None:
+    with click.open_file(path, "w", encoding="utf-8", newline="") as out:
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(["id_a", "id_b", "score"])
+        writer.writerows((records[i]["id"], records[j]["id"], f"{score:.2f}")
+                         for i, j, score in review)
+
+
+@click.command("dedup")
+@click.argument("input_path", metavar="INPUT.jsonl", required=False,
+                type=click.Path(dir_okay=False, allow_dash=True))
+@click.option("--out", "out_path", default="-", show_default=True,
+              type=click.Path(dir_okay=False, allow_dash=True),
+              help="CSV to write (header id,cluster); '-' is standard output.")
+@click.option("--review", "review_path", type=click.Path(dir_okay=False, allow_dash=True),
+              help="Also write the pairs worth a supervisor's look (id_a,id_b,score).")
+@click.option("--rescan", is_flag=True,
+              help="Deduplicate every unit in the store instead of a file (needs the store).")
+def dedup(input_path, out_path, review_path, rescan):
+    """Cluster the records of INPUT.jsonl that are the same real unit.
+
+    Each line is one unit record (id, name, national_id, license_no, province,
+    city, park, address, phone, lat, lon, owner, activity, status, employees;
+    any may be missing). Needs no server and no database.
+    """
+    if rescan:
+        raise click.UsageError("--rescan needs the store")
+    if not input_path:
+        raise click.UsageError("Give an INPUT.jsonl file to deduplicate (or --rescan for the store).")
+    started = time.perf_counter()
+    with click.open_file(input_path, "rb") as stream:
+        data = read_records(stream)
+    progress = _Progress(sys.stderr.isatty())
+    try:
+        result = deduplicate(data.records, progress=progress)
+    finally:
+        progress.close()
+    _write_clusters(out_path, data.records, result.labels)
+    if review_path:
+        _write_review(review_path, data.records, result.review)
+    stats = result.stats
+    skipped = len(data.invalid_lines)
+    click.echo(
+        f"{stats['records']} records -> {stats['clusters']} units "
+        f"({stats['merged_records']} records merged into another; "
+        f"{stats['review_pairs']} pairs worth a review) in {time.perf_counter() - started:.1f}s",
+        err=True)
+    if skipped or data.duplicate_ids:
+        lines = ", ".join(map(str, data.invalid_lines[:10])) + (" …" if skipped > 10 else "")
+        click.echo(f"Skipped {skipped} unreadable or id-less lines ({lines or '-'}) and "
+                   f"{data.duplicate_ids} lines repeating an id.", err=True)

@@ -1,0 +1,191 @@
+"""The dedup engine: keys, features, hard rules, traps and chaining."""
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sync.dedup import blocking_keys, decide, deduplicate, features, prepare, query_keys, score
+from sync.dedup.features import LEVELS
+from sync.dedup.generator import make_legal_id
+from sync.dedup.scoring import HARD_RULES, WEIGHTS, quick_score
+from sync.identifiers import legal_id_check_digit
+
+LEGAL_ID = "10320894878"
+OTHER_LEGAL_ID = "1044556677" + str(legal_id_check_digit("1044556677"))
+
+FACTORY = {
+    "id": "a", "name": "شرکت صنایع غذایی مهرام (سهامی خاص)", "national_id": LEGAL_ID,
+    "license_no": "123456", "province": "تهران", "city": "پاکدشت",
+    "park": "شهرک صنعتی عباس‌آباد", "address": "شهرک صنعتی عباس‌آباد، خیابان بهار، پلاک ۱۲",
+    "phone": "021-36001234", "lat": 35.4801, "lon": 51.6802, "owner": "محمد رضایی",
+    "activity": "تولید مواد غذایی", "status": "فعال", "employees": 40,
+}
+# the same factory as another engineer typed it on an Arabic keyboard
+RETYPED = {
+    "id": "b", "name": "صنايع غذايي مهرام ش.س.خ", "national_id": "", "license_no": "",
+    "province": "استان تهران", "city": "", "park": "ش.ص عباس آباد",
+    "address": "ش.ص عباس آباد خ. بهار پ ۱۲", "phone": "+98 21 3600 1234",
+    "lat": "35.48055", "lon": "51.68045", "owner": "آقای رضایی", "activity": "مواد غذایی",
+}
+
+
+def variant(**changes) -> dict:
+    return {**FACTORY, **changes}
+
+
+def test_retyped_factory_merges():
+    decision = decide(FACTORY, RETYPED)
+    assert decision.verdict == "merge", decision.reasons
+    assert decision.features["phone"] == "match"
+    assert decision.features["name"] == "exact"
+
+
+def test_weights_cover_every_level():
+    assert set(WEIGHTS) == set(LEVELS)
+    for name, levels in LEVELS.items():
+        assert set(WEIGHTS[name]) == set(levels)
+        if "none" in levels:
+            assert WEIGHTS[name]["none"] == 0.0  # a missing field is no evidence
+    for name, level in HARD_RULES:
+        assert level in LEVELS[name]
+
+
+def test_different_valid_legal_ids_never_merge():
+    decision = decide(FACTORY, variant(id="c", national_id=OTHER_LEGAL_ID))
+    assert decision.features["legal_id"] == "conflict"
+    assert decision.verdict != "merge"
+    assert any("legal" in reason for reason in decision.reasons)
+
+
+def test_invalid_legal_id_is_no_evidence():
+    mistyped = LEGAL_ID[:-1] + str((int(LEGAL_ID[-1]) + 1) % 10)
+    decision = decide(FACTORY, variant(id="c", national_id=mistyped))
+    assert decision.features["legal_id"] == "one"
+    assert decision.verdict == "merge"
+    assert prepare(variant(national_id=mistyped)).legal_invalid
+
+
+def test_different_licence_numbers_never_merge():
+    decision = decide(FACTORY, variant(id="c", license_no="654321"))
+    assert decision.features["license"] == "conflict"
+    assert decision.verdict != "merge"
+
+
+def test_different_branch_is_strong_evidence_against():
+    for name in ("شرکت صنایع غذایی مهرام شماره ۲", "صنایع غذایی مهرام 2", "غذایی مهرام واحد ۲"):
+        decision = decide(FACTORY, variant(id="c", name=name))
+        assert decision.features["branch"] == "differ"
+        assert decision.verdict != "merge"
+        assert WEIGHTS["branch"]["differ"] <= -5
+
+
+def test_trap_same_brand_other_activity_same_park():
+    other = variant(id="c", name="مهرام پلاستیک", activity="تولید قطعات پلاستیکی",
+                    national_id="", license_no="", phone="021-36009876", owner="علی کریمی",
+                    address="شهرک صنعتی عباس‌آباد، خیابان صنعت، پلاک ۸۰",
+                    lat=35.4830, lon=51.6830)
+    assert decide(FACTORY, other).verdict == "distinct"
+
+
+def test_trap_same_name_in_another_province():
+    other = variant(id="c", province="اصفهان", city="اصفهان", park="شهرک صنعتی محمودآباد",
+                    national_id="", license_no="", phone="031-33001234", owner="",
+                    address="", lat=32.70, lon=51.60)
+    assert decide(FACTORY, other).verdict == "distinct"
+
+
+def test_trap_second_plant_in_the_same_park():
+    plant = variant(id="c", name="صنایع غذایی مهرام شماره ۲", license_no="", phone="021-36005555",
+                    address="شهرک صنعتی عباس‌آباد، خیابان گلستان، پلاک ۴۰",
+                    lat=35.4835, lon=51.6800)
+    assert decide(FACTORY, plant).verdict != "merge"
+    assert deduplicate([FACTORY, plant]).stats["clusters"] == 2
+
+
+def test_trap_same_legal_id_far_apart():
+    far = variant(id="c", province="خراسان رضوی", city="مشهد", park="شهرک صنعتی توس",
+                  license_no="", phone="051-35001234", address="", lat=36.38, lon=59.45)
+    assert decide(FACTORY, far).verdict != "merge"
+
+
+def test_one_weak_link_does_not_chain_two_firms():
+    """Two firms with one name in one park, each typed twice, and a record that fits both."""
+    firm_a = [variant(id="a1"), variant(id="a2", name="صنایع غذایی مهرام", license_no="",
+                                        lat=35.48015, lon=51.68025)]
+    firm_c = [variant(id="c1", national_id=OTHER_LEGAL_ID, license_no="777777",
+                      phone="021-36008888", owner="حسن احمدی", lat=35.4840, lon=51.6840,
+                      address="شهرک صنعتی عباس‌آباد، خیابان نسترن، پلاک ۹۰"),
+              variant(id="c2", national_id=OTHER_LEGAL_ID, license_no="", phone="021-36008888",
+                      owner="احمدی", lat=35.48405, lon=51.68395, address="")]
+    # name and park only: as close to one firm as to the other
+    bridge = {"id": "x", "name": "غذایی مهرام", "park": "عباس آباد", "city": "پاکدشت"}
+    result = deduplicate(firm_a + firm_c + [bridge])
+    label = dict(zip(["a1", "a2", "c1", "c2", "x"], result.labels, strict=True))
+    assert label["a1"] == label["a2"]
+    assert label["c1"] == label["c2"]
+    assert label["a1"] != label["c1"]
+
+
+def test_hard_rule_is_a_cannot_link_inside_clusters():
+    """B merges with A and with C, but A and C have different legal ids: A and C stay apart."""
+    a = variant(id="a")
+    b = variant(id="b", national_id="", license_no="")
+    c = variant(id="c", national_id=OTHER_LEGAL_ID, license_no="")
+    labels = deduplicate([a, b, c]).labels
+    assert labels[0] != labels[2]
+
+
+def test_duplicates_share_a_blocking_key_both_ways():
+    a, b = prepare(FACTORY), prepare(RETYPED)
+    assert blocking_keys(a) & query_keys(b)
+    assert blocking_keys(b) & query_keys(a)
+    # one typo in a one-word name and no identifiers: the name-deletion keys still meet
+    c = prepare({"id": "c", "name": "کارخانه مهرام"})
+    d = prepare({"id": "d", "name": "مهرم"})
+    assert blocking_keys(c) & query_keys(d)
+
+
+def test_gps_neighbours_across_a_cell_border_meet():
+    # 0.006 degree cells: these two points 150 m apart sit in different cells
+    a = prepare({"id": "a", "name": "مهرام", "lat": 35.99999, "lon": 51.0})
+    b = prepare({"id": "b", "name": "مهرام", "lat": 36.00120, "lon": 51.0})
+    assert any(k.startswith("G:") for k in blocking_keys(a) & query_keys(b))
+    assert any(k.startswith("G:") for k in blocking_keys(b) & query_keys(a))
+
+
+def test_quick_score_agrees_with_the_full_score():
+    a, b = prepare(FACTORY), prepare(RETYPED)
+    total, _ = score(features(a, b))
+    quick, blocked = quick_score(a, b, floor=-100)
+    assert abs(quick - total) < 1e-9 and not blocked
+    assert quick_score(a, b, floor=total + 1) is None
+
+
+def test_generated_legal_ids_are_valid():
+    import random
+
+    rng = random.Random(5)
+    from sync.identifiers import legal_id_valid
+
+    assert all(legal_id_valid(make_legal_id(rng)) for _ in range(200))
+
+
+junk = st.one_of(st.none(), st.text(max_size=30), st.integers(), st.floats(), st.booleans(),
+                 st.lists(st.integers(), max_size=2), st.dictionaries(st.text(max_size=3),
+                                                                      st.integers(), max_size=2))
+FIELDS = ["id", "name", "national_id", "license_no", "province", "city", "park", "address",
+          "phone", "lat", "lon", "owner", "activity", "status", "employees"]
+
+
+@given(st.dictionaries(st.sampled_from(FIELDS), junk), st.dictionaries(st.sampled_from(FIELDS), junk))
+@settings(max_examples=150)
+def test_malformed_records_never_raise(a, b):
+    decision = decide(a, b)
+    assert decision.verdict in {"merge", "review", "distinct"}
+    blocking_keys(a)
+    query_keys(b)
+    assert len(deduplicate([a, b]).labels) == 2
+
+
+def test_non_dict_records_never_raise():
+    for record in (None, [], "x", 5):
+        assert decide(record, FACTORY).verdict != "merge"
