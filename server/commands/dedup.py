@@ -15,6 +15,7 @@ import json
 import math
 import sys
 import time
+from contextlib import contextmanager
 
 import click
 
@@ -102,17 +103,25 @@ class _Progress:
             self.bar = None
 
 
+@contextmanager
+def _csv_writer(path: str):
+    """A CSV writer on a file ("-": standard output), UTF-8, "\n" line ends."""
+    if path == "-":
+        yield csv.writer(sys.stdout, lineterminator="\n")
+        return
+    with open(path, "w", encoding="utf-8", newline="") as out:
+        yield csv.writer(out, lineterminator="\n")
+
+
 def _write_clusters(path: str, records: list[dict], labels: list[str]) -> None:
-    with click.open_file(path, "w", encoding="utf-8", newline="") as out:
-        writer = csv.writer(out, lineterminator="\n")
+    with _csv_writer(path) as writer:
         writer.writerow(["id", "cluster"])
         writer.writerows((record["id"], label) for record, label in zip(records, labels,
                                                                            strict=True))
 
 
 def _write_review(path: str, records: list[dict], review) -> None:
-    with click.open_file(path, "w", encoding="utf-8", newline="") as out:
-        writer = csv.writer(out, lineterminator="\n")
+    with _csv_writer(path) as writer:
         writer.writerow(["id_a", "id_b", "score"])
         writer.writerows((records[i]["id"], records[j]["id"], f"{score:.2f}")
                          for i, j, score in review)

@@ -1,0 +1,113 @@
+"""``fieldsync dedup INPUT.jsonl --out CLUSTERS.csv``: the batch contract."""
+
+import csv
+import json
+from dataclasses import replace
+
+import pytest
+from click.testing import CliRunner
+
+from server.commands.dedup import dedup
+from sync.dedup.generator import PRESETS, generate
+from sync.dedup.metrics import pairwise
+
+
+def _write_jsonl(path, records, extra_lines=()):
+    with path.open("w", encoding="utf-8") as handle:
+        for record in records:
+            handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+        for line in extra_lines:
+            handle.write(line + "\n")
+
+
+def _read_clusters(path) -> tuple[list[str], list[list[str]]]:
+    with path.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.reader(handle))
+    return rows[0], rows[1:]
+
+
+@pytest.fixture(scope="module")
+def generated():
+    return generate(replace(PRESETS["b"], size=1500, seed=42))
+
+
+def test_generated_file_every_id_once_and_accurate(tmp_path, generated):
+    records, truth = generated
+    source, out = tmp_path / "units.jsonl", tmp_path / "clusters.csv"
+    _write_jsonl(source, records)
+    result = CliRunner().invoke(dedup, [str(source), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    header, rows = _read_clusters(out)
+    assert header == ["id", "cluster"]
+    ids = [row[0] for row in rows]
+    assert sorted(ids) == sorted(r["id"] for r in records)
+    assert len(ids) == len(set(ids))
+    scores = pairwise({rid: cluster for rid, cluster in rows}, truth)
+    assert scores["precision"] >= 0.99
+    assert scores["f1"] >= 0.93
+    assert "records" in result.output  # the summary
+
+
+def test_malformed_lines_and_fields(tmp_path):
+    good = [
+        {"id": "a", "name": "صنایع غذایی مهرام", "park": "شهرک صنعتی عباس‌آباد",
+         "phone": "021-36001234", "lat": "35.48", "lon": 51.68},
+        {"id": "b", "name": "صنايع غذايي مهرام", "park": "ش.ص عباس آباد",
+         "phone": "+98 21 3600 1234", "lat": 35.48004, "lon": "۵۱٫۶۸۰۰۲"},
+        {"id": 17, "name": None, "national_id": 10320894878, "lat": "north", "lon": 999},
+        {"id": "c", "name": ["not", "text"], "phone": {"x": 1}, "employees": "many"},
+        {"id": "d"},
+        {"id": 2.0, "name": "", "province": 5, "city": True},
+    ]
+    broken = [
+        "", "   ", "{not json", "[1, 2, 3]", "42", "null", '"text"',
+        json.dumps({"name": "no id"}), json.dumps({"id": None, "name": "null id"}),
+        json.dumps({"id": "", "name": "empty id"}), json.dumps({"id": ["x"]}),
+        json.dumps({"id": "a", "name": "the same id again"}),
+        '{"id": "e", "lat": NaN, "lon": Infinity}',
+    ]
+    source, out = tmp_path / "units.jsonl", tmp_path / "clusters.csv"
+    _write_jsonl(source, good, broken)
+    result = CliRunner().invoke(dedup, [str(source), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    header, rows = _read_clusters(out)
+    assert header == ["id", "cluster"]
+    assert [row[0] for row in rows] == ["a", "b", "17", "c", "d", "2", "e"]
+    cluster = dict(rows)
+    assert cluster["a"] == cluster["b"]
+    assert len({cluster[i] for i in ("17", "c", "d", "2", "e")}) == 5
+    assert "Skipped" in result.output
+
+
+def test_utf8_bom_crlf_and_stdout(tmp_path):
+    source = tmp_path / "units.jsonl"
+    source.write_bytes("\ufeff".encode() + b'{"id": "x", "name": "\xd8\xa7"}\r\n{"id": "y"}\r\n')
+    result = CliRunner().invoke(dedup, [str(source)])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[:3] == ["id,cluster", "x,x", "y,y"]
+
+
+def test_empty_input(tmp_path):
+    source, out = tmp_path / "empty.jsonl", tmp_path / "clusters.csv"
+    source.write_text("", encoding="utf-8")
+    result = CliRunner().invoke(dedup, [str(source), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert out.read_text(encoding="utf-8") == "id,cluster\n"
+
+
+def test_review_pairs_file(tmp_path, generated):
+    records, _ = generated
+    source, out, review = tmp_path / "u.jsonl", tmp_path / "c.csv", tmp_path / "r.csv"
+    _write_jsonl(source, records[:300])
+    result = CliRunner().invoke(dedup, [str(source), "--out", str(out), "--review", str(review)])
+    assert result.exit_code == 0, result.output
+    assert review.read_text(encoding="utf-8").startswith("id_a,id_b,score\n")
+
+
+def test_needs_input_or_rescan(tmp_path):
+    result = CliRunner().invoke(dedup, [])
+    assert result.exit_code == 2
+    assert "INPUT.jsonl" in result.output
+    result = CliRunner().invoke(dedup, ["--rescan"])
+    assert result.exit_code == 2
+    assert "--rescan needs the store" in result.output
