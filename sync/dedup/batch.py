@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from sync.dedup import scoring
 from sync.dedup.cluster import cluster
-from sync.dedup.keys import peer_keys, posting_cap, unit_keys
+from sync.dedup.keys import candidate_ids, peer_keys, posting_cap, unit_keys
 from sync.dedup.record import Unit, prepare
 
 # progress(stage, done, total): stage is "prepare", "compare" or "cluster"
@@ -65,24 +65,11 @@ class Index:
         # only posting lists that can yield a pair and are short enough to be evidence
         self.postings = {k: v for k, v in postings.items() if 1 < len(v) <= posting_cap(k)}
 
-    def candidates(self, i: int) -> set[int]:
-        """Indices above ``i`` sharing a selective key with unit ``i``."""
-        found: set[int] = set()
+    def candidates(self, i: int, units: list[Unit]) -> set[int]:
+        """Indices above ``i`` worth scoring against unit ``i`` (``keys.candidate_ids``)."""
         get = self.postings.get
-        for key in self.queries[i]:
-            posting = get(key)
-            if posting is not None:
-                found.update(posting)
-        return {j for j in found if j > i}
-
-
-def build_index(units: list[Unit]) -> Index:
-    return Index(units)
-
-
-def candidates(i: int, unit: Unit, index: Index) -> set[int]:
-    """Indices above ``i`` sharing a selective key with unit ``i`` (``unit`` is ``units[i]``)."""
-    return index.candidates(i)
+        found = ((key, posting) for key in self.queries[i] if (posting := get(key)) is not None)
+        return candidate_ids(units[i], found, units.__getitem__, i.__lt__)
 
 
 def _link_rows(units: list[Unit], index: Index, rows: Iterable[int], floor: float):
@@ -91,7 +78,7 @@ def _link_rows(units: list[Unit], index: Index, rows: Iterable[int], floor: floa
     quick_score = scoring.quick_score
     for i in rows:
         unit = units[i]
-        others = index.candidates(i)
+        others = index.candidates(i, units)
         looked += len(others)
         for j in others:
             scored = quick_score(unit, units[j], floor)

@@ -171,11 +171,11 @@ def format_weights(bias: float, weights: dict[str, dict[str, float]]) -> str:
 
 def labelled_pairs(records: list[dict], truth: dict[str, str]):
     """(features, same?) for every candidate pair the blocking keys produce."""
-    from sync.dedup.batch import build_index, candidates, prepare_all
+    from sync.dedup.batch import Index, prepare_all
     from sync.dedup.features import features
 
     units = prepare_all(records)
-    postings = build_index(units)
+    index = Index(units)
     for i, unit in enumerate(units):
-        for j in candidates(i, unit, postings):
+        for j in index.candidates(i, units):
             yield features(unit, units[j]), truth.get(unit.id) == truth.get(units[j].id)

@@ -27,6 +27,10 @@ Kinds (prefix: meaning):
   G:  GPS grid cell + one name word
 """
 
+from collections.abc import Callable, Iterable
+
+from rapidfuzz import fuzz
+
 from sync.dedup import geo
 from sync.dedup.record import Unit, prepare
 
@@ -35,12 +39,59 @@ from sync.dedup.record import Unit, prepare
 POSTING_CAPS = {"L": 60, "C": 60, "T": 60, "K": 40, "D": 40, "P": 25, "G": 25}
 POSTING_CAP = max(POSTING_CAPS.values())
 _MAX_NAME_TOKENS = 6
-_MIN_DELETE_LENGTH = 5  # one-letter deletions of shorter names collide with everything
+_MIN_DELETE_LENGTH = 5
+HALVES = 0  # one-letter deletions of shorter names collide with everything
 
 
 def posting_cap(key: str) -> int:
     """The longest posting list worth reading for ``key``."""
     return POSTING_CAPS.get(key[:1], POSTING_CAP)
+
+
+# A pair sharing only one weak key needs a second look before it is scored:
+# D alone is "one slip apart somewhere in Iran", P alone "a common word in one
+# town". Together, or with any other kind, they make a candidate outright.
+WEAK_KINDS = ("D", "P")
+WEAK_WORD_SIMILARITY = 60  # P alone: the whole names must be at least this alike
+
+
+def weak_pair_plausible(kind: str, a: Unit, b: Unit) -> bool:
+    """Whether a pair found through one weak key kind alone is worth scoring.
+
+    D alone: not when the two sit in provinces or towns known to differ (the
+    same name elsewhere, the commonest false candidate of a big batch). P
+    alone: only when the names are alike overall, not just sharing a word.
+    """
+    if kind == "D":
+        return not ((a.province and b.province and a.province != b.province)
+                    or (a.city and b.city and a.city != b.city))
+    return fuzz.ratio(a.name_sorted, b.name_sorted, score_cutoff=WEAK_WORD_SIMILARITY) > 0
+
+
+def candidate_ids(unit: Unit, postings: Iterable[tuple[str, Iterable]],
+                  other: Callable[[object], Unit], accept: Callable[[object], bool] | None = None,
+                  ) -> set:
+    """The ids worth scoring against ``unit``, from the posting lists of its query keys.
+
+    ``postings`` yields (key, ids) for every query key found, already without
+    over-long lists (see ``posting_cap``); ``other(id)`` gives a stored unit;
+    ``accept`` (optional) filters ids, e.g. to look at each batch pair once.
+    Any shared key of a strong kind makes a candidate; a pair sharing only D
+    or only P keys must pass ``weak_pair_plausible``.
+    """
+    strong: set = set()
+    by_name: set = set()
+    by_word: set = set()
+    for key, ids in postings:
+        kind = key[0]
+        (by_name if kind == "D" else by_word if kind == "P" else strong).update(ids)
+    found = strong | (by_name & by_word)
+    if accept is not None:
+        found = {j for j in found if accept(j)}
+    for kind, weak in (("D", by_name), ("P", by_word)):
+        found.update(j for j in weak - found
+                     if (accept is None or accept(j)) and weak_pair_plausible(kind, unit, other(j)))
+    return found
 
 
 def name_words(unit: Unit) -> list[str]:
@@ -61,6 +112,9 @@ def name_deletions(unit: Unit) -> set[str]:
         return set()
     if len(glued) < _MIN_DELETE_LENGTH:
         return {glued}
+    if HALVES and len(glued) >= HALVES:
+        h = (len(glued) + 1) // 2
+        return {glued, "^" + glued[:h], "^" + glued[:h - 1], "$" + glued[-h:], "$" + glued[1 - h:]}
     return {glued} | {glued[:i] + glued[i + 1:] for i in range(len(glued))}
 
 

@@ -38,7 +38,7 @@ _ACTIVITY_STOPWORDS = {homophone(w) for w in (
 )}
 # Values people type when they mean "unknown".
 _NULLS = {fold(w) for w in ("-", "--", "—", "null", "none", "nan", "n/a", "na", "نامشخص", "ندارد",
-                            "نامعلوم", "؟", "?", "0", "ثبت نشده")}
+                            "نامعلوم", "؟", "?", "0", "ثبت نشده", "")}
 
 
 @dataclass(slots=True)
@@ -83,7 +83,8 @@ def _value(record: dict, key: str) -> str:
             if value.is_integer():
                 value = int(value)  # 10320894878.0 from a spreadsheet is still an id
         value = str(value)
-    if len(value) <= 12 and fold(value) in _NULLS:
+    # "null words" carry no Arabic-variant letters, so strip + lower is enough here
+    if len(value) <= 12 and value.strip().lower() in _NULLS:
         return ""
     return value[:500]  # garbage guard: nothing real is that long
 
