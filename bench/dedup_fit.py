@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/dedup_fit.py            # fit, print weights, sweep thresholds
     .venv/bin/python bench/dedup_fit.py --write    # ... and write them into scoring.py
+    .venv/bin/python bench/dedup_fit.py --sweep    # thresholds x cluster guard, current weights
 
 Tuning data: vocabularies "a" and "b" at several noise/missing mixes and seeds.
 The held-out configuration ("heldout", vocabulary "c") is only *measured* here,
@@ -42,31 +43,40 @@ def _counts(cfg) -> Counter:
     return count_patterns(labelled_pairs(records, truth))
 
 
+# (merge threshold, cluster veto, cluster average) settings swept with --sweep
+# ("merge": the cluster average must reach the merge threshold itself)
+GRID = [(t, veto, average) for t in (2.0, 2.5, 3.0, 3.5, 4.0) for veto in (-3.0, -6.0)
+        for average in (0.0, 1.0, "merge")]
+
+
 def _metrics(job) -> list[dict]:
-    """Pairwise metrics of one config at each threshold, under the given weights."""
-    cfg, thresholds, bias, weights = job
+    """Pairwise metrics of one config at each setting, under the given weights."""
+    cfg, settings, bias, weights = job
     scoring.BIAS, scoring.WEIGHTS = bias, weights
     scoring.refresh()
     records, truth = generate(cfg)
     units = prepare_all(records)
-    links, _ = link(units, min(thresholds))
+    # already inside a worker: no nested pool
+    links, _ = link(units, min(scoring.REVIEW_THRESHOLD, *(t for t, _, _ in settings)), workers=1)
     rows = []
-    for threshold in thresholds:
-        labels = labels_for(units, links, threshold)
+    for threshold, veto, average in settings:
+        labels = labels_for(units, links, threshold, veto,
+                            threshold if average == "merge" else average)
         predicted = {u.id: label for u, label in zip(units, labels, strict=True)}
         rows.append(pairwise(predicted, truth))
     return rows
 
 
-def sweep(pool, configs, thresholds, bias, weights) -> dict[float, list[dict]]:
-    """Pairwise metrics of each config at each merge threshold (links scored once)."""
-    per_config = pool.map(_metrics, [(cfg, thresholds, bias, weights) for cfg in configs])
-    return {t: [rows[k] for rows in per_config] for k, t in enumerate(thresholds)}
+def sweep(pool, configs, settings, bias, weights) -> dict[tuple, list[dict]]:
+    """Pairwise metrics of each config at each setting (links scored once per config)."""
+    per_config = pool.map(_metrics, [(cfg, settings, bias, weights) for cfg in configs])
+    return {s: [rows[k] for rows in per_config] for k, s in enumerate(settings)}
 
 
-def report(results: dict[float, list[dict]]) -> None:
-    for threshold, rows in results.items():
-        print(f"{threshold:5.1f}  P>={min(r['precision'] for r in rows):.4f}  "
+def report(results: dict[tuple, list[dict]]) -> None:
+    for (threshold, veto, average), rows in results.items():
+        print(f"merge>={threshold:4.1f} veto<{veto} average>={average}  "
+              f"P>={min(r['precision'] for r in rows):.4f}  "
               f"R~{sum(r['recall'] for r in rows) / len(rows):.4f}  "
               f"F1~{sum(r['f1'] for r in rows) / len(rows):.4f}", file=sys.stderr)
 
@@ -87,22 +97,25 @@ def write_weights(literal: str) -> None:
 def main() -> None:
     started = time.time()
     with Pool(2) as pool:
-        counts = sum(pool.map(_counts, TUNING), Counter())
-        positives = sum(n for (_, same), n in counts.items() if same)
-        print(f"# {counts.total()} candidate pairs, {positives} same-unit, "
-              f"{time.time() - started:.0f}s", file=sys.stderr)
-        bias, weights = fit(counts, l2=1.0)
-        literal = format_weights(bias, weights)
-        print(literal, flush=True)
-        if "--write" in sys.argv:
-            write_weights(literal)
-        print("\n# threshold sweep (min precision / mean recall / mean F1), small tuning sets",
-              file=sys.stderr)
+        if "--sweep" in sys.argv:  # keep the weights in scoring.py, sweep thresholds only
+            bias, weights = scoring.BIAS, scoring.WEIGHTS
+            settings = GRID
+        else:
+            counts = sum(pool.map(_counts, TUNING), Counter())
+            positives = sum(n for (_, same), n in counts.items() if same)
+            print(f"# {counts.total()} candidate pairs, {positives} same-unit, "
+                  f"{time.time() - started:.0f}s", file=sys.stderr)
+            bias, weights = fit(counts, l2=1.0)
+            literal = format_weights(bias, weights)
+            print(literal, flush=True)
+            if "--write" in sys.argv:
+                write_weights(literal)
+            settings = [(t, None, None) for t in THRESHOLDS]
         small = [cfg for cfg in TUNING if cfg.size <= 10000]
-        report(sweep(pool, small, THRESHOLDS, bias, weights))
-        print("# ... large tuning sets", file=sys.stderr)
-        report(sweep(pool, [cfg for cfg in TUNING if cfg not in small], THRESHOLDS, bias,
-                     weights))
+        print("# small tuning sets (min precision / mean recall / mean F1)", file=sys.stderr)
+        report(sweep(pool, small, settings, bias, weights))
+        print("# large tuning sets", file=sys.stderr)
+        report(sweep(pool, [cfg for cfg in TUNING if cfg not in small], settings, bias, weights))
 
 
 if __name__ == "__main__":

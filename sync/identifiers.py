@@ -118,8 +118,10 @@ def phone_valid(value) -> bool:
     return bool(phone_kind(national_phone(value)))
 
 
-# Separators between several numbers in one field ("021-1234 5678 / 0912…", "… و …").
-_PHONE_SEPARATORS = re.compile(r"[،,;؛/|\n]| و | یا | - ")
+# Between two numbers in one field: anything but digits, spaces, dashes, dots,
+# parentheses and "+" ("021-1234 5678 / 0912…", "… و …", "تلفن: … فکس: …",
+# "… داخلی ۲۳"), or a dash set off by spaces.
+_PHONE_SEPARATORS = re.compile(r"[^0-9۰-۹٠-٩\s\-+().]+|\s-\s")
 
 
 def phone_numbers(value, province=None) -> list[Phone]:

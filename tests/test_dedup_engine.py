@@ -188,4 +188,4 @@ def test_malformed_records_never_raise(a, b):
 
 def test_non_dict_records_never_raise():
     for record in (None, [], "x", 5):
-        assert decide(record, FACTORY).verdict != "merge"
+        assert decide(record, FACTORY).verdict == "distinct"

@@ -162,11 +162,13 @@ def _graded(x: str, y: str, same: float, similar: float | None, scorer) -> str:
 
 
 def owner_level(a: Unit, b: Unit) -> str:
+    """Same person, same family name (titles and first names come and go), or another."""
     if not a.owner or not b.owner:
         return "none"
-    if a.owner == b.owner or fuzz.token_sort_ratio(a.owner, b.owner) >= 90:
+    if a.owner == b.owner or fuzz.token_sort_ratio(a.owner, b.owner) >= 90 or fuzz.ratio(
+            a.owner.replace(" ", ""), b.owner.replace(" ", "")) >= 90:
         return "same"
-    if _word_match(a.owner_last, b.owner_last):
+    if any(_word_match(x, y) for x in a.owner_family for y in b.owner_family):
         return "family"
     return "differ"
 

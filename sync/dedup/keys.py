@@ -24,6 +24,7 @@ Kinds (prefix: meaning):
       glued name; its posting size is also the name's local frequency
       (``name_peers``): how many units around here bear exactly this name
   P:  place + one name word
+  A:  place + plate number of the address (finds records whose name is missing)
   G:  GPS grid cell + one name word
 """
 
@@ -36,7 +37,7 @@ from sync.dedup.record import Unit, prepare
 
 # Longest posting list still used, per kind. Identifiers are selective by
 # nature; name keys get tighter caps because common names are not evidence.
-POSTING_CAPS = {"L": 60, "C": 60, "T": 60, "K": 40, "D": 40, "P": 25, "G": 25}
+POSTING_CAPS = {"L": 60, "C": 60, "T": 60, "K": 40, "D": 40, "P": 25, "G": 25, "A": 25}
 POSTING_CAP = max(POSTING_CAPS.values())
 _MAX_NAME_TOKENS = 6
 _MIN_DELETE_LENGTH = 5
@@ -133,15 +134,18 @@ def _common_keys(unit: Unit, words: list[str]) -> list[str]:
     keys.extend(peer_keys(unit))
     for place in {unit.park, unit.city} - {""}:
         keys.extend(f"P:{place}|{w}" for w in words)
+        if unit.plate:
+            keys.append(f"A:{place}|{unit.plate}")
     return keys
 
 
 def peer_keys(unit: Unit) -> list[str]:
-    """The K keys of a unit: its exact name in each of its places."""
+    """The K keys of a unit: its exact name and plant number in each of its places."""
     glued = unit.name_sorted.replace(" ", "")
     if not glued:
         return []
-    return [f"K:{place}|{glued}" for place in {unit.park, unit.city} - {""}]
+    plant = f"#{unit.branch}" if unit.branch else ""
+    return [f"K:{place}|{glued}{plant}" for place in {unit.park, unit.city} - {""}]
 
 
 def unit_keys(unit: Unit) -> tuple[list[str], list[str]]:

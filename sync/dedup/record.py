@@ -63,7 +63,7 @@ class Unit:
     lon: float | None
     activity: str  # homophone-folded, stopwords out, sorted tokens
     owner: str  # homophone-folded person name without titles
-    owner_last: str  # last token of owner (family name)
+    owner_family: tuple[str, ...]  # family-name readings: last word, last two words glued
     address: str  # homophone-folded, abbreviations expanded
     plate: str
     # units (this one included) bearing exactly this name in its park or city,
@@ -129,6 +129,14 @@ def _owner(text: str) -> str:
     return " ".join(words)
 
 
+def _family(owner: str) -> tuple[str, ...]:
+    """The family name as one or two words: "حسن زاده" (ZWNJ read as space) is "حسنزاده"."""
+    words = owner.split()
+    if len(words) >= 2:
+        return words[-1], words[-2] + words[-1]
+    return tuple(words)
+
+
 @lru_cache(maxsize=1 << 16)
 def _activity(text: str) -> str:
     words = {w for w in homophone(text).split() if w not in _ACTIVITY_STOPWORDS and len(w) > 1}
@@ -176,7 +184,7 @@ def prepare(record) -> Unit:
         lon=lon,
         activity=_activity(_value(record, "activity")),
         owner=owner,
-        owner_last=owner.rsplit(" ", 1)[-1] if owner else "",
+        owner_family=_family(owner),
         address=" ".join(address.tokens),
         plate=address.plate,
     )

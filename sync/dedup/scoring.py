@@ -25,33 +25,32 @@ from sync.dedup.features import features as _features
 from sync.dedup.record import Unit, prepare
 
 # BEGIN FITTED WEIGHTS - written by `bench/dedup_fit.py --write` (sync.dedup.fit)
-BIAS = -0.18
+BIAS = -5.89
 WEIGHTS: dict[str, dict[str, float]] = {
     "name": {
-        "exact": 1.54, "s95": 0.96, "s90": 0.72, "s80": -1.73, "s70": -4.04, "low": -5.09,
-        "none": 0.0,
+        "exact": 3.34, "s95": 2.97, "s90": 2.7, "s80": 0.41, "s70": -2.42, "low": -4.8, "none": 0.0,
     },
-    "name_words": {"all": -0.92, "subset": -2.41, "conflict": -4.3, "none": 0.0},
-    "name_peers": {"p2": -0.99, "p3": -0.99, "p45": -0.99, "p6": -1.38, "none": 0.0},
-    "branch": {"same": 0.0, "differ": -13.58},
-    "legal_id": {"match": 3.44, "conflict": -4.74, "one": 0.0, "none": 0.0},
-    "license": {"match": 6.6, "conflict": -4.99, "none": 0.0},
-    "phone": {"match": 6.72, "conflict": -1.97, "other": 0.0, "none": 0.0},
+    "name_words": {"all": 2.82, "subset": -0.6, "conflict": -0.6, "none": 0.0},
+    "name_peers": {"p2": -0.8, "p3": -0.8, "p45": -0.8, "p6": -1.33, "none": 0.0},
+    "branch": {"same": 0.0, "differ": -15.7},
+    "legal_id": {"match": 3.64, "conflict": -4.68, "one": 0.0, "none": 0.0},
+    "license": {"match": 6.13, "conflict": -5.02, "none": 0.0},
+    "phone": {"match": 6.45, "conflict": -1.97, "other": 0.0, "none": 0.0},
     "distance": {
-        "d50": 4.93, "d150": 2.38, "d300": -0.17, "d1k": -6.16, "d5k": -6.16, "d50k": -6.16,
-        "far": -6.16, "none": 0.0,
+        "d50": 4.84, "d150": 2.49, "d300": -0.07, "d1k": -6.14, "d5k": -6.14, "d50k": -6.14,
+        "far": -6.14, "none": 0.0,
     },
-    "province": {"same": 1.13, "differ": -6.41, "none": 0.0},
-    "city": {"same": 1.37, "differ": -4.35, "none": 0.0},
-    "park": {"same": 1.39, "differ": -3.24, "none": 0.0},
-    "activity": {"same": 0.89, "similar": 0.09, "differ": -4.42, "none": 0.0},
-    "owner": {"same": 2.96, "family": 1.91, "differ": -2.11, "none": 0.0},
-    "address": {"same": 2.35, "similar": 0.51, "differ": -0.88, "none": 0.0},
-    "plate": {"match": 4.21, "conflict": -7.08, "none": 0.0},
+    "province": {"same": 1.09, "differ": -5.95, "none": 0.0},
+    "city": {"same": 1.47, "differ": -6.29, "none": 0.0},
+    "park": {"same": 1.37, "differ": -3.16, "none": 0.0},
+    "activity": {"same": 0.9, "similar": 0.08, "differ": -4.41, "none": 0.0},
+    "owner": {"same": 3.1, "family": 1.97, "differ": -2.21, "none": 0.0},
+    "address": {"same": 2.34, "similar": 0.54, "differ": -0.9, "none": 0.0},
+    "plate": {"match": 3.16, "conflict": -6.63, "none": 0.0},
 }
 # END FITTED WEIGHTS
 MERGE_THRESHOLD = 3.0  # log-odds; chosen on the tuning sets for pairwise precision >= 0.998
-REVIEW_THRESHOLD = 0.0  # below this a pair has no net evidence for being one unit
+REVIEW_THRESHOLD = -1.0  # log-odds: about one chance in four on the candidates fitted on
 
 # Feature levels that forbid an automatic merge.
 HARD_RULES = {
@@ -85,10 +84,15 @@ def hard_rules(features: dict[str, str]) -> list[str]:
     return [why for (name, level), why in HARD_RULES.items() if features.get(name) == level]
 
 
-def verdict(total: float, blocked: bool) -> str:
+def verdict(total: float, blocked: bool, agreeing: bool = True) -> str:
+    """merge / review / distinct for a score; ``agreeing``: some feature spoke for the pair.
+
+    A pair with nothing in common is never worth a supervisor's time, whatever
+    the bias of the fitted score says.
+    """
     if total >= MERGE_THRESHOLD and not blocked:
         return MERGE
-    return REVIEW if total >= REVIEW_THRESHOLD else DISTINCT
+    return REVIEW if total >= REVIEW_THRESHOLD and agreeing else DISTINCT
 
 
 _ORDER = list(FEATURES.items())
@@ -138,4 +142,5 @@ def decide(a, b) -> Decision:
     rules = hard_rules(feats)
     reasons = [f"{name}={level} {weight:+.2f}" for name, level, weight in terms if weight]
     reasons += [f"hard rule: {why}" for why in rules]
-    return Decision(round(total, 3), verdict(total, bool(rules)), feats, reasons)
+    agreeing = any(weight > 0 for _, _, weight in terms)
+    return Decision(round(total, 3), verdict(total, bool(rules), agreeing), feats, reasons)
