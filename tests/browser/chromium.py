@@ -4,9 +4,11 @@
 here cannot reach; Debian's package comes from the distribution mirror instead.
 """
 
+import fcntl
 import os
 import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -31,7 +33,19 @@ def _run(command: list[str]) -> None:
 
 
 def ensure_chromium() -> Path:
-    """The chromium binary, installing the Debian package first if it is missing."""
+    """The chromium binary, installing the Debian package first if it is missing.
+
+    Test workers run in parallel: a file lock lets one of them install while the others
+    wait, then find it installed.
+    """
+    if CHROMIUM.exists():
+        return CHROMIUM
+    with open(Path(tempfile.gettempdir()) / "fieldsync-chromium.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return _install()
+
+
+def _install() -> Path:
     if CHROMIUM.exists():
         return CHROMIUM
     apt = shutil.which("apt-get")
@@ -42,8 +56,9 @@ def ensure_chromium() -> Path:
     if prefix and shutil.which("sudo") is None:
         raise ChromiumUnavailable(f"{CHROMIUM} is missing; installing it needs root "
                                   "(run `apt-get install -y chromium` as root).")
-    _run([*prefix, apt, "update"])
-    _run([*prefix, apt, "install", "-y", "--no-install-recommends", "chromium"])
+    wait = ["-o", "DPkg::Lock::Timeout=600"]
+    _run([*prefix, apt, *wait, "update"])
+    _run([*prefix, apt, *wait, "install", "-y", "--no-install-recommends", "chromium"])
     if not CHROMIUM.exists():
         raise ChromiumUnavailable(f"apt-get installed chromium but {CHROMIUM} is still missing.")
     return CHROMIUM
