@@ -189,3 +189,25 @@ def test_malformed_records_never_raise(a, b):
 def test_non_dict_records_never_raise():
     for record in (None, [], "x", 5):
         assert decide(record, FACTORY).verdict == "distinct"
+
+
+def test_incremental_index_finds_the_stored_duplicate():
+    from sync.dedup.incremental import MemoryIndex
+
+    index = MemoryIndex()
+    index.add(FACTORY)
+    index.add(variant(id="other", name="آجر نسوز پارس", national_id="", license_no="",
+                      phone="021-36007777", owner="", activity="تولید آجر", lat=35.49, lon=51.69))
+    [best, *_] = index.match(RETYPED)
+    assert best.unit_id == "a" and best.verdict == "merge"
+    assert all(m.unit_id != "b" for m in index.match(RETYPED))  # never itself
+
+
+def test_a_common_name_in_a_crowded_place_weighs_less():
+    from sync.dedup.keys import name_commonness
+
+    rare = name_commonness(name_count=2, place_units=50, total=6500)
+    common = name_commonness(name_count=40, place_units=800, total=100_000)
+    assert rare < 0.02 < 0.1 < common
+    assert WEIGHTS["name_commonness"]["c0"] > WEIGHTS["name_commonness"]["c3"]
+    assert name_commonness(0, 10, 100) == -1.0

@@ -8,12 +8,13 @@ the prepared units and the index copy-on-write.
 
 import multiprocessing
 import os
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from sync.dedup import scoring
 from sync.dedup.cluster import cluster
-from sync.dedup.keys import candidate_ids, peer_keys, posting_cap, unit_keys
+from sync.dedup.keys import candidate_ids, count_keys, name_commonness, posting_cap, unit_keys
 from sync.dedup.record import Unit, prepare
 
 # progress(stage, done, total): stage is "prepare", "compare" or "cluster"
@@ -49,7 +50,7 @@ def prepare_all(records: Iterable[dict], progress: Progress = _noop) -> list[Uni
 class Index:
     """Posting lists of a batch, pruned to the selective ones, plus each unit's query keys.
 
-    Building it also fills each unit's ``peers`` (local frequency of its exact name).
+    Building it also fills each unit's ``commonness`` (``keys.name_commonness``).
     """
 
     def __init__(self, units: list[Unit]):
@@ -60,8 +61,10 @@ class Index:
             for key in index_keys:
                 postings.setdefault(key, []).append(i)
             self.queries.append(query)
+        counts = Counter(k for unit in units for k in count_keys(unit) if k)
         for unit in units:
-            unit.peers = max((len(postings[k]) for k in peer_keys(unit)), default=0)
+            name, place = count_keys(unit)
+            unit.commonness = name_commonness(counts[name], counts[place], len(units))
         # only posting lists that can yield a pair and are short enough to be evidence
         self.postings = {k: v for k, v in postings.items() if 1 < len(v) <= posting_cap(k)}
 

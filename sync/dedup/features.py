@@ -19,7 +19,7 @@ from sync.dedup.record import Unit, prepare
 LEVELS = {
     "name": ("exact", "s95", "s90", "s80", "s70", "low", "none"),
     "name_words": ("all", "subset", "conflict", "none"),
-    "name_peers": ("p2", "p3", "p45", "p6", "none"),
+    "name_commonness": ("c0", "c1", "c2", "c3", "none"),
     "branch": ("same", "differ"),
     "legal_id": ("match", "conflict", "one", "none"),
     "license": ("match", "conflict", "none"),
@@ -173,23 +173,24 @@ def owner_level(a: Unit, b: Unit) -> str:
     return "differ"
 
 
-def peers_level(a: Unit, b: Unit) -> str:
-    """How common the shared name is around here: "p2" = only these two bear it.
+def commonness_level(a: Unit, b: Unit) -> str:
+    """How likely two firms here bear this exact name by chance (for exact names only).
 
-    Two records with one name in one town are very likely one unit when nobody
-    else there bears the name, much less when six do: the local frequency of a
-    name sets how much agreeing on it is worth (Fellegi-Sunter frequency
-    adjustment). Counted from the blocking index, so it works the same in a
-    6k batch and against a 100k store.
+    Agreeing on a name unique in the country in a small park says much more
+    than agreeing on "پارس" in a big town (Fellegi-Sunter frequency
+    adjustment). The expected count comes from the index, so the level means
+    the same in a 6k batch and against a 100k store.
     """
-    peers = max(a.peers, b.peers)
-    if not peers or a.name_sorted != b.name_sorted:
+    if not a.name_sorted or a.name_sorted != b.name_sorted:
         return "none"
-    if peers <= 2:
-        return "p2"
-    if peers == 3:
-        return "p3"
-    return "p45" if peers <= 5 else "p6"
+    expected = max(a.commonness, b.commonness)
+    if expected < 0:
+        return "none"
+    if expected < 0.02:
+        return "c0"
+    if expected < 0.1:
+        return "c1"
+    return "c2" if expected < 0.5 else "c3"
 
 
 def branch_level(a: Unit, b: Unit) -> str:
@@ -251,7 +252,7 @@ FEATURES = {
     "activity": activity_level,
     "address": address_level,
     "name_words": name_words,
-    "name_peers": peers_level,
+    "name_commonness": commonness_level,
 }
 
 

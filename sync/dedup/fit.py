@@ -31,7 +31,7 @@ PINNED = {("legal_id", "one"), ("phone", "other")}
 ORDERED = {
     "name": ("exact", "s95", "s90", "s80", "s70", "low"),
     "name_words": ("all", "subset", "conflict"),
-    "name_peers": ("p2", "p3", "p45", "p6"),
+    "name_commonness": ("c0", "c1", "c2", "c3"),
     "distance": ("d50", "d150", "d300", "d1k", "d5k", "d50k", "far"),
     "activity": ("same", "similar", "differ"),
     "owner": ("same", "family", "differ"),

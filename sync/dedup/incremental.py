@@ -11,7 +11,7 @@ cap``), keeps the ``keys.candidate_ids``, and scores them with
 from typing import NamedTuple
 
 from sync.dedup import scoring
-from sync.dedup.keys import candidate_ids, peer_keys, posting_cap, unit_keys
+from sync.dedup.keys import candidate_ids, count_keys, name_commonness, posting_cap, unit_keys
 from sync.dedup.record import Unit, prepare
 
 
@@ -25,6 +25,7 @@ class MemoryIndex:
     def __init__(self):
         self.postings: dict[str, list[str]] = {}
         self.units: dict[str, Unit] = {}
+        self.counts: dict[str, int] = {}  # count keys (exact names, places) -> units
 
     def __len__(self) -> int:
         return len(self.units)
@@ -35,16 +36,20 @@ class MemoryIndex:
         self.units[unit.id] = unit
         for key in unit_keys(unit)[0]:
             self.postings.setdefault(key, []).append(unit.id)
+        for key in filter(None, count_keys(unit)):
+            self.counts[key] = self.counts.get(key, 0) + 1
         return unit
 
-    def peers(self, unit: Unit) -> int:
-        """Units bearing the unit's exact name in its park or city, the unit included."""
-        return max((len(self.postings.get(k, ())) for k in peer_keys(unit)), default=0) + 1
+    def commonness(self, unit: Unit) -> float:
+        """``keys.name_commonness`` of a unit about to be matched (counted as stored)."""
+        name, place = count_keys(unit)
+        return name_commonness(self.counts.get(name, 0) + 1, self.counts.get(place, 0) + 1,
+                               len(self.units) + 1)
 
     def match(self, record_or_unit) -> list[Match]:
         """Stored units that may be the same as this one, best first (merge or review)."""
         unit = record_or_unit if isinstance(record_or_unit, Unit) else prepare(record_or_unit)
-        unit.peers = self.peers(unit)
+        unit.commonness = self.commonness(unit)
         lists = []
         for key in unit_keys(unit)[1]:
             ids = self.postings.get(key)

@@ -20,10 +20,7 @@ Kinds (prefix: meaning):
   D:  the name's tokens sorted and glued, or that string with one letter
       deleted: two names one typo apart always share one (SymSpell-style);
       sorting makes word order irrelevant
-  K:  place (park or city: many parks bear their town's name) + the sorted
-      glued name; its posting size is also the name's local frequency
-      (``name_peers``): how many units around here bear exactly this name
-  P:  place + one name word
+  P:  place (park or city: many parks bear their town's name) + one name word
   A:  place + plate number of the address (finds records whose name is missing)
   G:  GPS grid cell + one name word
 """
@@ -37,7 +34,7 @@ from sync.dedup.record import Unit, prepare
 
 # Longest posting list still used, per kind. Identifiers are selective by
 # nature; name keys get tighter caps because common names are not evidence.
-POSTING_CAPS = {"L": 60, "C": 60, "T": 60, "K": 40, "D": 40, "P": 25, "G": 25, "A": 25}
+POSTING_CAPS = {"L": 60, "C": 60, "T": 60, "D": 40, "P": 25, "G": 25, "A": 25}
 POSTING_CAP = max(POSTING_CAPS.values())
 _MAX_NAME_TOKENS = 6
 _MIN_DELETE_LENGTH = 5
@@ -131,7 +128,6 @@ def _common_keys(unit: Unit, words: list[str]) -> list[str]:
         keys.append("C:" + unit.license)
     keys.extend("T:" + p for p in unit.phones)
     keys.extend("D:" + d for d in name_deletions(unit))
-    keys.extend(peer_keys(unit))
     for place in {unit.park, unit.city} - {""}:
         keys.extend(f"P:{place}|{w}" for w in words)
         if unit.plate:
@@ -139,13 +135,29 @@ def _common_keys(unit: Unit, words: list[str]) -> list[str]:
     return keys
 
 
-def peer_keys(unit: Unit) -> list[str]:
-    """The K keys of a unit: its exact name and plant number in each of its places."""
+def count_keys(unit: Unit) -> tuple[str, str]:
+    """("N:" exact name, "Z:" place): keys only *counted*, never searched.
+
+    How many units bear this exact name anywhere, and how many sit in the
+    unit's park (or town): together they say how likely two firms share the
+    name here by chance (``name_commonness``). "" when the unit has no name or
+    no place.
+    """
     glued = unit.name_sorted.replace(" ", "")
-    if not glued:
-        return []
-    plant = f"#{unit.branch}" if unit.branch else ""
-    return [f"K:{place}|{glued}{plant}" for place in {unit.park, unit.city} - {""}]
+    place = unit.park or unit.city
+    return ("N:" + glued if glued else "", "Z:" + place if place else "")
+
+
+def name_commonness(name_count: int, place_units: int, total: int) -> float:
+    """Expected number of units bearing this exact name in this place if names fell at random.
+
+    ``name_count`` units bear the name among ``total``; the place holds
+    ``place_units`` (``total`` when the unit has no place). -1: not known.
+    A unique name in a small park gives ~0; a common one in a big town ~1.
+    """
+    if total <= 0 or name_count <= 0:
+        return -1.0
+    return name_count * (place_units or total) / total
 
 
 def unit_keys(unit: Unit) -> tuple[list[str], list[str]]:

@@ -66,9 +66,10 @@ class Unit:
     owner_family: tuple[str, ...]  # family-name readings: last word, last two words glued
     address: str  # homophone-folded, abbreviations expanded
     plate: str
-    # units (this one included) bearing exactly this name in its park or city,
-    # filled in by whoever holds the index (batch or store); 0: not known
-    peers: int = 0
+    # expected units bearing this exact name in this place by chance
+    # (``keys.name_commonness``), filled in by whoever holds the index (batch
+    # or store); -1: not known
+    commonness: float = -1.0
 
 
 def _value(record: dict, key: str) -> str:
