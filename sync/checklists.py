@@ -109,30 +109,26 @@ def _require(db, code: str, version: int) -> dict:
     return row
 
 
+def _move(tx: Tx, code: str, version: int, source: str, target: str, stamp: str, action: str) -> dict:
+    row = _require(tx.db, code, version)
+    if row["status"] != source:
+        raise Conflict(f"Template {code} version {version} is {row['status']}; only a {source} version "
+                       f"can be {target}.")
+    seq = tx.changed("template", row["id"], [GLOBAL_SCOPE])
+    tx.execute(f"UPDATE templates SET status = ?, {stamp} = ?, seq = ? WHERE id = ?",
+               (target, tx.at, seq, row["id"]))
+    tx.audit(f"template.{action}", "template", f"{code}:{version}")
+    return _view(_row(tx.db, code, version))
+
+
 def publish_template(tx: Tx, code: str, version: int) -> dict:
     """Make a draft available to devices and to visits."""
-    row = _require(tx.db, code, version)
-    if row["status"] != "draft":
-        raise Conflict(f"Template {code} version {version} is {row['status']}; only a draft can be "
-                       "published.")
-    seq = tx.changed("template", row["id"], [GLOBAL_SCOPE])
-    tx.execute("UPDATE templates SET status = 'published', published_at = ?, seq = ? WHERE id = ?",
-               (tx.at, seq, row["id"]))
-    tx.audit("template.publish", "template", f"{code}:{version}")
-    return _view(_row(tx.db, code, version))
+    return _move(tx, code, version, "draft", "published", "published_at", "publish")
 
 
 def retire_template(tx: Tx, code: str, version: int) -> dict:
     """Stop offering a published version for new visits; visits filled on it stay valid."""
-    row = _require(tx.db, code, version)
-    if row["status"] != "published":
-        raise Conflict(f"Template {code} version {version} is {row['status']}; only a published "
-                       "version can be retired.")
-    seq = tx.changed("template", row["id"], [GLOBAL_SCOPE])
-    tx.execute("UPDATE templates SET status = 'retired', retired_at = ?, seq = ? WHERE id = ?",
-               (tx.at, seq, row["id"]))
-    tx.audit("template.retire", "template", f"{code}:{version}")
-    return _view(_row(tx.db, code, version))
+    return _move(tx, code, version, "published", "retired", "retired_at", "retire")
 
 
 def get_template(db, code: str, version: int | None = None, include_drafts: bool = False) -> dict:
