@@ -20,7 +20,6 @@ look-up, scoring). The store adds its SQLite look-ups on top.
 import argparse
 import csv
 import os
-import resource
 import subprocess
 import sys
 import time
@@ -37,7 +36,8 @@ from sync.dedup.metrics import pairwise  # noqa: E402
 OUT = ROOT / "bench" / "out"
 DOC = ROOT / "docs" / "benchmarks.md"
 SECTION = "## Deduplication"
-ALL = [("heldout", 100_000), ("a", 100_000), ("heldout", 6_500), ("a", 6_500), ("b", 6_500)]
+ALL = [("heldout", 100_000), ("a", 100_000), ("b", 100_000), ("heldout", 6_500), ("a", 6_500),
+       ("b", 6_500)]
 
 
 def _read_csv(path: Path) -> dict[str, str]:
@@ -48,6 +48,24 @@ def _read_csv(path: Path) -> dict[str, str]:
         return dict(rows)
 
 
+# Runs a command and prints its wall time and the largest resident set among it and
+# its workers: a fresh parent per run, so one run's peak never leaks into the next.
+_MEASURE = """
+import resource, subprocess, sys, time
+started = time.perf_counter()
+subprocess.run(sys.argv[1:], check=True, stderr=subprocess.DEVNULL)
+print(time.perf_counter() - started, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+"""
+
+
+def _measure(command: list[str]) -> tuple[float, int]:
+    """(wall seconds, peak resident kB) of ``command``."""
+    out = subprocess.run([sys.executable, "-c", _MEASURE, *command], cwd=ROOT, check=True,
+                         capture_output=True, text=True,
+                         env={**os.environ, "PYTHONPATH": str(ROOT)}).stdout.split()
+    return float(out[0]), int(out[1])
+
+
 def run(preset: str, size: int) -> dict:
     """Generate, deduplicate through the CLI, and measure one configuration."""
     OUT.mkdir(parents=True, exist_ok=True)
@@ -55,13 +73,8 @@ def run(preset: str, size: int) -> dict:
     source = OUT / f"dedup-{preset}-{size}.jsonl"
     write_set(records, truth, source, OUT / f"dedup-{preset}-{size}.truth.csv")
     clusters = OUT / f"dedup-{preset}-{size}.clusters.csv"
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    started = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "server", "dedup", str(source), "--out", str(clusters)],
-                   cwd=ROOT, check=True, stderr=subprocess.DEVNULL,
-                   env={**os.environ, "PYTHONPATH": str(ROOT)})
-    wall = time.perf_counter() - started
-    peak_kb = max(before, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+    wall, peak_kb = _measure([sys.executable, "-m", "server", "dedup", str(source),
+                              "--out", str(clusters)])
     predicted = _read_csv(clusters)
     assert sorted(predicted) == sorted(truth), "every id exactly once"
     scores = pairwise(predicted, truth)

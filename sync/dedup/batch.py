@@ -8,13 +8,21 @@ the prepared units and the index copy-on-write.
 
 import multiprocessing
 import os
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from sync.dedup import scoring
 from sync.dedup.cluster import cluster
-from sync.dedup.keys import candidate_ids, count_keys, name_commonness, posting_cap, unit_keys
+from sync.dedup.keys import (
+    candidate_ids,
+    count_keys,
+    name_commonness,
+    near_cell_keys,
+    own_cell_keys,
+    posting_cap,
+    shared_keys,
+)
 from sync.dedup.record import Unit, prepare
 
 # progress(stage, done, total): stage is "prepare", "compare" or "cluster"
@@ -54,16 +62,21 @@ class Index:
     """
 
     def __init__(self, units: list[Unit]):
-        postings: dict[str, list[int]] = {}
-        self.queries: list[list[str]] = []
+        postings: defaultdict[str, list[int]] = defaultdict(list)
+        # the keys shared by index and query, kept so look-ups reuse the hashed strings;
+        # the GPS query keys are made where candidates are looked up (in the workers)
+        self.shared: list[list[str]] = []
+        counted = []
         for i, unit in enumerate(units):
-            index_keys, query = unit_keys(unit)
-            for key in index_keys:
-                postings.setdefault(key, []).append(i)
-            self.queries.append(query)
-        counts = Counter(k for unit in units for k in count_keys(unit) if k)
-        for unit in units:
-            name, place = count_keys(unit)
+            shared = shared_keys(unit)
+            for key in shared:
+                postings[key].append(i)
+            for key in own_cell_keys(unit):
+                postings[key].append(i)
+            self.shared.append(shared)
+            counted.append(count_keys(unit))
+        counts = Counter(k for pair in counted for k in pair if k)
+        for unit, (name, place) in zip(units, counted, strict=True):
             unit.commonness = name_commonness(counts[name], counts[place], len(units))
         # only posting lists that can yield a pair and are short enough to be evidence
         self.postings = {k: v for k, v in postings.items() if 1 < len(v) <= posting_cap(k)}
@@ -71,7 +84,8 @@ class Index:
     def candidates(self, i: int, units: list[Unit]) -> set[int]:
         """Indices above ``i`` worth scoring against unit ``i`` (``keys.candidate_ids``)."""
         get = self.postings.get
-        found = ((key, posting) for key in self.queries[i] if (posting := get(key)) is not None)
+        query = self.shared[i] + near_cell_keys(units[i])
+        found = ((key, posting) for key in query if (posting := get(key)) is not None)
         return candidate_ids(units[i], found, units.__getitem__, i.__lt__)
 
 

@@ -161,19 +161,34 @@ def name_commonness(name_count: int, place_units: int, total: int) -> float:
 
 
 def unit_keys(unit: Unit) -> tuple[list[str], list[str]]:
-    """(index keys, query keys) of a prepared unit, computed once.
+    """(index keys, query keys) of a prepared unit.
 
     The two lists share their string objects where they agree (everything but
-    the GPS keys), so a batch hashes each key string once.
+    the GPS keys), so each key string is hashed once.
     """
-    words = name_words(unit)
-    common = _common_keys(unit, words)
+    common = shared_keys(unit)
+    return common + own_cell_keys(unit), common + near_cell_keys(unit)
+
+
+def shared_keys(unit: Unit) -> list[str]:
+    """The keys a unit is both indexed under and looked up by (all but the GPS ones)."""
+    return _common_keys(unit, name_words(unit))
+
+
+def own_cell_keys(unit: Unit) -> list[str]:
+    """GPS keys a unit is indexed under: its own cell + each name word."""
     if unit.lat is None:
-        return common, common
+        return []
     own = geo.cell_name(*geo.cell(unit.lat, unit.lon))
-    index = common + [f"G:{own}|{w}" for w in words]
-    query = common + [f"G:{c}|{w}" for c in geo.near_cells(unit.lat, unit.lon) for w in words]
-    return index, query
+    return [f"G:{own}|{w}" for w in name_words(unit)]
+
+
+def near_cell_keys(unit: Unit) -> list[str]:
+    """GPS keys a unit looks up: the 2 x 2 nearest cells + each name word."""
+    if unit.lat is None:
+        return []
+    words = name_words(unit)
+    return [f"G:{c}|{w}" for c in geo.near_cells(unit.lat, unit.lon) for w in words]
 
 
 def blocking_keys(record_or_unit) -> set[str]:
