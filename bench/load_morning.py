@@ -27,6 +27,7 @@ import argparse
 import base64
 import hashlib
 import json
+import os
 import random
 import statistics
 import subprocess
@@ -48,7 +49,7 @@ from sync.sample_visits import TEMPLATE_REF, diagnosis_answers, sample_obstacles
 from sync.store import SYSTEM, connect, write
 from tests.helpers import create_users, fake_photo
 
-CHUNK = 256 * 1024
+CHUNK = 256 * 1024  # the reference client's chunk size (Device.UPLOAD_CHUNK_BYTES); --chunk-bytes
 
 
 class Recorder:
@@ -85,6 +86,7 @@ class LeanDevice:
         self.next_mutation = 1
         self.cursor = self.access = self.refresh_token = None
         self.units = []  # (id, seq) of its province, from its pulls
+        self.chunk = CHUNK
 
     def login(self):
         status, body = self.transport.request("POST", "/api/v1/auth/login", body={
@@ -109,7 +111,7 @@ class LeanDevice:
         self.next_mutation += 1
         return body
 
-    def morning(self, recorder, photo_bytes):
+    def morning(self, recorder, photo_bytes, photos_per_visit=2):
         """One sync session; returns (visits pushed, photos uploaded, ok)."""
         status, body = recorder.timed("refresh", lambda: self.transport.request(
             "POST", "/api/v1/auth/refresh", token=self.refresh_token))
@@ -119,7 +121,7 @@ class LeanDevice:
         photos, mutations = [], []
         for _ in range(self.rng.randint(1, 3)):
             shot = [fake_photo(self.rng, max(20_000, int(self.rng.gauss(photo_bytes, photo_bytes / 4))))
-                    for _ in range(2)]
+                    for _ in range(photos_per_visit)]
             shas = [hashlib.sha256(p).hexdigest() for p in shot]
             photos.extend(zip(shas, shot, strict=True))
             unit_id = self.rng.choice(self.units)[0]
@@ -146,7 +148,7 @@ class LeanDevice:
             return False
         offset = state["received"] if state.get("size") == len(data) else 0
         while offset < len(data):
-            chunk = data[offset:offset + CHUNK]
+            chunk = data[offset:offset + self.chunk]
             headers = {"Content-Range": f"bytes {offset}-{offset + len(chunk) - 1}/{len(data)}",
                        "Content-Digest": "sha-256=:" + base64.b64encode(hashlib.sha256(chunk).digest()).decode() + ":"}
             status, state = recorder.timed("photo chunk", lambda c=chunk, h=headers: self.transport.request_bytes(
@@ -182,10 +184,27 @@ def percentiles(values) -> dict:
     return {"n": len(ordered), "p50": pick(0.50), "p95": pick(0.95), "p99": pick(0.99), "max": ordered[-1] * 1000}
 
 
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) of a process and its children still running, from /proc."""
+    tick = os.sysconf("SC_CLK_TCK")
+    pids = [pid] + [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    total = 0.0
+    for p in pids:
+        fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
+def machine_ticks() -> list[int]:
+    """Jiffies of the whole machine since boot: user, nice, system, idle, iowait, ... (/proc/stat)."""
+    return [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+
+
 def profile_workers(server, seconds: int, out: str):
-    """py-spy (if installed) sampling the gunicorn workers for the morning, as collapsed stacks."""
+    """py-spy (if installed) sampling the gunicorn workers for the morning, as collapsed stacks;
+    only threads holding the GIL, so the samples show where server CPU goes."""
     return subprocess.Popen([str(Path(sys.executable).with_name("py-spy")), "record", "--pid", str(server.process.pid),
-                             "--subprocesses", "--duration", str(seconds), "--rate", "50", "--format", "raw",
+                             "--subprocesses", "--gil", "--duration", str(seconds), "--rate", "50", "--format", "raw",
                              "--output", out, "--nonblocking"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
@@ -196,6 +215,8 @@ def main():
     parser.add_argument("--concurrency", type=int, default=48, help="devices syncing at once, at most")
     parser.add_argument("--units-per-province", type=int, default=150)
     parser.add_argument("--photo-bytes", type=int, default=300_000)
+    parser.add_argument("--photos-per-visit", type=int, default=2)
+    parser.add_argument("--chunk-bytes", type=int, default=CHUNK)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--seed", type=int, default=1)
@@ -211,6 +232,8 @@ def main():
             names = [(f"eng{i:05d}", rng.choice(provinces)) for i in range(args.devices)]
             create_users(database, [(n, "engineer", [p]) for n, p in names])
         devices = [LeanDevice(server.url, n, p, random.Random(rng.random())) for n, p in names]
+        for device in devices:
+            device.chunk = args.chunk_bytes
         with Timer() as yesterday, ThreadPoolExecutor(16) as pool:  # logged in and synced before today
             list(pool.map(lambda d: (d.login(), d.pull()), devices))
         print(f"# machine: {machine()}; gunicorn {args.workers} workers x {args.threads} threads; "
@@ -221,6 +244,8 @@ def main():
         totals = Counter()
         arrivals = sorted(rng.uniform(0, args.hour) for _ in devices)
         profiler = profile_workers(server, int(args.hour) + 30, args.profile) if args.profile else None
+        server_cpu, client_cpu = cpu_seconds(server.process.pid), time.process_time()
+        ticks = machine_ticks()
         start = time.perf_counter()
 
         def session(device, at):
@@ -229,7 +254,7 @@ def main():
                 time.sleep(wait)
             lags.append(max(0.0, -wait))
             began = time.perf_counter()
-            visits, photos, ok = device.morning(recorder, args.photo_bytes)
+            visits, photos, ok = device.morning(recorder, args.photo_bytes, args.photos_per_visit)
             sessions.append(time.perf_counter() - began)
             totals.update(visits=visits, photos=photos)
             failed["sessions"] += not ok
@@ -237,6 +262,8 @@ def main():
         with ThreadPoolExecutor(args.concurrency) as pool:
             list(pool.map(session, devices, arrivals))
         wall = time.perf_counter() - start
+        server_cpu, client_cpu = cpu_seconds(server.process.pid) - server_cpu, time.process_time() - client_cpu
+        ticks = [b - a for a, b in zip(ticks, machine_ticks(), strict=True)]
         if profiler:
             profiler.wait(timeout=120)
     finally:
@@ -252,6 +279,9 @@ def main():
     print(f"throughput: {requests / wall:.1f} requests/s, {totals['visits'] / wall:.1f} visits/s, "
           f"{totals['photos'] / wall:.1f} photos/s ({sum(recorder.sent_bytes.values()) / wall / 1e6:.1f} MB/s up); "
           f"{totals['visits']} visits, {totals['photos']} photos, {requests} requests")
+    print(f"cpu: server {server_cpu / wall:.2f} cores, load generator {client_cpu / wall:.2f} cores "
+          f"(of {os.cpu_count()}); whole machine {1 - (ticks[3] + ticks[4]) / sum(ticks):.0%} busy, "
+          f"{ticks[4] / sum(ticks):.0%} waiting for I/O")
     print("\n| request | count | p50 ms | p95 ms | p99 ms | max ms | errors |")
     print("| --- | ---: | ---: | ---: | ---: | ---: | --- |")
     for kind, values in recorder.latency.items():
