@@ -294,13 +294,17 @@ def observations(answers: dict) -> dict:
     }
 
 
-def check_visit(db, visit: dict, unit_id: str, visit_id: str, version: int) -> dict:
-    """Check a visit's content and return what to store, or raise :class:`Invalid` naming
-    every bad field (``template``, ``answers.<question>``, ``obstacles[i].<field>``).
+FORM_KEY = "_form"  # where push keeps a form checked before the write lock (see check_form)
 
-    Returns ``{"content", "photos", "observed"}``: ``content`` has the answers cleaned of
-    hidden questions and every obstacle carrying its ``obstacle_id``; ``photos`` are all
-    attachment hashes the visit refers to.
+
+def check_form(db, visit: dict) -> dict:
+    """The checks that need only the visit itself, the template and the taxonomy: the
+    answers against the template version, each obstacle against the taxonomy.
+
+    Push runs this for every visit of a batch *before* taking the write lock, so that two
+    devices' batches are validated in parallel; the result rides along in the loaded
+    mutation under ``FORM_KEY`` and :func:`check_visit` finishes the job.
+    Returns ``{"template", "errors", "cleaned"}``.
     """
     errors: dict[str, list[str]] = {}
     answers = visit.get("answers") or {}
@@ -322,10 +326,27 @@ def check_visit(db, visit: dict, unit_id: str, visit_id: str, version: int) -> d
                 for field, messages in validate_obstacle(taxonomy["taxonomy"], record,
                                                          taxonomy["codes"]).items():
                     errors[f"obstacles[{i}].{field}"] = messages
-            errors.update(obstacles.reference_errors(db, unit_id, visit_id, records))
+    cleaned = clean_answers(template, answers) if template is not None and not errors else None
+    return {"template": template, "errors": errors, "cleaned": cleaned}
+
+
+def check_visit(db, visit: dict, unit_id: str, visit_id: str, version: int) -> dict:
+    """Check a visit's content and return what to store, or raise :class:`Invalid` naming
+    every bad field (``template``, ``answers.<question>``, ``obstacles[i].<field>``).
+
+    Returns ``{"content", "photos", "observed"}``: ``content`` has the answers cleaned of
+    hidden questions and every obstacle carrying its ``obstacle_id``; ``photos`` are all
+    attachment hashes the visit refers to.
+    """
+    form = visit.get(FORM_KEY) or check_form(db, visit)
+    errors = dict(form["errors"])
+    records = visit.get("obstacles") or []
+    if records and "obstacles" not in errors:
+        # Obstacle ids must belong to this unit: that needs the store as the write sees it.
+        errors.update(obstacles.reference_errors(db, unit_id, visit_id, records))
     if errors:
         raise Invalid(errors, "The visit does not match its template or the obstacle taxonomy.")
-    cleaned = clean_answers(template, answers)
+    template, cleaned = form["template"], form["cleaned"]
     attachments = list(visit.get("attachments") or [])
     content = {
         "template": {"code": template.code, "version": template.version},

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from marshmallow import ValidationError
 
 from schemas.sync import MUTATION_SCHEMAS
-from sync import matching, units, visits
+from sync import checklists, matching, units, visits
 from sync.clock import iso
 from sync.errors import BatchTooLarge, Conflict, DomainError, Invalid
 from sync.store import Actor, Tx, write
@@ -100,12 +100,28 @@ def _status(result: dict) -> str:
     return "applied"
 
 
-def _apply(tx: Tx, raw: dict, skew: timedelta) -> dict:
+# Mutation types whose content is a checklist form, checked before the write lock.
+_FORMS = ("create_visit", "revise_visit")
+
+
+def _prepare(db, raw: dict, now: datetime, skew: timedelta):
+    """Everything about one mutation that needs no write lock: the schema, the observation
+    times and, for visits, the form itself. Returns (mutation, observed, sent), or the
+    DomainError to reject it with. Runs outside the transaction, so batches from several
+    devices are checked in parallel and the lock is held only to write."""
     try:
         mutation = MUTATION_SCHEMAS[raw["type"]].load(raw)
     except ValidationError as error:
-        raise Invalid(error.normalized_messages()) from error
-    observed, sent = _observed(mutation, tx.now, skew)
+        return Invalid(error.normalized_messages())
+    if raw["type"] in _FORMS:
+        mutation[checklists.FORM_KEY] = checklists.check_form(db, mutation)
+    return (mutation, *_observed(mutation, now, skew))
+
+
+def _apply(tx: Tx, raw: dict, prepared) -> dict:
+    if isinstance(prepared, DomainError):
+        raise prepared
+    mutation, observed, sent = prepared
     try:
         with tx.savepoint("mutation"):
             return _HANDLERS[raw["type"]](tx, mutation, observed, sent)
@@ -127,7 +143,7 @@ def _reject(tx: Tx, raw: dict, error: DomainError) -> dict:
     return {"status": "rejected", "error": error.as_dict()}
 
 
-def _one(tx: Tx, raw: dict, last_applied: int, skew: timedelta) -> dict:
+def _one(tx: Tx, raw: dict, prepared, last_applied: int) -> dict:
     device_id, mutation_id = tx.actor.device_id, raw["mutation_id"]
     body_hash = _body_hash(raw)
     prior = tx.one("SELECT body_hash, status, result FROM mutations WHERE device_id = ? AND mutation_id = ?",
@@ -146,7 +162,7 @@ def _one(tx: Tx, raw: dict, last_applied: int, skew: timedelta) -> dict:
             "Mutation ids must strictly increase across batches."))
     else:
         try:
-            result = _apply(tx, raw, skew)
+            result = _apply(tx, raw, prepared)
             result["status"] = _status(result)
         except DomainError as error:
             result = _reject(tx, raw, error)
@@ -163,12 +179,13 @@ def _one(tx: Tx, raw: dict, last_applied: int, skew: timedelta) -> dict:
 def push(db, actor: Actor, mutations: list[dict], now: datetime, skew_seconds: int) -> list[dict]:
     """Apply a device's batch in one transaction; returns one result per mutation, in order."""
     skew = timedelta(seconds=skew_seconds)
+    prepared = [_prepare(db, raw, now, skew) for raw in mutations]
     with write(db, now, actor) as tx:
         last_applied = tx.execute("SELECT last_mutation_id FROM devices WHERE id = ?",
                                   (actor.device_id,)).fetchone()[0]
         results = []
-        for raw in mutations:
-            results.append(_one(tx, raw, last_applied, skew))
+        for raw, ready in zip(mutations, prepared, strict=True):
+            results.append(_one(tx, raw, ready, last_applied))
             if results[-1]["status"] != "duplicate":
                 last_applied = max(last_applied, raw["mutation_id"])
         tx.execute("UPDATE devices SET last_mutation_id = ?, last_seen_at = ? WHERE id = ?",
