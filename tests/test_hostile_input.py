@@ -309,20 +309,23 @@ def test_very_long_persian_text_is_kept_to_the_limit_and_refused_past_it(enginee
     assert {k: unit[k] for k in at_limit} == at_limit  # ZWNJ, kasra-ye ezafe, dash: as typed
 
 
-def test_long_persian_comments_and_answers(engineer, supervisor, hostile_phone):
+def test_long_persian_comments_and_answers(supervisor, hostile_phone):
+    from sync.templates import DEFAULT_TEXT_MAX_LENGTH
+
     unit_id = hostile_phone.create_unit({"name": "واحد", "province_id": TEHRAN})
-    long_answer = hostile_phone.record_visit(unit_id, diagnosis_answers(summary=persian(200_000)),
-                                             template={"code": "diagnosis", "version": 1})
+    kept = hostile_phone.record_visit(unit_id, diagnosis_answers(summary=persian(DEFAULT_TEXT_MAX_LENGTH)),
+                                      template={"code": "diagnosis", "version": 1})
+    too_long = hostile_phone.record_visit(unit_id, diagnosis_answers(summary=persian(200_000)),
+                                          template={"code": "diagnosis", "version": 1})
     hostile_phone.sync()
-    outcome = {r["mutation"]["visit_id"]: r["error"]["code"] for r in hostile_phone.rejected()
-               if r["mutation"]["type"] == "create_visit"}
-    assert outcome.get(long_answer) in (None, "validation_failed")
-    status, visits = supervisor.get("/api/v1/visits")
-    if long_answer not in outcome:
-        status, comment = supervisor.post(f"/api/v1/visits/{long_answer}/comments", {"text": persian(4000)})
-        assert status == 201 and comment["text"] == persian(4000)
-        status, error = supervisor.post(f"/api/v1/visits/{long_answer}/comments", {"text": persian(4001)})
-        assert status == 422 and "text" in error["error"]["details"]["fields"]
+    refused = {r["mutation"]["visit_id"]: r["error"] for r in hostile_phone.rejected()}
+    assert set(refused) == {too_long} and "summary" in json.dumps(refused[too_long]["details"])
+    status, visit = supervisor.get(f"/api/v1/visits/{kept}")
+    assert status == 200 and visit["answers"]["summary"] == persian(DEFAULT_TEXT_MAX_LENGTH)
+    status, comment = supervisor.post(f"/api/v1/visits/{kept}/comments", {"text": persian(4000)})
+    assert status == 201 and comment["text"] == persian(4000)
+    status, error = supervisor.post(f"/api/v1/visits/{kept}/comments", {"text": persian(4001)})
+    assert status == 422 and "text" in error["error"]["details"]["fields"]
 
 
 def nested(depth: int, leaf="x"):
