@@ -304,7 +304,7 @@ def check_form(db, visit: dict) -> dict:
     Push runs this for every visit of a batch *before* taking the write lock, so that two
     devices' batches are validated in parallel; the result rides along in the loaded
     mutation under ``FORM_KEY`` and :func:`check_visit` finishes the job.
-    Returns ``{"template", "errors", "cleaned"}``.
+    Returns ``{"template", "errors", "cleaned", "photos"}`` (photos: hashes in photo answers).
     """
     errors: dict[str, list[str]] = {}
     answers = visit.get("answers") or {}
@@ -327,7 +327,8 @@ def check_form(db, visit: dict) -> dict:
                                                          taxonomy["codes"]).items():
                     errors[f"obstacles[{i}].{field}"] = messages
     cleaned = clean_answers(template, answers) if template is not None and not errors else None
-    return {"template": template, "errors": errors, "cleaned": cleaned}
+    photos = photo_refs(template, cleaned) if cleaned is not None else []
+    return {"template": template, "errors": errors, "cleaned": cleaned, "photos": photos}
 
 
 def check_visit(db, visit: dict, unit_id: str, visit_id: str, version: int) -> dict:
@@ -355,5 +356,5 @@ def check_visit(db, visit: dict, unit_id: str, visit_id: str, version: int) -> d
         "obstacles": obstacles.with_ids(visit_id, version, records),
         "attachments": attachments,
     }
-    photos = list(dict.fromkeys(attachments + photo_refs(template, cleaned)))
+    photos = list(dict.fromkeys(attachments + form["photos"]))
     return {"content": content, "photos": photos, "observed": observations(cleaned)}

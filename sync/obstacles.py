@@ -82,6 +82,11 @@ _STATE_KEYS = ("unit_id", *COLUMNS, "status", "opened_visit_id", "opened_at", "l
                "resolved_visit_id", "resolved_at")
 
 
+_UPSERT_COLUMNS = ("id", *_STATE_KEYS, "updated_at", "seq")
+_UPSERT = (f"INSERT INTO obstacles ({', '.join(_UPSERT_COLUMNS)}) VALUES ({', '.join('?' * len(_UPSERT_COLUMNS))})"
+           f" ON CONFLICT(id) DO UPDATE SET {', '.join(f'{c} = excluded.{c}' for c in _UPSERT_COLUMNS[1:])}")
+
+
 def _state(records: list[dict]) -> dict:
     first, last = records[0], records[-1]
     resolved = bool(last["resolved"])
@@ -126,10 +131,7 @@ def refresh(tx: Tx, obstacle_ids) -> None:
         if state is None:
             tx.execute("DELETE FROM obstacles WHERE id = ?", (obstacle_id,))
             continue
-        columns = {"id": obstacle_id, **state, "updated_at": tx.at, "seq": seq}
-        updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c != "id")
-        tx.execute(f"INSERT INTO obstacles ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
-                   f" ON CONFLICT(id) DO UPDATE SET {updates}", tuple(columns.values()))
+        tx.execute(_UPSERT, (obstacle_id, *(state[k] for k in _STATE_KEYS), tx.at, seq))
 
 
 def ids_of_visits(db, visit_ids) -> list[str]:

@@ -91,10 +91,10 @@ class Tx:
     now: datetime
     actor: Actor
     last_seq: int = 0
+    at: str = field(init=False)  # the transaction time as stored: UTC ISO text
 
-    @property
-    def at(self) -> str:
-        return iso(self.now)
+    def __post_init__(self):
+        self.at = iso(self.now)
 
     def execute(self, sql: str, params=()) -> sqlite3.Cursor:
         return self.db.conn.execute(sql, params)
