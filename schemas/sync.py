@@ -24,7 +24,9 @@ class MutationEnvelopeSchema(Schema):
 
 class PushRequestSchema(Schema):
     mutations = fields.List(fields.Nested(MutationEnvelopeSchema), required=True,
-                            metadata={"description": "Mutations in the device's local order."})
+                            metadata={"description": "Mutations in the device's local order; by `type`, a "
+                                                     "CreateUnitMutation, UpdateUnitMutation, CreateVisitMutation "
+                                                     "or ReviseVisitMutation (see components)."})
 
 
 class _MutationBase(Schema):
@@ -73,8 +75,11 @@ class _VisitContentSchema(_MutationBase):
     template = fields.Nested(TemplateRefSchema, allow_none=True, load_default=None)
     location = fields.Nested(LocationSchema, allow_none=True, load_default=None)
     answers = fields.Dict(required=True)
-    obstacles = fields.List(fields.Nested(ObstacleInSchema), load_default=list,
-                            validate=validate.Length(max=200))
+    # Each obstacle is an ObstacleIn; it is checked field by field against the taxonomy in
+    # force (sync.taxonomy.validate_obstacle), which covers every rule of ObstacleInSchema,
+    # so loading does not walk it twice.
+    obstacles = fields.List(fields.Dict(), load_default=list, validate=validate.Length(max=200),
+                            metadata={"description": "Obstacles found, each an ObstacleIn."})
     attachments = fields.List(fields.String(validate=validate.Regexp(r"^[0-9a-f]{64}$")),
                               load_default=list, validate=validate.Length(max=100))
 
@@ -91,6 +96,11 @@ class ReviseVisitSchema(_VisitContentSchema):
     comment = fields.String(allow_none=True, validate=validate.Length(max=4000),
                             metadata={"description": "What was fixed, for the reviewer."})
 
+
+# Documented as components of the OpenAPI spec (see server/app.py), by these names.
+DOCUMENTED = {"CreateUnitMutation": CreateUnitSchema, "UpdateUnitMutation": UpdateUnitSchema,
+              "CreateVisitMutation": CreateVisitSchema, "ReviseVisitMutation": ReviseVisitSchema,
+              "ObstacleIn": ObstacleInSchema}
 
 MUTATION_SCHEMAS = {
     "create_unit": CreateUnitSchema(),

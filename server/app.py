@@ -10,6 +10,7 @@ from flask_compress import Compress
 from flask_smorest import Api
 
 from schemas.common import ErrorSchema
+from schemas.sync import DOCUMENTED
 from server import auth, console, db, errors, settings
 from server.requests import GzipRequestMiddleware, Int64Converter, StrictJSONProvider
 from sync import users
@@ -71,6 +72,8 @@ def create_app(config: dict | None = None) -> Flask:
     auth.init_app(app)
     api = FieldsyncApi(app, spec_kwargs={"info": {"description": "Offline-first sync of field diagnosis surveys."}})
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
+    for name, schema in DOCUMENTED.items():  # push mutations, checked per type inside the engine
+        api.spec.components.schema(name, schema=schema)
     from server.api import register_blueprints
 
     register_blueprints(api)

@@ -297,7 +297,7 @@ def observations(answers: dict) -> dict:
 FORM_KEY = "_form"  # where push keeps a form checked before the write lock (see check_form)
 
 
-def check_form(db, visit: dict) -> dict:
+def check_form(db, visit: dict, memo: dict | None = None) -> dict:
     """The checks that need only the visit itself, the template and the taxonomy: the
     answers against the template version, each obstacle against the taxonomy.
 
@@ -305,20 +305,28 @@ def check_form(db, visit: dict) -> dict:
     devices' batches are validated in parallel; the result rides along in the loaded
     mutation under ``FORM_KEY`` and :func:`check_visit` finishes the job.
     Returns ``{"template", "errors", "cleaned", "photos"}`` (photos: hashes in photo answers).
+    ``memo`` (a dict kept for one batch) saves looking the same template up for every visit.
     """
     errors: dict[str, list[str]] = {}
     answers = visit.get("answers") or {}
+    memo = {} if memo is None else memo
+    ref = visit.get("template")
+    key = ("template", ref and ref.get("code"), ref and ref.get("version"))
     try:
-        template = template_for_visit(db, visit.get("template"))
+        if key not in memo:
+            memo[key] = template_for_visit(db, ref)
+        template = memo[key]
     except Invalid as error:
         errors.update(error.fields)
         template = None
     if template is not None:
-        for key, messages in validate_answers(template, answers).items():
-            errors[f"answers.{key}"] = messages
+        for question, messages in validate_answers(template, answers).items():
+            errors[f"answers.{question}"] = messages
     records = visit.get("obstacles") or []
     if records:
-        taxonomy = current_taxonomy(db)
+        if "taxonomy" not in memo:
+            memo["taxonomy"] = current_taxonomy(db)
+        taxonomy = memo["taxonomy"]
         if taxonomy is None:
             errors["obstacles"] = ["The server has no obstacle taxonomy loaded; ask an administrator."]
         else:

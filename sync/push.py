@@ -104,7 +104,7 @@ def _status(result: dict) -> str:
 _FORMS = ("create_visit", "revise_visit")
 
 
-def _prepare(db, raw: dict, now: datetime, skew: timedelta):
+def _prepare(db, raw: dict, now: datetime, skew: timedelta, memo: dict):
     """Everything about one mutation that needs no write lock: the schema, the observation
     times and, for visits, the form itself. Returns (mutation, observed, sent), or the
     DomainError to reject it with. Runs outside the transaction, so batches from several
@@ -114,7 +114,7 @@ def _prepare(db, raw: dict, now: datetime, skew: timedelta):
     except ValidationError as error:
         return Invalid(error.normalized_messages())
     if raw["type"] in _FORMS:
-        mutation[checklists.FORM_KEY] = checklists.check_form(db, mutation)
+        mutation[checklists.FORM_KEY] = checklists.check_form(db, mutation, memo)
     return (mutation, *_observed(mutation, now, skew))
 
 
@@ -179,7 +179,8 @@ def _one(tx: Tx, raw: dict, prepared, last_applied: int) -> dict:
 def push(db, actor: Actor, mutations: list[dict], now: datetime, skew_seconds: int) -> list[dict]:
     """Apply a device's batch in one transaction; returns one result per mutation, in order."""
     skew = timedelta(seconds=skew_seconds)
-    prepared = [_prepare(db, raw, now, skew) for raw in mutations]
+    memo: dict = {}
+    prepared = [_prepare(db, raw, now, skew, memo) for raw in mutations]
     with write(db, now, actor) as tx:
         last_applied = tx.execute("SELECT last_mutation_id FROM devices WHERE id = ?",
                                   (actor.device_id,)).fetchone()[0]
