@@ -206,8 +206,10 @@ def test_incremental_index_finds_the_stored_duplicate():
 def test_a_common_name_in_a_crowded_place_weighs_less():
     from sync.dedup.keys import name_commonness
 
-    rare = name_commonness(name_count=2, place_units=50, total=6500)
-    common = name_commonness(name_count=40, place_units=800, total=100_000)
-    assert rare < 0.02 < 0.1 < common
-    assert WEIGHTS["name_commonness"]["c0"] > WEIGHTS["name_commonness"]["c3"]
-    assert name_commonness(0, 10, 100) == -1.0
+    # two uncommon words in a 45-unit park of a 6,500-unit batch
+    rare = name_commonness([20, 10], place_units=45, total=6500)
+    # one common word in a 1,000-unit town of 100,000
+    common = name_commonness([900], place_units=1000, total=100_000)
+    assert rare < 0.003 < 0.3 < common
+    assert WEIGHTS["name_commonness"]["c0"] >= WEIGHTS["name_commonness"]["c3"]
+    assert name_commonness([], 10, 100) == -1.0

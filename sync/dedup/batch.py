@@ -16,8 +16,9 @@ from sync.dedup import scoring
 from sync.dedup.cluster import cluster
 from sync.dedup.keys import (
     candidate_ids,
+    commonness_of,
     count_keys,
-    name_commonness,
+    name_words,
     near_cell_keys,
     own_cell_keys,
     posting_cap,
@@ -68,16 +69,17 @@ class Index:
         self.shared: list[list[str]] = []
         counted = []
         for i, unit in enumerate(units):
-            shared = shared_keys(unit)
+            words = name_words(unit)
+            shared = shared_keys(unit, words)
             for key in shared:
                 postings[key].append(i)
-            for key in own_cell_keys(unit):
+            for key in own_cell_keys(unit, words):
                 postings[key].append(i)
             self.shared.append(shared)
             counted.append(count_keys(unit))
-        counts = Counter(k for pair in counted for k in pair if k)
-        for unit, (name, place) in zip(units, counted, strict=True):
-            unit.commonness = name_commonness(counts[name], counts[place], len(units))
+        counts = Counter(k for keys in counted for k in keys)
+        for unit in units:
+            unit.commonness = commonness_of(unit, counts.__getitem__, len(units))
         # only posting lists that can yield a pair and are short enough to be evidence
         self.postings = {k: v for k, v in postings.items() if 1 < len(v) <= posting_cap(k)}
 

@@ -186,11 +186,11 @@ def commonness_level(a: Unit, b: Unit) -> str:
     expected = max(a.commonness, b.commonness)
     if expected < 0:
         return "none"
-    if expected < 0.02:
+    if expected < 0.003:
         return "c0"
-    if expected < 0.1:
+    if expected < 0.03:
         return "c1"
-    return "c2" if expected < 0.5 else "c3"
+    return "c2" if expected < 0.3 else "c3"
 
 
 def branch_level(a: Unit, b: Unit) -> str:

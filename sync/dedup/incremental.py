@@ -11,7 +11,7 @@ cap``), keeps the ``keys.candidate_ids``, and scores them with
 from typing import NamedTuple
 
 from sync.dedup import scoring
-from sync.dedup.keys import candidate_ids, count_keys, name_commonness, posting_cap, unit_keys
+from sync.dedup.keys import candidate_ids, commonness_of, count_keys, posting_cap, unit_keys
 from sync.dedup.record import Unit, prepare
 
 
@@ -36,15 +36,13 @@ class MemoryIndex:
         self.units[unit.id] = unit
         for key in unit_keys(unit)[0]:
             self.postings.setdefault(key, []).append(unit.id)
-        for key in filter(None, count_keys(unit)):
+        for key in count_keys(unit):
             self.counts[key] = self.counts.get(key, 0) + 1
         return unit
 
     def commonness(self, unit: Unit) -> float:
         """``keys.name_commonness`` of a unit about to be matched (counted as stored)."""
-        name, place = count_keys(unit)
-        return name_commonness(self.counts.get(name, 0) + 1, self.counts.get(place, 0) + 1,
-                               len(self.units) + 1)
+        return commonness_of(unit, lambda key: self.counts.get(key, 0) + 1, len(self.units) + 1)
 
     def match(self, record_or_unit) -> list[Match]:
         """Stored units that may be the same as this one, best first (merge or review)."""

@@ -25,29 +25,29 @@ from sync.dedup.features import features as _features
 from sync.dedup.record import Unit, prepare
 
 # BEGIN FITTED WEIGHTS - written by `bench/dedup_fit.py --write` (sync.dedup.fit)
-BIAS = -5.61
+BIAS = -5.64
 WEIGHTS: dict[str, dict[str, float]] = {
     "name": {
-        "exact": 3.49, "s95": 2.88, "s90": 2.62, "s80": 0.41, "s70": -2.4, "low": -4.78,
+        "exact": 3.39, "s95": 2.91, "s90": 2.64, "s80": 0.41, "s70": -2.4, "low": -4.77,
         "none": 0.0,
     },
-    "name_words": {"all": 2.77, "subset": -0.56, "conflict": -0.56, "none": 0.0},
-    "name_commonness": {"c0": 0.38, "c1": -0.55, "c2": -1.72, "c3": -1.72, "none": 0.0},
-    "branch": {"same": 0.0, "differ": -15.8},
-    "legal_id": {"match": 3.58, "conflict": -4.62, "one": 0.0, "none": 0.0},
-    "license": {"match": 6.09, "conflict": -4.89, "none": 0.0},
-    "phone": {"match": 6.36, "conflict": -1.97, "other": 0.0, "none": 0.0},
+    "name_words": {"all": 2.77, "subset": -0.59, "conflict": -0.59, "none": 0.0},
+    "name_commonness": {"c0": -0.03, "c1": -0.63, "c2": -1.0, "c3": -1.65, "none": 0.0},
+    "branch": {"same": 0.0, "differ": -15.7},
+    "legal_id": {"match": 3.59, "conflict": -4.61, "one": 0.0, "none": 0.0},
+    "license": {"match": 6.06, "conflict": -5.03, "none": 0.0},
+    "phone": {"match": 6.38, "conflict": -1.96, "other": 0.0, "none": 0.0},
     "distance": {
-        "d50": 4.82, "d150": 2.49, "d300": -0.07, "d1k": -6.11, "d5k": -6.11, "d50k": -6.11,
-        "far": -6.11, "none": 0.0,
+        "d50": 4.82, "d150": 2.49, "d300": -0.03, "d1k": -6.16, "d5k": -6.16, "d50k": -6.16,
+        "far": -6.16, "none": 0.0,
     },
-    "province": {"same": 1.09, "differ": -6.03, "none": 0.0},
-    "city": {"same": 1.29, "differ": -6.62, "none": 0.0},
-    "park": {"same": 1.2, "differ": -3.4, "none": 0.0},
-    "activity": {"same": 0.86, "similar": -0.02, "differ": -4.17, "none": 0.0},
-    "owner": {"same": 3.07, "family": 1.91, "differ": -2.18, "none": 0.0},
-    "address": {"same": 2.37, "similar": 0.58, "differ": -0.87, "none": 0.0},
-    "plate": {"match": 3.11, "conflict": -6.6, "none": 0.0},
+    "province": {"same": 1.1, "differ": -5.92, "none": 0.0},
+    "city": {"same": 1.32, "differ": -6.55, "none": 0.0},
+    "park": {"same": 1.23, "differ": -3.39, "none": 0.0},
+    "activity": {"same": 0.87, "similar": 0.03, "differ": -4.3, "none": 0.0},
+    "owner": {"same": 3.09, "family": 1.93, "differ": -2.2, "none": 0.0},
+    "address": {"same": 2.32, "similar": 0.53, "differ": -0.94, "none": 0.0},
+    "plate": {"match": 3.14, "conflict": -6.6, "none": 0.0},
 }
 # END FITTED WEIGHTS
 MERGE_THRESHOLD = 3.0  # log-odds; best F1 with pairwise precision >= 0.997 on every tuning set
