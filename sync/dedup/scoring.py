@@ -20,7 +20,7 @@ Hard rules (never an automatic merge, whatever the score):
 
 from typing import NamedTuple
 
-from sync.dedup.features import FEATURES
+from sync.dedup.features import FEATURES, LEVELS
 from sync.dedup.features import features as _features
 from sync.dedup.record import Unit, prepare
 
@@ -100,16 +100,19 @@ _ORDER = list(FEATURES.items())
 _HARD: dict[str, set[str]] = {}
 for (_name, _level) in HARD_RULES:
     _HARD.setdefault(_name, set()).add(_level)
-_STEPS: list[tuple[str, object, dict[str, float], float]] = []
+_STEPS: list[tuple[object, dict[str, tuple[float, bool]], float]] = []
 
 
 def refresh() -> None:
     """Recompute what is derived from WEIGHTS (after replacing them, as fitting does)."""
-    # each step: feature, level function, its weights, the most all later features can add
+    # each step: level function, level -> (weight, breaks a hard rule), and the
+    # most all the later features together can still add
     best = [max(WEIGHTS.get(name, {}).values(), default=0.0) for name, _ in _ORDER]
     _STEPS.clear()
     for k, (name, level_of) in enumerate(_ORDER):
-        _STEPS.append((name, level_of, WEIGHTS.get(name, {}), sum(best[k + 1:])))
+        table = {level: (WEIGHTS.get(name, {}).get(level, 0.0), level in _HARD.get(name, ()))
+                 for level in LEVELS[name]}
+        _STEPS.append((level_of, table, sum(best[k + 1:])))
 
 
 refresh()
@@ -124,11 +127,10 @@ def quick_score(a: Unit, b: Unit, floor: float) -> tuple[float, bool] | None:
     """
     total = BIAS
     blocked = False
-    for name, level_of, weights, still_possible in _STEPS:
-        level = level_of(a, b)
-        total += weights.get(level, 0.0)
-        if level in _HARD.get(name, ()):
-            blocked = True
+    for level_of, table, still_possible in _STEPS:
+        weight, hard = table[level_of(a, b)]
+        total += weight
+        blocked = blocked or hard
         if total + still_possible < floor:
             return None
     return total, blocked
