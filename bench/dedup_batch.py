@@ -127,7 +127,8 @@ def write_doc(results: list[dict], extra: str = "") -> None:
             "presets in `sync/dedup/generator.py`, \"heldout\" is the vocabulary and noise mix "
             "never used for fitting). Pairwise scores against the generator's truth; every batch "
             "merge is automatic, so precision is the automatic-merge precision. Machine: "
-            f"{os.cpu_count()} cores, Python {sys.version.split()[0]}.\n\n"
+            f"{os.cpu_count()} cores, Python {sys.version.split()[0]}, load average "
+            f"{os.getloadavg()[0]:.1f} when the runs ended (other jobs shared the machine).\n\n"
             f"{table(results)}\n\n{extra}{blank}Targets: 100k records in <= 35 s; F1 >= 0.97 at 6.5k and "
             ">= 0.93 at 100k; automatic merges precision >= 0.995. Details: docs/dedup.md.\n")
     text = DOC.read_text(encoding="utf-8") if DOC.exists() else "# Benchmarks\n"

@@ -4,12 +4,14 @@ The score is a log-odds: ``BIAS`` plus one weight per feature level (see
 ``features.LEVELS``). A "none" level always weighs 0 - a missing field is no
 evidence - and the other weights were fitted by L2-regularised logistic
 regression on labelled pairs from ``sync.dedup.generator`` (two vocabularies x
-several noise mixes; see ``sync.dedup.fit`` and docs/dedup.md). They are
+several noise mixes and two densities; see ``sync.dedup.fit``, bench/dedup_fit.py
+and docs/dedup.md). They are
 written out here as constants so a change of weights is a reviewed code change.
 
 Verdicts:
   merge    score >= MERGE_THRESHOLD and no hard rule fires
-  review   score >= REVIEW_THRESHOLD (or a hard rule blocked a merge)
+  review   score >= REVIEW_THRESHOLD and some feature agrees (this includes a
+           merge a hard rule blocked)
   distinct otherwise
 
 Hard rules (never an automatic merge, whatever the score):
