@@ -21,7 +21,6 @@ import os
 import random
 
 import pytest
-import requests
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
@@ -33,7 +32,7 @@ from schemathesis.specs.openapi.checks import content_type_conformance, response
 
 from sync.client import Device, HttpTransport
 from sync.sample_visits import TEMPLATE_REF, diagnosis_answers, sample_obstacles
-from tests.helpers import PASSWORD, ServerProcess, create_users, fake_photo, server_database
+from tests.helpers import PASSWORD, HttpApi, ServerProcess, create_users, fake_photo, server_database
 
 pytestmark = pytest.mark.slow
 TEHRAN = 8
@@ -79,11 +78,11 @@ def served(tmp_path_factory):
     phones[1].update_unit(unit, {"employees": 9})
     for phone in phones:
         phone.sync()
-    supervisor = requests.Session()
-    supervisor.headers["Authorization"] = f"Bearer {tokens['supervisor']}"
-    assert supervisor.post(server.url + "/api/v1/merges", json={"winner_id": unit, "loser_id": loser}).ok
-    conflicts = supervisor.get(server.url + "/api/v1/conflicts").json()["items"]
-    obstacles = supervisor.get(server.url + "/api/v1/obstacles").json()["items"]
+    supervisor = HttpApi(server.url, "st-supervisor", "st-supervisor-device")
+    status, _ = supervisor.post("/api/v1/merges", {"winner_id": unit, "loser_id": loser})
+    assert status == 200
+    conflicts = supervisor.get("/api/v1/conflicts")[1]["items"]
+    obstacles = supervisor.get("/api/v1/obstacles")[1]["items"]
     spare = Device(str(folder / "spare.sqlite"), HttpTransport(server.url))
     spare_user = spare.login("st-spare", PASSWORD)
     known.update(unit_id=[unit, loser], visit_id=[visit], sha=[sha], obstacle_id=[o["id"] for o in obstacles],

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
@@ -190,6 +191,13 @@ def to_csv(table: Table) -> bytes:
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
+def _xml_safe(value):
+    """Text as stored may hold control characters (a vertical tab pasted from a word processor)
+    that XML, hence XLSX, cannot carry; openpyxl refuses them, which failed the whole export.
+    They are shown as U+FFFD."""
+    return ILLEGAL_CHARACTERS_RE.sub("\ufffd", value) if isinstance(value, str) else value
+
+
 def to_xlsx(table: Table, lang: str) -> bytes:
     workbook = Workbook()
     sheet = workbook.active
@@ -199,7 +207,7 @@ def to_xlsx(table: Table, lang: str) -> bytes:
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     for row in table.rows:
-        sheet.append([v for v in row])
+        sheet.append([_xml_safe(v) for v in row])
     for column in sheet.iter_cols(min_row=2):
         for cell in column:
             if isinstance(cell.value, date) and not isinstance(cell.value, datetime):
