@@ -65,14 +65,15 @@ def likely_duplicates(db, row: dict) -> list[tuple]:
     ``row``, best first; pairs a supervisor marked distinct are left out. Reads only."""
     conn = db.conn
     me = unit_index.prepared(conn, row)
-    found = unit_index.candidate_ids(conn, me, exclude=row["id"])
+    me.commonness = unit_index.commonness(conn, me)
+    found = unit_index.candidates(conn, me, exclude=row["id"])
     if not found:
         return []
     distinct = {a if b == row["id"] else b for a, b in conn.execute(
         "SELECT unit_a, unit_b FROM dedup_candidates WHERE status = 'distinct' AND (unit_a = ? OR unit_b = ?)",
         (row["id"], row["id"]))}
     contenders = []
-    for _province, them in unit_index.matchable(conn, found - distinct):
+    for them in (unit for unit_id, unit in found.items() if unit_id not in distinct):
         # The engine's cheap bound first; the full explained decision only for real contenders.
         if scoring.quick_score(me, them, scoring.REVIEW_THRESHOLD) is None:
             continue

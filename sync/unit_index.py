@@ -1,4 +1,5 @@
-"""The blocking-key index of live units: ``unit_keys(key, unit_id)``.
+"""The blocking-key index of live units: ``unit_keys(key, unit_id)``, ``name_counts`` and
+``unit_match`` (each unit's prepared match keys).
 
 Every write that changes a unit's fields re-indexes it, and a merged unit leaves the
 index, so candidate finding (``sync/dedup_store.py``) reads a few short posting lists
@@ -9,8 +10,8 @@ instead of scanning units. The keys themselves come from the dedup engine
 import dataclasses
 import json
 
-from sync.dedup import Unit, blocking_keys, prepare
-from sync.dedup.keys import posting_cap, query_keys
+from sync.dedup import Unit, prepare
+from sync.dedup.keys import candidate_ids, commonness_of, count_keys, posting_cap, unit_keys
 
 _PLACES = ("SELECT (SELECT name FROM provinces WHERE id = ?), (SELECT name FROM cities WHERE id = ?),"
            " (SELECT name FROM parks WHERE id = ?)")
@@ -46,56 +47,84 @@ def _load(text: str) -> Unit:
                   for (_, kind), v in zip(_UNIT_FIELDS, values, strict=True)))
 
 
+_TOTAL = "#units"  # the count of live indexed units, kept under this key of name_counts
+
+
+def _count(conn, keys: list[str], step: int) -> None:
+    conn.executemany("INSERT INTO name_counts (key, n) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET n = n + ?",
+                     [(k, step, step) for k in [*keys, _TOTAL]])
+
+
 def write_index(conn, row: dict) -> None:
-    """Index a live unit: its blocking keys and its prepared match keys."""
+    """Index a live unit: its blocking keys, its counted keys and its prepared match keys."""
     unit = prepared(conn, row)
-    conn.execute("DELETE FROM unit_keys WHERE unit_id = ?", (row["id"],))
+    drop_index(conn, row["id"])
     conn.executemany("INSERT INTO unit_keys (key, unit_id) VALUES (?, ?)",
-                     [(k, row["id"]) for k in blocking_keys(unit)])
-    conn.execute("INSERT OR REPLACE INTO unit_match (unit_id, province_id, data) VALUES (?, ?, ?)",
+                     [(k, row["id"]) for k in dict.fromkeys(unit_keys(unit)[0])])
+    _count(conn, count_keys(unit), +1)
+    conn.execute("INSERT INTO unit_match (unit_id, province_id, data) VALUES (?, ?, ?)",
                  (row["id"], row["province_id"], _dump(unit)))
+
+
+def drop_index(conn, unit_id: str) -> None:
+    old = conn.execute("SELECT data FROM unit_match WHERE unit_id = ?", (unit_id,)).fetchone()
+    if old is None:
+        return
+    _count(conn, count_keys(_load(old[0])), -1)
+    conn.execute("DELETE FROM unit_keys WHERE unit_id = ?", (unit_id,))
+    conn.execute("DELETE FROM unit_match WHERE unit_id = ?", (unit_id,))
 
 
 def reindex(tx, row: dict) -> None:
     """Index a unit as it now is (or drop it, when merged)."""
     if row["merged_into"]:
-        drop(tx, row["id"])
+        drop_index(tx.db.conn, row["id"])
     else:
         write_index(tx.db.conn, row)
 
 
 def drop(tx, unit_id: str) -> None:
-    tx.db.conn.execute("DELETE FROM unit_keys WHERE unit_id = ?", (unit_id,))
-    tx.db.conn.execute("DELETE FROM unit_match WHERE unit_id = ?", (unit_id,))
+    drop_index(tx.db.conn, unit_id)
 
 
-def matchable(conn, unit_ids) -> list[tuple[int, Unit]]:
-    """(province id, prepared match keys) of the given live units."""
+def commonness(conn, unit: Unit) -> float:
+    """The engine's name commonness of a unit being matched, from the kept counts (mirrors
+    ``sync.dedup.incremental.MemoryIndex.commonness``; here the unit is already counted)."""
+    wanted = [*count_keys(unit), _TOTAL]
+    marks = ",".join("?" * len(wanted))
+    counts = dict(conn.execute(f"SELECT key, n FROM name_counts WHERE key IN ({marks})", wanted).fetchall())
+    return commonness_of(unit, lambda key: max(counts.get(key, 0), 1), max(counts.get(_TOTAL, 0), 1))
+
+
+def _loaded(conn, unit_ids) -> dict:
     ids = list(unit_ids)
     if not ids:
-        return []
-    rows = conn.execute(f"SELECT province_id, data FROM unit_match WHERE unit_id IN ({','.join('?' * len(ids))})",
+        return {}
+    rows = conn.execute(f"SELECT unit_id, data FROM unit_match WHERE unit_id IN ({','.join('?' * len(ids))})",
                         ids).fetchall()
-    return [(province_id, _load(data)) for province_id, data in rows]
+    return {unit_id: _load(data) for unit_id, data in rows}
 
 
-def candidate_ids(conn, unit, exclude: str) -> set[str]:
-    """Live units sharing a selective key with the prepared ``unit``.
+def candidates(conn, unit: Unit, exclude: str) -> dict:
+    """Live units worth scoring against the prepared ``unit``: id -> prepared match keys.
 
-    A posting list longer than its cap is skipped: a key shared by that many units is
-    not evidence, and reading it would make matching cost O(units).
+    Mirrors ``sync.dedup.incremental.MemoryIndex.match``: the posting lists of the unit's
+    query keys, each skipped when longer than its cap (a key shared by that many units is
+    not evidence, and reading it would make matching cost O(units)), then the engine's
+    candidate policy (a pair sharing only a weak key must also look plausible).
     """
-    keys = list(query_keys(unit))
+    keys = list(dict.fromkeys(unit_keys(unit)[1]))
     if not keys:
-        return set()
+        return {}
     # One statement, one branch per key, each stopping after cap + 1 rows: a common key
     # costs little even at 100,000 units.
     branch = "SELECT * FROM (SELECT key, unit_id FROM unit_keys WHERE key = ? LIMIT ?)"
     params = [value for key in keys for value in (key, posting_cap(key) + 1)]
-    rows = conn.execute(" UNION ALL ".join([branch] * len(keys)), params).fetchall()
     postings: dict[str, list[str]] = {}
-    for key, unit_id in rows:
+    for key, unit_id in conn.execute(" UNION ALL ".join([branch] * len(keys)), params):
         postings.setdefault(key, []).append(unit_id)
-    found = {u for key, ids in postings.items() if len(ids) <= posting_cap(key) for u in ids}
-    found.discard(exclude)
-    return found
+    lists = [(key, ids) for key, ids in postings.items() if len(ids) <= posting_cap(key)]
+    every = {i for _, ids in lists for i in ids} - {exclude}
+    loaded = _loaded(conn, every)
+    found = candidate_ids(unit, lists, loaded.__getitem__, lambda other: other in loaded)
+    return {i: loaded[i] for i in found}

@@ -30,8 +30,9 @@ def test_same_factory_spelled_differently_becomes_one_unit_on_both_devices(phone
 
 def test_weaker_evidence_is_queued_for_a_supervisor(phone, supervisor, db):
     reza, ali = phone("reza"), phone("ali")
-    first = record(reza, "شرکت صنایع بسته‌بندی البرز", park_id=ABBAS_ABAD)
-    second = record(ali, "بسته بندی البرز", park_id=SHAMS_ABAD)
+    # Same name and park, but the phones disagree: maybe one firm, maybe two.
+    first = record(reza, "شرکت صنایع بسته‌بندی البرز", park_id=ABBAS_ABAD, phone="021-44556677")
+    second = record(ali, "بسته بندی البرز", park_id=ABBAS_ABAD, phone="021-56781234")
     reza.sync()
     [result] = ali.push()
     assert result["status"] == "applied"
@@ -41,10 +42,10 @@ def test_weaker_evidence_is_queued_for_a_supervisor(phone, supervisor, db):
     assert status == 200 and page["total"] == 1
     [pair] = page["items"]
     assert {pair["unit_a"], pair["unit_b"]} == {first, second}
-    assert pair["features"]["park"] == "differ" and pair["reasons"]
+    assert pair["features"]["phone"] == "conflict" and pair["reasons"]
     status, detail = supervisor.get(f"/api/v1/duplicates/{candidate_id}")
     assert [u["id"] for u in detail["units"]] == [pair["unit_a"], pair["unit_b"]]
-    assert detail["fields"]["park_id"] == "different" and detail["fields"]["province_id"] == "same"
+    assert detail["fields"]["phone"] == "different" and detail["fields"]["park_id"] == "same"
 
     status, decided = supervisor.post(f"/api/v1/duplicates/{candidate_id}/decide", {"decision": "merge"})
     assert status == 200 and decided["merge"]["winner_id"] == first
@@ -58,8 +59,8 @@ def test_weaker_evidence_is_queued_for_a_supervisor(phone, supervisor, db):
 
 def test_not_the_same_is_remembered(phone, supervisor, db):
     reza, ali = phone("reza"), phone("ali")
-    record(reza, "شرکت صنایع بسته‌بندی البرز", park_id=ABBAS_ABAD)
-    second = record(ali, "بسته بندی البرز", park_id=SHAMS_ABAD)
+    record(reza, "شرکت صنایع بسته‌بندی البرز", park_id=ABBAS_ABAD, phone="021-44556677")
+    second = record(ali, "بسته بندی البرز", park_id=ABBAS_ABAD, phone="021-56781234")
     reza.sync()
     [result] = ali.push()
     [candidate_id] = result["dedup"]["candidates"]
@@ -107,8 +108,8 @@ def test_different_valid_legal_ids_never_merge_automatically(phone, db):
 
 def test_supervisor_queue_is_scoped_and_staff_only(phone, login):
     reza, ali = phone("reza"), phone("ali")
-    record(reza, "شرکت صنایع بسته‌بندی البرز", park_id=ABBAS_ABAD)
-    record(ali, "بسته بندی البرز", park_id=SHAMS_ABAD)
+    record(reza, "شرکت صنایع بسته‌بندی البرز", park_id=ABBAS_ABAD, phone="021-44556677")
+    record(ali, "بسته بندی البرز", park_id=ABBAS_ABAD, phone="021-56781234")
     reza.sync()
     ali.sync()
     fars = login("fati", "supervisor", [17])
@@ -129,7 +130,7 @@ def test_import_loads_and_deduplicates_a_spreadsheet(runner, phone, supervisor, 
     sheet.append(["x1", "صنايع بسته بندي البرز", "استان تهران", "ش.ص عباس آباد", "۰۲۱-۴۴۵۵۶۶۷۷", "راکد", "۱۲"])
     sheet.append(["x2", "کارخانه آجر نسوز پارس", "تهران", "شهرک صنعتی شمس‌آباد", "", "فعال", "40"])
     sheet.append(["x3", "تولیدی بی‌استان", "ناکجاآباد", "", "", "", ""])
-    sheet.append(["x4", "آجر نسوز پارس", "تهران", "شهرک صنعتی عباس‌آباد", "", "", ""])
+    sheet.append(["x4", "آجر نسوز پارس", "تهران", "ش.ص شمس آباد", "", "", ""])
     path = tmp_path / "agency.xlsx"
     book.save(path)
     result = runner.invoke(["units", "import", str(path)])

@@ -17,6 +17,9 @@ def apply(db: sqlite_utils.Database) -> None:
     CREATE INDEX unit_keys_unit ON unit_keys(unit_id);
     -- The dedup engine's prepared match keys of each live unit, so comparing a candidate
     -- costs a JSON decode rather than normalising its record again.
+    -- How many live units use each name word ("W:") and sit in each park or town ("Z:"):
+    -- how likely two firms bear a name by chance (the engine's name commonness).
+    CREATE TABLE name_counts (key TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID;
     CREATE TABLE unit_match (
         unit_id TEXT PRIMARY KEY REFERENCES units(id),
         province_id INTEGER NOT NULL,
