@@ -6,6 +6,7 @@ comparing step (most of the time) runs in forked worker processes that share
 the prepared units and the index copy-on-write.
 """
 
+import gc
 import multiprocessing
 import os
 from collections import Counter, defaultdict
@@ -142,6 +143,9 @@ def link(units: list[Unit], floor: float, progress: Progress = _noop,
             progress("compare", min(n, start + _TICK), n)
         return links, looked
     _SHARED.update(units=units, index=index, floor=floor)
+    # Nothing created so far will be freed while the workers run: keep the garbage
+    # collector from walking (and so copying, page by page) the shared objects.
+    gc.freeze()
     try:
         with multiprocessing.get_context("fork").Pool(workers) as pool:
             for done, (found, seen) in enumerate(
@@ -151,6 +155,7 @@ def link(units: list[Unit], floor: float, progress: Progress = _noop,
                 progress("compare", n * done // _CHUNKS, n)
     finally:
         _SHARED.clear()
+        gc.unfreeze()
     return links, looked
 
 
@@ -178,10 +183,18 @@ def deduplicate(records: Iterable[dict], progress: Progress = _noop,
     """
     merge = scoring.MERGE_THRESHOLD if merge_threshold is None else merge_threshold
     review_floor = scoring.REVIEW_THRESHOLD if review_threshold is None else review_threshold
-    units = prepare_all(records, progress)
-    n = len(units)
-    links, looked = link(units, min(review_floor, merge), progress, workers)
-    labels = labels_for(units, links, merge)
+    # A batch builds millions of small objects and frees none of them until the
+    # end: cyclic garbage collection passes would only re-walk them.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        units = prepare_all(records, progress)
+        n = len(units)
+        links, looked = link(units, min(review_floor, merge), progress, workers)
+        labels = labels_for(units, links, merge)
+    finally:
+        if collecting:
+            gc.enable()
     progress("cluster", n, n)
     review = sorted(
         ((i, j, s) for (i, j), (s, _) in links.items()
