@@ -225,7 +225,7 @@ def unmerge(tx: Tx, loser_id: str) -> dict:
 
 def rescan(db, now, progress: Callable[[str, int, int], None] | None = None, actor: Actor = SYSTEM) -> dict:
     """Run the batch engine over every live unit; merge its clusters, queue its review pairs."""
-    rows = list(db.query("SELECT * FROM units WHERE merged_into IS NULL ORDER BY created_at, id"))
+    rows = list(db.query("SELECT * FROM units WHERE merged_into IS NULL ORDER BY created_at, rowid"))
     records = [unit_index.engine_record(db.conn, r) for r in rows]
     result = deduplicate(records, progress or (lambda *_: None))
     by_id = {r["id"]: r for r in rows}
@@ -248,11 +248,13 @@ def rescan(db, now, progress: Callable[[str, int, int], None] | None = None, act
                 _record(tx, member["id"], root["id"], decision, "merged", "rescan", done["merge_id"])
                 merged += 1
     with write(db, now, actor) as tx:
+        seen = set()
         for i, j, _score in result.review:
             a, b = by_id[records[i]["id"]], by_id[records[j]["id"]]
             a_now, b_now = units.resolve(tx.db, a["id"]), units.resolve(tx.db, b["id"])
-            if a_now == b_now:
+            if a_now == b_now or _ordered(a_now, b_now) in seen:
                 continue
+            seen.add(_ordered(a_now, b_now))
             decision = judge(unit_index.prepared(db.conn, units.get_row(tx.db, a_now)),
                              unit_index.prepared(db.conn, units.get_row(tx.db, b_now)))
             if decision.verdict != scoring.DISTINCT:

@@ -108,6 +108,8 @@ def test_needs_input_or_rescan(tmp_path):
     result = CliRunner().invoke(dedup, [])
     assert result.exit_code == 2
     assert "INPUT.jsonl" in result.output
-    result = CliRunner().invoke(dedup, ["--rescan"])
+    source = tmp_path / "u.jsonl"
+    source.write_text("", encoding="utf-8")
+    result = CliRunner().invoke(dedup, [str(source), "--rescan"])
     assert result.exit_code == 2
-    assert "--rescan needs the store" in result.output
+    assert "not both" in result.output

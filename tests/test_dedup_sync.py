@@ -155,3 +155,35 @@ def test_import_reads_jsonl_and_csv(runner, db, tmp_path):
     result = runner.invoke(["units", "import", str(table)])
     assert "created 1 units" in result.output
     assert db.execute("SELECT count(*) FROM units WHERE city_id IS NOT NULL").fetchone()[0] == 1
+
+
+def test_rescan_merges_duplicates_already_in_the_store(runner, db, clock, phone, supervisor):
+    import uuid
+
+    from sync import units
+    from sync.store import write
+
+    # Records loaded before deduplication existed: written without matching.
+    with write(db, clock()) as tx:
+        ids = [str(uuid.uuid4()) for _ in range(4)]
+        for unit_id, name, park, phone_no in (
+                (ids[0], "شرکت صنایع بسته‌بندی البرز", ABBAS_ABAD, "021-44556677"),
+                (ids[1], "صنايع بسته بندي البرز (سهامی خاص)", ABBAS_ABAD, "+98 21 4455 6677"),
+                (ids[2], "بسته بندی البرز", ABBAS_ABAD, "021-56781234"),
+                (ids[3], "کارخانه آجر نسوز پارس", SHAMS_ABAD, None)):
+            fields = {"name": name, "province_id": TEHRAN, "park_id": park}
+            if phone_no:
+                fields["phone"] = phone_no
+            units.create(tx, unit_id, fields, tx.at)
+    result = runner.invoke(["dedup", "--rescan"])
+    assert result.exit_code == 0, result.output
+    assert "4 live units -> 3 units: merged 1 records, queued 1 pairs for review." in result.output
+    assert db.execute("SELECT merged_into FROM units WHERE id = ?", [ids[1]]).fetchone()[0] == ids[0]
+    [pair] = supervisor.get("/api/v1/duplicates")[1]["items"]
+    assert {pair["unit_a"], pair["unit_b"]} == {ids[0], ids[2]}
+    reza = phone("reza")
+    reza.pull()
+    assert set(reza.units()) == {ids[0], ids[2], ids[3]}
+    # Running it again finds nothing new.
+    result = runner.invoke(["dedup", "--rescan"])
+    assert "3 live units -> 3 units: merged 0 records" in result.output

@@ -6,8 +6,14 @@ Batch mode (no server, no database)::
 
 reads one unit record per line and writes ``id,cluster``: every valid input id
 exactly once, records judged the same unit sharing a cluster value (the id of
-the cluster's first record). ``--rescan`` (over the whole store) belongs to the
-store integration and is not available here yet.
+the cluster's first record).
+
+Store mode::
+
+    fieldsync dedup --rescan
+
+runs the same engine over every live unit of the store (``sync.dedup_store.rescan``):
+clusters are merged through the one merge function, likely pairs queued for supervisors.
 """
 
 import csv
@@ -128,6 +134,23 @@ def _write_review(path: str, records: list[dict], review) -> None:
                          for i, j, score in review)
 
 
+def _rescan(ctx) -> None:
+    from flask.cli import ScriptInfo
+
+    from server.db import get_db, now
+    from sync import dedup_store
+
+    app = ctx.ensure_object(ScriptInfo).load_app()
+    progress = _Progress(sys.stderr.isatty())
+    with app.app_context():
+        try:
+            summary = dedup_store.rescan(get_db(), now(), progress)
+        finally:
+            progress.close()
+    click.echo(f"{summary['units']} live units -> {summary['clusters']} units: merged {summary['merged']} records, "
+               f"queued {summary['queued']} pairs for review.")
+
+
 @click.command("dedup")
 @click.argument("input_path", metavar="INPUT.jsonl", required=False,
                 type=click.Path(dir_okay=False, allow_dash=True))
@@ -137,16 +160,22 @@ def _write_review(path: str, records: list[dict], review) -> None:
 @click.option("--review", "review_path", type=click.Path(dir_okay=False, allow_dash=True),
               help="Also write the pairs worth a supervisor's look (id_a,id_b,score).")
 @click.option("--rescan", is_flag=True,
-              help="Deduplicate every unit in the store instead of a file (needs the store).")
-def dedup(input_path, out_path, review_path, rescan):
+              help="Deduplicate every live unit in the store instead of a file: merge sure clusters, "
+                   "queue likely pairs for supervisors.")
+@click.pass_context
+def dedup(ctx, input_path, out_path, review_path, rescan):
     """Cluster the records of INPUT.jsonl that are the same real unit.
 
     Each line is one unit record (id, name, national_id, license_no, province,
     city, park, address, phone, lat, lon, owner, activity, status, employees;
-    any may be missing). Needs no server and no database.
+    any may be missing). Needs no server and no database. With --rescan, works on the
+    store instead (see `fieldsync --help` for choosing it).
     """
     if rescan:
-        raise click.UsageError("--rescan needs the store")
+        if input_path:
+            raise click.UsageError("Give either INPUT.jsonl or --rescan, not both.")
+        _rescan(ctx)
+        return
     if not input_path:
         raise click.UsageError("Give an INPUT.jsonl file to deduplicate (or --rescan for the store).")
     started = time.perf_counter()
