@@ -149,6 +149,11 @@ def count_keys(unit: Unit) -> list[str]:
     return keys
 
 
+# Word frequencies from a handful of units say nothing (in a store of two units every word
+# of the name is "in every unit"): below this many units commonness is unknown.
+MIN_UNITS_FOR_COMMONNESS = 500
+
+
 def name_commonness(word_counts: list[int], place_units: int, total: int) -> float:
     """Expected number of units in the place bearing a name with all these words by chance.
 
@@ -159,7 +164,7 @@ def name_commonness(word_counts: list[int], place_units: int, total: int) -> flo
     a 45-unit park than in a 700-unit one: the figure means the same in a 6k
     batch and against a 100k store. -1: not known.
     """
-    if total <= 0 or not word_counts:
+    if total < MIN_UNITS_FOR_COMMONNESS or not word_counts:
         return -1.0
     chance = 1.0
     for count in word_counts:
