@@ -8,6 +8,7 @@ seq N: pull cursors are gap-free.
 """
 
 import contextlib
+import fcntl
 import json
 import random
 import sqlite3
@@ -23,6 +24,8 @@ from sync.migrations import migrate
 
 
 class Store(sqlite_utils.Database):
+    write_queue = None  # the file whose lock orders writers (see _queue), per connection
+
     """sqlite-utils' Database, with a leaner ``query``.
 
     sqlite-utils wraps every ``query()`` in a savepoint so that a statement turning out
@@ -30,6 +33,11 @@ class Store(sqlite_utils.Database):
     writes through ``execute``/``Tx``, so the two extra statements per read are waste on
     the push and pull hot paths.
     """
+
+    def close(self) -> None:
+        super().close()
+        if self.write_queue is not None:
+            self.write_queue.close()
 
     def query(self, sql: str, params=None):
         cursor = self.conn.execute(sql, () if params is None else params)
@@ -41,6 +49,9 @@ def connect(path: str, busy_timeout_ms: int = 30000, cache_mb: int = 16) -> Stor
     """Open the store with the pragmas every connection needs."""
     conn = sqlite3.connect(path, timeout=busy_timeout_ms / 1000, check_same_thread=False)
     db = Store(conn)
+    if path != ":memory:":
+        # One open file per connection: flock then also orders threads of one process.
+        db.write_queue = open(f"{path}-writers", "a+b")  # noqa: SIM115 - lives as long as the connection
     db.execute(f"PRAGMA cache_size = -{int(cache_mb) * 1024}")
     # WAL lets pulls read a snapshot while a push writes; FULL makes an acknowledged
     # push survive power loss, not only a process crash.
@@ -181,15 +192,36 @@ def write(
     db: sqlite_utils.Database, now: datetime, actor: Actor = SYSTEM, patience_s: float = 120.0
 ) -> Iterator[Tx]:
     """The one write path: a ``BEGIN IMMEDIATE`` transaction, committed only if the body succeeds."""
-    _begin_immediate(db, time.monotonic() + patience_s)
-    tx = Tx(db=db, now=now, actor=actor)
+    with _queue(db):
+        _begin_immediate(db, time.monotonic() + patience_s)
+        tx = Tx(db=db, now=now, actor=actor)
+        try:
+            yield tx
+        except BaseException:
+            if db.conn.in_transaction:
+                db.conn.execute("ROLLBACK")
+            raise
+        db.conn.execute("COMMIT")
+
+
+@contextlib.contextmanager
+def _queue(db) -> Iterator[None]:
+    """Writers of every process wait their turn on a file lock before BEGIN IMMEDIATE.
+
+    SQLite's busy handler polls with growing sleeps, so under load a writer can wait
+    hundreds of milliseconds for a lock held a few; the kernel hands a blocking flock to
+    waiters as soon as it is free. SQLite's own lock still guards the data: this only
+    orders the queue. The lock dies with its process, so a killed server leaves none.
+    """
+    lock = getattr(db, "write_queue", None)
+    if lock is None:
+        yield
+        return
+    fcntl.flock(lock, fcntl.LOCK_EX)
     try:
-        yield tx
-    except BaseException:
-        if db.conn.in_transaction:
-            db.conn.execute("ROLLBACK")
-        raise
-    db.conn.execute("COMMIT")
+        yield
+    finally:
+        fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 @contextlib.contextmanager
