@@ -118,7 +118,7 @@ CREATE TABLE IF NOT EXISTS rejected (mutation_id INTEGER PRIMARY KEY, body TEXT,
 CREATE TABLE IF NOT EXISTS acked (mutation_id INTEGER PRIMARY KEY, status TEXT, result TEXT);
 CREATE TABLE IF NOT EXISTS uploads (
     sha256 TEXT PRIMARY KEY, path TEXT NOT NULL, size INTEGER NOT NULL,
-    state TEXT NOT NULL DEFAULT 'pending', error TEXT);
+    state TEXT NOT NULL DEFAULT 'pending', error TEXT, started INTEGER NOT NULL DEFAULT 0);
 """
 
 
@@ -130,6 +130,7 @@ class Device:
         self.conn.execute("PRAGMA journal_mode = WAL")
         self.conn.execute("PRAGMA synchronous = FULL")
         self.conn.executescript(_LOCAL_SCHEMA)
+        self._upgrade_local_schema()
         self.transport = transport
         self.clock = clock or (lambda: datetime.now(UTC))
         if self._get("device_id") is None:
@@ -137,6 +138,14 @@ class Device:
             self._set("next_mutation_id", "1")
 
     # --- local state ----------------------------------------------------------------
+
+    def _upgrade_local_schema(self) -> None:
+        # Device files outlive client versions: add what newer versions keep.
+        columns = {row[1] for row in self.conn.execute("PRAGMA table_info(uploads)")}
+        if "started" not in columns:
+            with self._local_tx():  # files queued by an older client may be part-sent: ask first
+                self.conn.execute("ALTER TABLE uploads ADD COLUMN started INTEGER NOT NULL DEFAULT 0")
+                self.conn.execute("UPDATE uploads SET started = 1")
 
     def _get(self, key: str):
         row = self.conn.execute("SELECT value FROM state WHERE key = ?", (key,)).fetchone()
@@ -457,7 +466,9 @@ class Device:
 
     # --- attachments ------------------------------------------------------------------
 
-    UPLOAD_CHUNK_BYTES = 256 * 1024
+    # Large chunks: every request costs the server more than the bytes in it (profiled in
+    # docs/benchmarks.md, Load); the server takes up to MAX_REQUEST_BYTES per chunk.
+    UPLOAD_CHUNK_BYTES = 1024 * 1024
     _FINAL = (413, 415)  # the server will never take this file: too large, not a photo or PDF
 
     def upload_attachments(self) -> dict:
@@ -494,8 +505,13 @@ class Device:
 
     def _upload(self, sha: str, path: str, size: int, attempts: int = 3) -> None:
         url = f"/api/v1/attachments/{sha}"
-        status = self._call("GET", f"{url}/status")
-        offset = status["received"] if status.get("size") == size else 0
+        started = self.conn.execute("SELECT started FROM uploads WHERE sha256 = ?", (sha,)).fetchone()
+        if started and started[0]:  # resuming: ask where the server stopped
+            status = self._call("GET", f"{url}/status")
+            offset = status["received"] if status.get("size") == size else 0
+        else:  # a fresh upload starts at 0; if the server is elsewhere, its 409 says where
+            self.conn.execute("UPDATE uploads SET started = 1 WHERE sha256 = ?", (sha,))
+            status, offset = {"complete": False}, 0
         with open(path, "rb") as source:
             while not status["complete"]:
                 source.seek(offset)

@@ -4,7 +4,7 @@ import base64
 import hashlib
 import os
 
-from sync.client import TransportError
+from sync.client import Device, TransportError
 from tests.checklist_helpers import new_unit, record
 from tests.conftest import ISFAHAN
 from tests.helpers import diagnosis_answers
@@ -71,6 +71,55 @@ def test_interrupted_upload_resumes_and_is_verified(phone, supervisor, tmp_path,
     assert response.status_code == 200 and response.data == data and response.mimetype == "image/jpeg"
     stored = [p for p in (tmp_path / "instance" / "attachments").rglob(sha)]
     assert len(stored) == 1 and stored[0].read_bytes() == data
+
+
+class Recording:
+    """A transport that notes every request's method, path and (for chunks) Content-Range."""
+
+    def __init__(self, inner):
+        self.inner, self.log = inner, []
+
+    def request(self, method, path, **kwargs):
+        self.log.append((method, path, None))
+        return self.inner.request(method, path, **kwargs)
+
+    def request_bytes(self, method, path, *, data, headers=None, token=None):
+        self.log.append((method, path, headers["Content-Range"]))
+        return self.inner.request_bytes(method, path, data=data, headers=headers, token=token)
+
+
+def test_a_fresh_upload_asks_nothing_and_sends_large_chunks(phone, tmp_path):
+    device = phone("ali")
+    size = 2 * device.UPLOAD_CHUNK_BYTES + 1000
+    path, data, sha = photo(tmp_path, size=size)
+    record(device, new_unit(device), answers=diagnosis_answers(photos=[device.attach(path)]))
+    device.push()
+    device.transport = Recording(device.transport)
+    assert device.upload_attachments() == {"pending": 0, "done": 1, "failed": 0}
+    # one request per MiB and no status call first: each request costs the server more than its bytes
+    step = device.UPLOAD_CHUNK_BYTES
+    ranges = [f"bytes {first}-{min(first + step, size) - 1}/{size}" for first in range(0, size, step)]
+    assert device.transport.log == [("PUT", f"/api/v1/attachments/{sha}", r) for r in ranges]
+
+
+def test_an_upload_queued_by_an_older_client_resumes_after_the_upgrade(phone, tmp_path):
+    device = phone("ali")
+    device.UPLOAD_CHUNK_BYTES = 16 * 1024
+    path, data, sha = photo(tmp_path)
+    record(device, new_unit(device), answers=diagnosis_answers(photos=[device.attach(path)]))
+    online = device.transport
+    device.transport = DropAfterChunks(online, chunks=2)
+    device.sync()
+    # the device file as the client before 0.1 kept it: no note of which uploads had begun
+    device.conn.execute("ALTER TABLE uploads DROP COLUMN started")
+    device.close()
+
+    upgraded = Device(str(tmp_path / "ali.sqlite"), Recording(online))
+    upgraded.UPLOAD_CHUNK_BYTES = 16 * 1024
+    assert upgraded.upload_attachments() == {"pending": 0, "done": 1, "failed": 0}
+    first_chunk = next(entry for entry in upgraded.transport.log if entry[0] == "PUT")
+    assert upgraded.transport.log[0] == ("GET", f"/api/v1/attachments/{sha}/status", None)
+    assert first_chunk[2].startswith(f"bytes {2 * 16 * 1024}-")  # resumed, not restarted
 
 
 def _spy(send, log):
