@@ -7,7 +7,9 @@ the morning each device, at its own arrival time (Poisson arrivals spread over t
 1. refreshes its access token (it expired overnight; the refresh token lasts 60 days),
 2. pushes what the engineer recorded offline — 1-3 diagnosis visits (~40 answers, 0-3
    obstacles, 2 photos each) and sometimes an edit of a unit of its province — in one batch,
-3. uploads the photos (resumable upload: status, then 256 KiB chunks, each with its digest),
+3. uploads the photos as the reference client does: a fresh upload starts at byte 0 without
+   asking the status, in 1 MiB chunks each with its digest (``--ask-status`` and
+   ``--chunk-bytes 262144`` replay the client before the fix, for comparison),
 4. pulls its province from its cursor until the server has nothing more.
 
 ``--hour`` compresses the hour: ``--devices 3000 --hour 300`` is 3,000 devices in five
@@ -20,7 +22,7 @@ load generator, not the server. Client and server share the machine's cores.
 
     python bench/load_morning.py [--devices 3000] [--hour 300] [--concurrency 48]
                                  [--units-per-province 150] [--workers 2] [--threads 4]
-                                 [--profile profile.txt]
+                                 [--chunk-bytes N] [--ask-status] [--profile profile.txt]
 """
 
 import argparse
@@ -43,13 +45,13 @@ from support import PASSWORD, Timer, machine, start_server
 
 from server import create_app
 from sync import units as units_domain
-from sync.client import HttpTransport, TransportError
+from sync.client import Device, HttpTransport, TransportError
 from sync.clock import iso, system_clock
 from sync.sample_visits import TEMPLATE_REF, diagnosis_answers, sample_obstacles
 from sync.store import SYSTEM, connect, write
 from tests.helpers import create_users, fake_photo
 
-CHUNK = 256 * 1024  # the reference client's chunk size (Device.UPLOAD_CHUNK_BYTES); --chunk-bytes
+CHUNK = Device.UPLOAD_CHUNK_BYTES  # --chunk-bytes
 
 
 class Recorder:
@@ -87,6 +89,7 @@ class LeanDevice:
         self.cursor = self.access = self.refresh_token = None
         self.units = []  # (id, seq) of its province, from its pulls
         self.chunk = CHUNK
+        self.ask_status = False
 
     def login(self):
         status, body = self.transport.request("POST", "/api/v1/auth/login", body={
@@ -142,11 +145,13 @@ class LeanDevice:
         return len([m for m in mutations if m["type"] == "create_visit"]), uploaded, self.pull(recorder)
 
     def upload(self, recorder, sha, data) -> bool:
-        status, state = recorder.timed("photo status", lambda: self.transport.request(
-            "GET", f"/api/v1/attachments/{sha}/status", token=self.access))
-        if status != 200:
-            return False
-        offset = state["received"] if state.get("size") == len(data) else 0
+        offset = 0
+        if self.ask_status:
+            status, state = recorder.timed("photo status", lambda: self.transport.request(
+                "GET", f"/api/v1/attachments/{sha}/status", token=self.access))
+            if status != 200:
+                return False
+            offset = state["received"] if state.get("size") == len(data) else 0
         while offset < len(data):
             chunk = data[offset:offset + self.chunk]
             headers = {"Content-Range": f"bytes {offset}-{offset + len(chunk) - 1}/{len(data)}",
@@ -217,6 +222,8 @@ def main():
     parser.add_argument("--photo-bytes", type=int, default=300_000)
     parser.add_argument("--photos-per-visit", type=int, default=2)
     parser.add_argument("--chunk-bytes", type=int, default=CHUNK)
+    parser.add_argument("--ask-status", action="store_true",
+                        help="ask the upload status before every photo (the reference client's old protocol)")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--seed", type=int, default=1)
@@ -233,7 +240,7 @@ def main():
             create_users(database, [(n, "engineer", [p]) for n, p in names])
         devices = [LeanDevice(server.url, n, p, random.Random(rng.random())) for n, p in names]
         for device in devices:
-            device.chunk = args.chunk_bytes
+            device.chunk, device.ask_status = args.chunk_bytes, args.ask_status
         with Timer() as yesterday, ThreadPoolExecutor(16) as pool:  # logged in and synced before today
             list(pool.map(lambda d: (d.login(), d.pull()), devices))
         print(f"# machine: {machine()}; gunicorn {args.workers} workers x {args.threads} threads; "
