@@ -95,6 +95,10 @@ def run_gunicorn(app, host: str, port: int, workers: int, threads: int) -> None:
             self.cfg.set("timeout", 120)
             self.cfg.set("graceful_timeout", 10)
             self.cfg.set("accesslog", None)
+            # gunicorn >= 24 opens a control socket at one path in the user's home: every
+            # instance on the host would fight over it, and nothing of ours uses it.
+            if "control_socket_disable" in self.cfg.settings:
+                self.cfg.set("control_socket_disable", True)
 
         def load(self):
             return app
