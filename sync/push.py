@@ -152,9 +152,17 @@ def _one(tx: Tx, raw: dict, prepared, last_applied: int) -> dict:
         return {**json.loads(prior["result"]), "status": "duplicate", "first_status": prior["status"]}
     if prior:
         # Same id, other content: the device lost its counter. Keep the data, apply nothing.
-        outcome = _reject(tx, raw, Conflict(
+        # The ledger row belongs to the first mutation, so a resend of this one is recognised
+        # by its dead letter instead: it gets the same answer and adds no second copy.
+        error = Conflict(
             "This mutation id was already used for a different mutation; the device must not reuse ids.",
-            {"fields": {"mutation_id": ["Reused with different content."]}}))
+            {"fields": {"mutation_id": ["Reused with different content."]}})
+        kept = tx.execute("SELECT mutation FROM dead_letters WHERE device_id = ? AND mutation_id = ?",
+                          (device_id, mutation_id)).fetchall()
+        if any(_body_hash(json.loads(text)) == body_hash for (text,) in kept):
+            outcome = {"status": "rejected", "error": error.as_dict()}
+        else:
+            outcome = _reject(tx, raw, error)
         return {"mutation_id": mutation_id, **outcome}
     if mutation_id <= last_applied:
         result = _reject(tx, raw, Invalid(

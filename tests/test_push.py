@@ -162,6 +162,17 @@ def test_a_reused_mutation_id_with_other_content_is_refused_not_applied(engineer
     assert db.execute("SELECT count(*) FROM dead_letters").fetchone()[0] == 1
 
 
+def test_a_resent_batch_with_a_reused_mutation_id_gets_the_same_answer_and_changes_nothing(engineer, db):
+    push(engineer, create_unit_mutation(1, new_id(), unit_fields()))
+    reused = create_unit_mutation(1, new_id(), unit_fields(name="دیگر"))
+    _, first = push(engineer, reused)
+    before = table_counts(db)
+    _, again = push(engineer, reused)
+    assert again["results"] == first["results"]
+    assert table_counts(db) == before
+    assert db.execute("SELECT count(*) FROM dead_letters").fetchone()[0] == 1
+
+
 def test_visits_are_immutable_once_received(engineer, db):
     unit, visit = new_id(), new_id()
     push(engineer, create_unit_mutation(1, unit, unit_fields()), visit_mutation(2, visit, unit))
