@@ -25,8 +25,9 @@ def scope_fingerprint(user: dict) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def encode_cursor(store: str, seq: int, fingerprint: str, now: datetime) -> str:
-    payload = {"v": CURSOR_VERSION, "st": store, "s": seq, "f": fingerprint, "t": int(now.timestamp())}
+def encode_cursor(store: str, seq: int, fingerprint: str, now: datetime, user_id: int | None = None) -> str:
+    payload = {"v": CURSOR_VERSION, "st": store, "s": seq, "f": fingerprint, "t": int(now.timestamp()),
+               "u": user_id}
     return base64.urlsafe_b64encode(json.dumps(payload, separators=(",", ":")).encode()).decode().rstrip("=")
 
 
@@ -136,13 +137,16 @@ def pull(db, actor: Actor, user: dict, cursor: str | None, limit: int, now: date
             reason = None
             if state.get("st") != store or state["s"] > high:
                 reason = "store_replaced"
-            elif state.get("f") != fingerprint:
+            elif state.get("f") != fingerprint or state.get("u", actor.user_id) != actor.user_id:
+                # Another user's cursor, even with the same provinces, skipped the changes to
+                # this user's own visits: only a fresh download is right. (Cursors issued
+                # before they named their user carry no "u" and are taken as this user's.)
                 reason = "scope_changed"
             elif now - datetime.fromtimestamp(state.get("t", 0), now.tzinfo) > timedelta(days=max_age_days):
                 reason = "cursor_expired"
             if reason:
                 page.update(reset=True, reset_reason=reason, has_more=True,
-                            cursor=encode_cursor(store, 0, fingerprint, now))
+                            cursor=encode_cursor(store, 0, fingerprint, now, actor.user_id))
                 return page
             after = state["s"]
 
@@ -159,5 +163,5 @@ def pull(db, actor: Actor, user: dict, cursor: str | None, limit: int, now: date
             key, loader = ENTITY_LOADERS[entity]
             page[key] = loader(db, actor, ids)
         next_seq = rows[-1][0] if page["has_more"] else max(high, after)
-        page["cursor"] = encode_cursor(store, next_seq, fingerprint, now)
+        page["cursor"] = encode_cursor(store, next_seq, fingerprint, now, actor.user_id)
         return page

@@ -159,3 +159,15 @@ def test_unit_moved_to_another_province_is_removed_from_the_old_scope(login):
     both.post("/api/v1/sync/push", {"mutations": [update_unit_mutation(5, unit, {"province_id": ISFAHAN})]})
     page = pull(tehran_only, cursor)
     assert [u for u in page["units"] if u["id"] == unit][0]["removed"] is True
+
+
+def test_a_cursor_from_another_user_with_the_same_provinces_resets(login):
+    reza, ali = login("reza"), login("ali")
+    [unit] = seed_units(ali, 1)
+    ali.post("/api/v1/sync/push", {"mutations": [visit_mutation(2, "v-ali", unit)]})
+    _, reza_cursor = pull_all(reza)
+    # Reza's cursor is past Ali's visit; taking it would hide that visit from Ali for good.
+    page = pull(ali, reza_cursor)
+    assert page["reset"] and page["reset_reason"] == "scope_changed"
+    pages, _ = pull_all(ali, page["cursor"])
+    assert [v["id"] for p in pages for v in p["visits"]] == ["v-ali"]
