@@ -1,6 +1,10 @@
 """Templates, the obstacle taxonomy, obstacles, statistics and attachments."""
 
-from marshmallow import Schema, fields, validate
+import re
+from datetime import date
+
+import jdatetime
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from schemas.admin import PageQuerySchema
 from sync.migrations import UNIT_STATUSES
@@ -113,9 +117,38 @@ class StatsQuerySchema(Schema):
         "description": "Count approved visits only (default); false: every visit not rejected."})
 
 
+_DAY_RE = re.compile(r"^(\d{4})[-/](\d{1,2})[-/](\d{1,2})$")
+_PERSIAN_DIGITS = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "01234567890123456789")
+
+
+class Day(fields.String):
+    """A day as people in Iran type it: Gregorian ``2026-02-10`` or Solar Hijri (Jalali)
+    ``1404/11/21``, Persian digits welcome. Years below 1700 are Jalali: a supervisor who
+    types ``1404-11-21`` means Bahman 1404, not the year 1404 AD, and reading it as the
+    latter would silently answer for a period six centuries long."""
+
+    default_error_messages = {"invalid": "Not a day: write YYYY-MM-DD (Gregorian) or YYYY/MM/DD (Jalali)."}
+
+    def _deserialize(self, value, attr, data, **kwargs) -> date:
+        match = _DAY_RE.match(str(value).strip().translate(_PERSIAN_DIGITS))
+        if not match:
+            raise self.make_error("invalid")
+        year, month, day = (int(g) for g in match.groups())
+        try:
+            return jdatetime.date(year, month, day).togregorian() if year < 1700 else date(year, month, day)
+        except ValueError as error:
+            raise self.make_error("invalid") from error
+
+
 class PeriodQuerySchema(StatsQuerySchema):
-    start = fields.Date(metadata={"description": "First day (YYYY-MM-DD), included."})
-    end = fields.Date(metadata={"description": "Last day (YYYY-MM-DD), included."})
+    start = Day(metadata={"description": "First day, included (Tehran time): Gregorian 2026-02-10 or "
+                                         "Jalali 1404/11/21."})
+    end = Day(metadata={"description": "Last day, included (Tehran time); same forms."})
+
+    @validates_schema
+    def _ordered(self, data, **kwargs):
+        if data.get("start") and data.get("end") and data["start"] > data["end"]:
+            raise ValidationError(f"The period starts ({data['start']}) after it ends ({data['end']}).", "end")
 
 
 class ObstacleStatsQuerySchema(StatsQuerySchema):

@@ -5,7 +5,13 @@ What a visit observed about its unit (status, employees, capacity use: template 
 when it is received or revised, and follows the visit through merges. A unit is *revived*
 by a visit that observes it ``active`` when the previous observation saw it ``stalled`` or
 ``closed``; the jobs brought back are the employees gained between those two visits
-(never negative). Weeks run Saturday to Friday (the Iranian week) on UTC dates.
+(never negative).
+
+Days are Tehran days: a period ``start``/``end`` (``YYYY-MM-DD``, both included) covers
+from 00:00 Tehran time on ``start`` to 24:00 on ``end``, and weeks run Saturday to Friday
+(the Iranian week) in Tehran time. Times are stored in UTC, and a visit made at 01:00 on a
+Saturday in Tehran is still Friday in UTC: counting on UTC dates would put it in the
+wrong day, week and month, and disagree with the console, which shows Tehran dates.
 
 Which visits count: with ``approved_only=True`` (the default of every statistic, as the
 review rules ask) only approved visits; with ``False`` every visit except rejected ones.
@@ -21,7 +27,7 @@ Signatures (``actor`` bounds every answer to its provinces; an admin sees all):
 * ``revivals(db, actor, start=None, end=None, province_id=None, park_id=None,
   approved_only=True)`` → ``{"items": [{"unit_id", "unit_name", "province_id", "park_id",
   "visit_id", "revived_at", "from_status", "jobs"}], "units", "jobs"}``; ``start``/``end``
-  are ``YYYY-MM-DD`` dates, both included.
+  are days (``date`` or ``YYYY-MM-DD``), both included.
 * ``obstacle_counts(db, actor, province_id=None, park_id=None, area=None,
   approved_only=True)`` → ``[{"area", "group", "open", "resolved"}]``; an obstacle counts
   when the visit that opened it counts, and as resolved when the resolving visit counts.
@@ -29,10 +35,17 @@ Signatures (``actor`` bounds every answer to its provinces; an admin sees all):
   approved_only=False)`` → ``[{"week", "visits"}]``, ``week`` being its Saturday.
 """
 
+from datetime import date, datetime, time, timedelta
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
 from sync import units
+from sync.clock import iso, parse_time
 from sync.obstacles import scope_clause
 
 REVIVED_FROM = ("stalled", "closed")
+TEHRAN = ZoneInfo("Asia/Tehran")
+SATURDAY = 5  # date.weekday(): Monday is 0
 
 
 def _counted(approved_only: bool, alias: str = "v") -> str:
@@ -46,13 +59,42 @@ def _filters(pairs, clauses: list, params: list) -> None:
             params.append(value)
 
 
+def _day(value) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value))
+
+
+def day_bounds(start=None, end=None) -> tuple[str | None, str | None]:
+    """The UTC instants (stored ISO text) bounding whole Tehran days: from 00:00 on
+    ``start`` (included) to 00:00 the day after ``end`` (excluded)."""
+    first = iso(datetime.combine(_day(start), time(), TEHRAN)) if start is not None else None
+    after = (iso(datetime.combine(_day(end) + timedelta(days=1), time(), TEHRAN))
+             if end is not None else None)
+    return first, after
+
+
 def _period(column: str, start, end, clauses: list, params: list) -> None:
-    if start is not None:
+    first, after = day_bounds(start, end)
+    if first is not None:
         clauses.append(f"{column} >= ?")
-        params.append(str(start))
-    if end is not None:
-        clauses.append(f"substr({column}, 1, 10) <= ?")
-        params.append(str(end))
+        params.append(first)
+    if after is not None:
+        clauses.append(f"{column} < ?")
+        params.append(after)
+
+
+@lru_cache(maxsize=8192)
+def _week_of_minute(minute: str) -> str:
+    day = parse_time(minute + ":00Z").astimezone(TEHRAN).date()
+    return (day - timedelta(days=(day.weekday() - SATURDAY) % 7)).isoformat()
+
+
+def tehran_week(moment: str | None) -> str | None:
+    """The Saturday (``YYYY-MM-DD``) that starts the Tehran week of a stored UTC time.
+
+    Python, not SQLite date arithmetic: Tehran's offset was +04:30 in summer until 2022,
+    which no fixed modifier gets right. Offsets change on whole minutes, hence the cache key.
+    """
+    return None if moment is None else _week_of_minute(moment[:16])
 
 
 def units_by_status(db, actor, province_id=None, park_id=None, approved_only=True) -> list[dict]:
@@ -138,8 +180,8 @@ def visits_per_week(db, actor, start=None, end=None, province_id=None, park_id=N
     clauses = [where, _counted(approved_only)]
     _filters((("v.province_id", province_id), ("u.park_id", park_id)), clauses, params)
     _period("v.observed_at", start, end, clauses, params)
-    # 'weekday 5' moves to the coming Friday (or stays on one); six days back is its Saturday.
+    db.conn.create_function("tehran_week", 1, tehran_week, deterministic=True)
     return list(db.query(
-        "SELECT date(v.observed_at, 'weekday 5', '-6 days') AS week, count(*) AS visits FROM visits v"
+        "SELECT tehran_week(v.observed_at) AS week, count(*) AS visits FROM visits v"
         f" JOIN units u ON u.id = v.unit_id WHERE {' AND '.join(clauses)} GROUP BY week ORDER BY week",
         params))

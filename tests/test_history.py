@@ -108,3 +108,43 @@ def test_visits_per_week_start_on_saturday(phone, supervisor):
     assert rows == [{"week": "2026-02-07", "visits": 1}, {"week": "2026-02-14", "visits": 2},
                     {"week": "2026-02-21", "visits": 1}]
     assert supervisor.get("/api/v1/stats/visits-per-week")[1]["items"] == []
+
+
+def test_periods_and_weeks_are_tehran_days(phone, supervisor):
+    device = phone("ali")
+    unit = new_unit(device)
+    stalled = observe(device, unit, "stalled", 2, "2025-12-01T08:00:00Z")
+    # 00:30 on Saturday 10 January (20 Dey 1404) in Tehran; still Friday the 9th in UTC.
+    revived = observe(device, unit, "active", 14, "2026-01-09T21:00:00Z")
+    device.sync()
+    for visit in (stalled, revived):
+        review(supervisor, visit, "approve")
+
+    def revived_units(**period):
+        status, body = supervisor.get("/api/v1/stats/revivals", period)
+        assert status == 200, body
+        return body["units"]
+
+    assert revived_units(end="2026-01-09") == 0
+    assert revived_units(start="2026-01-10", end="2026-01-10") == 1
+    # Supervisors type Jalali days, with Persian digits or without; a year below 1700 is Jalali.
+    assert revived_units(start="1404/10/20", end="۱۴۰۴/۱۰/۲۰") == 1
+    assert revived_units(start="1404-10-21") == 0
+    weeks = supervisor.get("/api/v1/stats/visits-per-week")[1]["items"]
+    assert weeks == [{"week": "2025-11-29", "visits": 1}, {"week": "2026-01-10", "visits": 1}]
+
+    status, body = supervisor.get("/api/v1/stats/revivals", {"start": "2026-02-01", "end": "2026-01-01"})
+    assert status == 422 and "after it ends" in body["error"]["details"]["fields"]["end"][0]
+    for wrong in ("1404/13/01", "2026-02-30", "yesterday"):
+        status, body = supervisor.get("/api/v1/stats/visits-per-week", {"start": wrong})
+        assert status == 422 and "Jalali" in body["error"]["details"]["fields"]["start"][0], wrong
+
+
+def test_tehran_weeks_follow_the_old_summer_time():
+    from sync.stats import day_bounds, tehran_week
+
+    # Until 2022 Tehran kept +04:30 in summer: 19:45 UTC on Friday 2 July 2021 was already
+    # 00:15 on Saturday there; in winter the same UTC time is 23:15 on Friday.
+    assert tehran_week("2021-07-02T19:45:00.000Z") == "2021-07-03"
+    assert tehran_week("2021-12-31T19:45:00.000Z") == "2021-12-25"
+    assert day_bounds("2026-01-10", "2026-01-10") == ("2026-01-09T20:30:00.000Z", "2026-01-10T20:30:00.000Z")
