@@ -122,7 +122,18 @@ def _move(tx: Tx, code: str, version: int, source: str, target: str, stamp: str,
 
 
 def publish_template(tx: Tx, code: str, version: int) -> dict:
-    """Make a draft available to devices and to visits."""
+    """Make a draft available to devices and to visits.
+
+    A draft numbered below a version already published (uploaded before it, say) is
+    refused: version numbers must keep the order of publication, since devices offer the
+    highest published version and reports read a higher number as the newer form.
+    """
+    latest = tx.execute("SELECT max(version) FROM templates WHERE code = ? AND status != 'draft'",
+                        (code,)).fetchone()[0]
+    if latest is not None and version < latest and _require(tx.db, code, version)["status"] == "draft":
+        raise Conflict(f"Template {code} already has version {latest} published; this draft is "
+                       f"numbered below it. Upload it again as version {latest + 1} and publish that.",
+                       {"fields": {"version": [f"Use a version above {latest}."]}})
     return _move(tx, code, version, "draft", "published", "published_at", "publish")
 
 

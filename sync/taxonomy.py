@@ -16,6 +16,7 @@ from sync.templates import (
     FORM_KEY,
     DocumentError,
     Problem,
+    bare_yaml_word,
     is_blank,
     join_path,
     label_problems,
@@ -109,7 +110,7 @@ def _entries(
         if not isinstance(code, str) or not code_re.match(code):
             found.append(problem(join_path(epath, "code"), "must be a stable ASCII code such as "
                                  + ("'finance.working_capital'" if code_re is GROUP_CODE_RE
-                                    else "'finance'")))
+                                    else "'finance'") + bare_yaml_word(code)))
         elif code in seen:
             found.append(problem(join_path(epath, "code"),
                                  f"duplicate code {code!r} (first used at {seen[code]})"))

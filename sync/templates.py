@@ -112,6 +112,16 @@ def unknown_field_problems(obj: Mapping, allowed: frozenset[str], path: str) -> 
     ]
 
 
+def bare_yaml_word(value: Any) -> str:
+    """A hint when a string was expected and a YAML file gave a boolean: YAML 1.1 reads bare
+    ``yes``, ``no``, ``on`` and ``off`` as true/false, the commonest slip in a template
+    written by hand (a yes/no question's choices)."""
+    if isinstance(value, bool):
+        return (f" (got {str(value).lower()}: in YAML, quote words such as yes, no, on and off,"
+                f" e.g. \"no\")")
+    return ""
+
+
 def label_problems(value: Any, path: str) -> list[Problem]:
     """Problems with a label object ``{"fa": "...", "en": "..."?}``; Persian is mandatory."""
     if not isinstance(value, dict):
@@ -232,7 +242,8 @@ def _question_problems(
     key = question.get("key")
     if not isinstance(key, str) or not KEY_RE.match(key):
         found.append(problem(join_path(path, "key"), "must be a snake_case identifier "
-                             "(lower-case ASCII letters, digits and _, starting with a letter)"))
+                             "(lower-case ASCII letters, digits and _, starting with a letter)"
+                             + bare_yaml_word(key)))
     elif key in earlier:
         found.append(problem(join_path(path, "key"),
                              f"duplicate question key {key!r} (first used at {earlier[key][0]})"))
@@ -308,7 +319,7 @@ def _choices_problems(choices: Any, path: str) -> list[Problem]:
         if not isinstance(value, str) or not CHOICE_VALUE_RE.match(value):
             found.append(problem(join_path(cpath, "value"), "must be a short code of ASCII "
                                  "letters, digits, '_', '.' or '-' (the Persian text goes in "
-                                 "label)"))
+                                 "label)" + bare_yaml_word(value)))
         elif value in seen:
             found.append(problem(join_path(cpath, "value"),
                                  f"duplicate choice value {value!r} (also {path}[{seen[value]}])"))
@@ -366,7 +377,8 @@ def _condition_value_problem(target: dict, value: Any) -> str | None:
         choices = target.get("choices") if isinstance(target.get("choices"), list) else []
         values = {c.get("value") for c in choices if isinstance(c, dict)}
         if not isinstance(value, str) or value not in values:
-            return f"{short_repr(value)} is not one of the choices of {target.get('key')!r}"
+            return (f"{short_repr(value)} is not one of the choices of {target.get('key')!r}"
+                    + bare_yaml_word(value))
         return None
     ok = {
         "yes_no": isinstance(value, bool),
@@ -378,7 +390,8 @@ def _condition_value_problem(target: dict, value: Any) -> str | None:
     if ok:
         return None
     key = target.get("key")
-    return f"{short_repr(value)} can never be an answer to the {qtype} question {key!r}"
+    return (f"{short_repr(value)} can never be an answer to the {qtype} question {key!r}"
+            + (bare_yaml_word(value) if qtype == "text" else ""))
 
 
 def ensure_valid_definition(doc: Any) -> dict:

@@ -202,3 +202,54 @@ def test_templates_reach_only_published_and_retired_in_scope_g(admin, login, db)
     assert fars.get("/api/v1/templates/mini/2")[1]["definition"] == mini(2)
     assert fars.get("/api/v1/templates/mini/1")[0] == 404
     assert admin.get("/api/v1/templates/mini/1")[1]["status"] == "draft"
+
+
+def test_a_draft_left_behind_by_a_newer_version_cannot_be_published(admin, runner):
+    assert upload(admin, mini(2))[0] == 201
+    assert upload(admin, mini(3), publish=True)[0] == 201
+    status, body = admin.post("/api/v1/templates/mini/2/publish")
+    assert status == 409 and "Upload it again as version 4" in body["error"]["message"]
+    result = runner.invoke(["templates", "publish", "mini", "2"])
+    assert result.exit_code != 0 and "version 4" in result.output
+    assert admin.get("/api/v1/templates/mini/2")[1]["status"] == "draft"
+    assert admin.get("/api/v1/templates/mini")[1]["version"] == 3
+
+
+YES_NO_YAML = """\
+code: quick
+version: 1
+title: {fa: بازدید سریع}
+sections:
+  - key: s
+    title: {fa: بخش}
+    questions:
+      - key: works
+        type: select_one
+        label: {fa: واحد کار می‌کند؟}
+        choices:
+          - {value: yes, label: {fa: بله}}
+          - {value: no, label: {fa: خیر}}
+      - key: since
+        type: date
+        label: {fa: از چه تاریخی؟}
+        show_if: {question: works, equals: no}
+"""
+
+
+def test_cli_lists_each_problem_on_its_own_line_with_a_hint_for_bare_yaml_words(runner, tmp_path):
+    path = tmp_path / "quick.yaml"
+    path.write_text(YES_NO_YAML, "utf-8")
+    result = runner.invoke(["templates", "upload", str(path)])
+    assert result.exit_code != 0
+    lines = result.output.splitlines()
+    assert lines[0] == "Error: The template is not valid."
+    assert lines[1].startswith("  definition.sections[0].questions[0].choices[0].value: must be a short code")
+    assert lines[1].endswith('(got true: in YAML, quote words such as yes, no, on and off, e.g. "no")')
+    assert "got false" in lines[2] and "show_if.equals" in lines[3]
+
+    path.write_text(YES_NO_YAML.replace("value: yes", 'value: "yes"').replace("value: no", 'value: "no"')
+                    .replace("equals: no", 'equals: "no"'), "utf-8")
+    assert runner.invoke(["templates", "upload", str(path), "--publish"]).exit_code == 0
+    result = runner.invoke(["templates", "upload", str(path)])
+    assert result.exit_code != 0
+    assert result.output.splitlines()[1:] == ["  definition.version: Use a version above 1."]

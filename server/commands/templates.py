@@ -8,6 +8,7 @@ from flask.cli import AppGroup, with_appcontext
 from server.commands.admin import run_domain
 from server.db import get_db, now
 from sync import checklists
+from sync.errors import DomainError
 from sync.store import write
 from sync.taxonomy import default_taxonomy
 from sync.templates import read_document
@@ -23,11 +24,24 @@ def _read(path: str):
         raise click.ClickException(f"Cannot read {path}: {error}") from error
 
 
+def _listed(error: DomainError) -> str:
+    """The error's message and, one line each, the problems it lists by field (a template
+    file can have dozens; a JSON object on one line is unreadable in a terminal)."""
+    fields = (error.details or {}).get("fields") or {}
+    lines = [f"  {path}: {message}" for path, messages in fields.items() for message in messages]
+    return "\n".join([error.message, *lines])
+
+
 def _in_write(fn):
     """Run ``fn(tx)`` in one write transaction; domain errors become clear CLI errors."""
     def run():
-        with write(get_db(), now()) as tx:
-            return fn(tx)
+        try:
+            with write(get_db(), now()) as tx:
+                return fn(tx)
+        except DomainError as error:
+            if not (error.details or {}).get("fields"):
+                raise
+            raise click.ClickException(_listed(error)) from error
 
     return run_domain(run)
 
