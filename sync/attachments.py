@@ -13,8 +13,9 @@ the file follows when the network allows. The protocol (docs/checklists.md, "Att
   a match stores the file once under its hash (a second upload of it is a no-op).
 
 Storage is behind :class:`Storage`; :class:`FileStorage` keeps files under the instance
-folder. Uploads in progress exist only in storage; the ``attachments`` table lists files
-held complete and verified. Nothing here imports Flask.
+folder, and :func:`configured_storage` lets a deployment hand the app another one. Uploads
+in progress exist only in storage; the ``attachments`` table lists files held complete and
+verified. Nothing here imports Flask.
 """
 
 import base64
@@ -102,13 +103,33 @@ def chunk_digest(header: str | None) -> bytes | None:
 
 
 class Storage(Protocol):
-    """Where attachment bytes live. ``size``/``media_type`` of an upload are kept with it."""
+    """Where attachment bytes live. ``size``/``media_type`` of an upload are kept with it.
+
+    Everything the API does with files goes through these five methods (downloads too),
+    so any object that has them can stand in for :class:`FileStorage`.
+
+    * ``has``: whether a complete, verified file is held.
+    * ``progress``: ``{"received", "size", "media_type"}`` of an upload in progress, or None.
+    * ``write``: put ``data`` at byte ``first`` of the upload (``first == 0`` starts it over
+      and records size and type); raise :class:`~sync.errors.Conflict` with
+      ``{"received": n}`` when ``first`` is past the bytes held or the size differs.
+      Returns the progress after the write.
+    * ``finish``: hash the complete upload; keep it under its hash and answer True, or
+      discard it and answer False.
+    * ``open``: a binary file object of a complete file.
+    """
 
     def has(self, sha256: str) -> bool: ...
-    def progress(self, sha256: str) -> dict | None: ...  # {"received", "size", "media_type"}
+    def progress(self, sha256: str) -> dict | None: ...
     def write(self, sha256: str, first: int, data: bytes, size: int, media_type: str | None) -> dict: ...
-    def finish(self, sha256: str) -> bool: ...  # verify and keep; False (and discard) on mismatch
+    def finish(self, sha256: str) -> bool: ...
     def open(self, sha256: str) -> BinaryIO: ...
+
+
+def configured_storage(config) -> Storage:
+    """The storage an app uses: the object in ``config["ATTACHMENT_STORAGE"]`` when one is
+    given (``create_app({"ATTACHMENT_STORAGE": ...})``), else files under ``ATTACHMENTS_DIR``."""
+    return config.get("ATTACHMENT_STORAGE") or FileStorage(config["ATTACHMENTS_DIR"])
 
 
 class FileStorage:
@@ -218,6 +239,10 @@ def receive(db, storage: Storage, sha256: str, content_range: str | None, data: 
                            "nothing of it was kept. Send it again.", {"received": min(have, first)})
     media_type = None
     if first == 0:
+        if len(data) < min(SNIFF_BYTES, size):
+            # Otherwise a WebP cut after 8 bytes would be refused as "not a photo".
+            raise Invalid({"Content-Range": [f"The first chunk must carry at least {SNIFF_BYTES} bytes "
+                                             "(or the whole file) so that its type can be checked."]})
         media_type = sniff(data[:SNIFF_BYTES])
         if media_type is None:
             raise UnsupportedType("Only photos (JPEG, PNG, GIF, WebP, HEIC) and PDF files are accepted; "

@@ -2,9 +2,11 @@
 
 import base64
 import hashlib
+import io
 import os
 
 from sync.client import Device, TransportError
+from sync.errors import Conflict
 from tests.checklist_helpers import new_unit, record
 from tests.conftest import ISFAHAN
 from tests.helpers import diagnosis_answers
@@ -213,3 +215,77 @@ def test_downloads_follow_visit_visibility(phone, supervisor, login, tmp_path):
     refused = get(login("mina", "supervisor", [ISFAHAN]))
     assert refused.status_code == 404 and refused.get_json()["error"]["code"] == "not_found"
     assert get(login("hamid", "engineer")).status_code == 404
+
+
+class MemoryStorage:
+    """The Storage protocol over a dict: what a deployment keeping files elsewhere would write."""
+
+    def __init__(self):
+        self.files, self.uploads = {}, {}
+
+    def has(self, sha256):
+        return sha256 in self.files
+
+    def progress(self, sha256):
+        upload = self.uploads.get(sha256)
+        return upload and {"received": len(upload["data"]), "size": upload["size"],
+                           "media_type": upload["media_type"]}
+
+    def write(self, sha256, first, data, size, media_type):
+        upload = self.uploads.get(sha256)
+        if first > 0 and (upload is None or upload["size"] != size or first > len(upload["data"])):
+            have = len(upload["data"]) if upload and upload["size"] == size else 0
+            raise Conflict(f"send from byte {have}", {"received": have})
+        if first == 0:
+            upload = self.uploads[sha256] = {"data": bytearray(), "size": size, "media_type": media_type}
+        upload["data"][first:] = data
+        return self.progress(sha256)
+
+    def finish(self, sha256):
+        data = bytes(self.uploads.pop(sha256)["data"])
+        if hashlib.sha256(data).hexdigest() != sha256:
+            return False
+        self.files[sha256] = data
+        return True
+
+    def open(self, sha256):
+        return io.BytesIO(self.files[sha256])
+
+
+def test_files_can_live_in_another_storage(app, phone, supervisor, tmp_path):
+    app.config["ATTACHMENT_STORAGE"] = elsewhere = MemoryStorage()
+    device = phone("ali")
+    device.UPLOAD_CHUNK_BYTES = 16 * 1024
+    path, data, sha = photo(tmp_path)
+    visit = record(device, new_unit(device), answers=diagnosis_answers(photos=[device.attach(path)]))
+    online = device.transport
+    device.transport = DropAfterChunks(online, chunks=2)
+    device.sync()
+    assert supervisor.get(f"/api/v1/attachments/{sha}/status")[1]["received"] == 2 * 16 * 1024
+    device.transport = online
+    assert device.sync()["uploads"] == {"pending": 0, "done": 1, "failed": 0}
+    assert supervisor.get(f"/api/v1/visits/{visit}")[1]["missing_attachments"] == []
+    response = supervisor.client.get(f"/api/v1/attachments/{sha}",
+                                     headers={"Authorization": f"Bearer {supervisor.token}"})
+    assert response.status_code == 200 and response.data == data and response.mimetype == "image/jpeg"
+    assert elsewhere.files == {sha: data} and not (tmp_path / "instance" / "attachments").exists()
+
+
+def test_a_listed_file_lost_from_storage_is_not_found_rather_than_an_error(app, engineer, tmp_path):
+    app.config["ATTACHMENT_STORAGE"] = storage = MemoryStorage()
+    _, data, sha = photo(tmp_path, size=2_000)
+    assert put(engineer, sha, data, 0, len(data))[1]["complete"] is True
+    storage.files.clear()  # a restore that brought the database back without the files
+    response = engineer.client.get(f"/api/v1/attachments/{sha}", headers={"Authorization": f"Bearer {engineer.token}"})
+    assert response.status_code == 404 and response.get_json()["error"]["code"] == "not_found"
+
+
+def test_a_first_chunk_too_short_to_show_its_type_is_refused_as_such(engineer, tmp_path):
+    webp = b"RIFF\x00\x10\x00\x00WEBPVP8 " + os.urandom(3_000)
+    sha = hashlib.sha256(webp).hexdigest()
+    status, body = put(engineer, sha, webp[:8], 0, len(webp))
+    assert status == 422 and "at least 16 bytes" in body["error"]["details"]["fields"]["Content-Range"][0]
+    assert put(engineer, sha, webp[:16], 0, len(webp))[1]["media_type"] == "image/webp"
+    assert put(engineer, sha, webp[16:], 16, len(webp))[1]["complete"] is True
+    tiny = b"\x89PNG\r\n\x1a\n"  # a whole file shorter than 16 bytes is judged as it is
+    assert put(engineer, hashlib.sha256(tiny).hexdigest(), tiny, 0, len(tiny))[1]["complete"] is True

@@ -20,8 +20,8 @@ from sync.errors import NotFound
 bp = Blueprint("attachments", __name__, url_prefix="/api/v1", description="Photos and files.")
 
 
-def storage() -> attachments.FileStorage:
-    return attachments.FileStorage(current_app.config["ATTACHMENTS_DIR"])
+def storage() -> attachments.Storage:
+    return attachments.configured_storage(current_app.config)
 
 
 @bp.route("/attachments/<sha>", methods=["PUT"])
@@ -63,11 +63,13 @@ def chunk_status(sha):
 def download(sha):
     """The file, to its uploader and to whoever may see a visit that refers to it."""
     db = get_db()
-    held = attachments.status(db, storage(), sha)
-    if not held["complete"] or not attachments.visible_to(db, g.actor, sha):
+    files = storage()
+    held = attachments.status(db, files, sha)
+    if not held["complete"] or not attachments.visible_to(db, g.actor, sha) or not files.has(sha):
         raise NotFound(f"No file {sha}.")
-    return send_file(storage().path(sha), mimetype=held["media_type"], max_age=86400,
-                     download_name=sha, etag=sha)
+    # Through the Storage interface, not a path: the file need not be on this disk.
+    return send_file(files.open(sha), mimetype=held["media_type"], max_age=86400,
+                     download_name=sha, etag=sha, conditional=True)
 
 
 @bp.route("/attachments/missing", methods=["GET"])
