@@ -25,7 +25,7 @@ from server.db import get_db, now
 from server.errors import error_response
 from sync.clock import iso
 from sync.errors import Forbidden, Unauthorized
-from sync.users import actor_for, token_holder
+from sync.users import actor_for, token_holder, token_version
 
 ROLES_ALL = ("engineer", "supervisor", "admin")
 STAFF = ("supervisor", "admin")
@@ -44,7 +44,7 @@ def issue_tokens(user: dict, device_id: str) -> dict:
     moment = now()
     access_for = timedelta(minutes=current_app.config["ACCESS_TOKEN_MINUTES"])
     refresh_for = timedelta(days=current_app.config["REFRESH_TOKEN_DAYS"])
-    claims = {"dev": device_id, "role": user["role"]}
+    claims = {"dev": device_id, "role": user["role"], "tv": token_version(get_db(), user["id"])}
     access = create_access_token(
         str(user["id"]), additional_claims={**claims, "xp": int((moment + access_for).timestamp())},
         expires_delta=access_for)
@@ -64,7 +64,7 @@ def issue_access_token(user: dict, device_id: str) -> dict:
     access_for = timedelta(minutes=current_app.config["ACCESS_TOKEN_MINUTES"])
     token = create_access_token(
         str(user["id"]),
-        additional_claims={"dev": device_id, "role": user["role"],
+        additional_claims={"dev": device_id, "role": user["role"], "tv": token_version(get_db(), user["id"]),
                            "xp": int((moment + access_for).timestamp())},
         expires_delta=access_for)
     return {"access_token": token, "access_expires_at": iso(moment + access_for)}
@@ -75,9 +75,11 @@ def _authenticate(roles, refresh: bool) -> None:
     claims = get_jwt()
     if claims.get("xp", 0) <= now().timestamp():
         raise TokenExpired("The token has expired.")
-    user = token_holder(get_db(), int(claims["sub"]), claims.get("dev"))
+    # Tokens issued before token versions existed carry none: version 1, the column's default.
+    user = token_holder(get_db(), int(claims["sub"]), claims.get("dev"), claims.get("tv", 1))
     if user is None:
-        raise TokenRevoked("The token's user is deactivated or its device is revoked.")
+        raise TokenRevoked("The token's device is revoked, or its user deactivated or given a new "
+                           "password since it was issued: log in again.")
     if user["role"] not in roles:
         raise Forbidden(f"This needs one of the roles: {', '.join(roles)}.")
     g.user = user

@@ -98,7 +98,10 @@ def update_user(tx: Tx, user_id: int, *, password=None, role=None, provinces=Non
         tx.execute("UPDATE users SET full_name = ? WHERE id = ?", (full_name, user_id))
         changes["full_name"] = full_name
     if password is not None:
-        tx.execute("UPDATE users SET password_hash = ? WHERE id = ?", (hash_password(password), user_id))
+        # A new password ends every session of the old one: a leaked password or a lost phone
+        # is why passwords get changed. Devices log in again; their outboxes are kept.
+        tx.execute("UPDATE users SET password_hash = ?, token_version = token_version + 1 WHERE id = ?",
+                   (hash_password(password), user_id))
         changes["password"] = "changed"
     if role is not None and role != user["role"]:
         tx.execute("UPDATE users SET role = ?, scope_version = scope_version + 1 WHERE id = ?",
@@ -116,7 +119,10 @@ def update_user(tx: Tx, user_id: int, *, password=None, role=None, provinces=Non
             tx.execute("UPDATE users SET scope_version = scope_version + 1 WHERE id = ?", (user_id,))
             changes["provinces"] = provinces
     if active is not None and bool(active) != user["active"]:
-        tx.execute("UPDATE users SET active = ? WHERE id = ?", (int(bool(active)), user_id))
+        # Deactivating retires the user's tokens for good, so reactivating does not revive
+        # them on devices nobody is watching any more.
+        tx.execute("UPDATE users SET active = ?, token_version = token_version + (? = 0) WHERE id = ?",
+                   (int(bool(active)), int(bool(active)), user_id))
         changes["active"] = bool(active)
     if changes:
         tx.audit("user.update", "user", user_id, **changes)
@@ -280,14 +286,21 @@ def list_devices(db, user_id: int | None = None) -> list[dict]:
     return list(db.query("SELECT * FROM devices WHERE user_id = ? ORDER BY registered_at", [user_id]))
 
 
-def token_holder(db, user_id: int, device_id: str | None) -> dict | None:
-    """The user behind a token, if the user is active and the device not revoked; else None.
+def token_version(db, user_id: int) -> int:
+    """The version new tokens of this user are issued under (see :func:`token_holder`)."""
+    return db.execute("SELECT token_version FROM users WHERE id = ?", [user_id]).fetchone()[0]
+
+
+def token_holder(db, user_id: int, device_id: str | None, version: int = 1) -> dict | None:
+    """The user behind a token, if the user is active, the device not revoked and the token
+    issued under the user's current token version (no password change or deactivation
+    since); else None.
 
     Checked on every request, so revoking a device or deactivating a user stops its
     tokens at once rather than when they expire.
     """
     rows = list(db.query("SELECT * FROM users WHERE id = ? AND active = 1", [user_id]))
-    if not rows:
+    if not rows or rows[0]["token_version"] != version:
         return None
     if device_id is not None:
         device = get_device(db, device_id)

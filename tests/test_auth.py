@@ -112,6 +112,36 @@ def test_deactivating_a_user_stops_all_tokens(client, make_user, admin):
     assert login(client).status_code == 401
 
 
+def test_a_new_password_ends_the_sessions_of_the_old_one(client, make_user, admin):
+    user = make_user("reza")
+    body = login(client).get_json()
+    assert admin.patch(f"/api/v1/users/{user['id']}", {"password": "a brand new password"})[0] == 200
+    for method, path, token in (("POST", "/api/v1/auth/refresh", body["refresh_token"]),
+                                ("GET", "/api/v1/sync/pull", body["access_token"])):
+        response = client.open(path, method=method, headers=bearer(token))
+        assert (response.status_code, code_of(response)) == (401, "token_revoked"), path
+    assert login(client).status_code == 401
+    fresh = login(client, password="a brand new password").get_json()
+    assert client.post("/api/v1/auth/refresh", headers=bearer(fresh["refresh_token"])).status_code == 200
+
+
+def test_reactivating_a_user_does_not_revive_old_tokens(client, make_user, admin):
+    user = make_user("reza")
+    body = login(client).get_json()
+    assert admin.patch(f"/api/v1/users/{user['id']}", {"active": False})[0] == 200
+    assert admin.patch(f"/api/v1/users/{user['id']}", {"active": True})[0] == 200
+    response = client.post("/api/v1/auth/refresh", headers=bearer(body["refresh_token"]))
+    assert (response.status_code, code_of(response)) == (401, "token_revoked")
+    assert login(client).status_code == 200
+
+
+def test_a_new_role_or_province_keeps_the_tokens(client, make_user, admin):
+    user = make_user("reza")
+    body = login(client).get_json()
+    assert admin.patch(f"/api/v1/users/{user['id']}", {"provinces": [TEHRAN, 4]})[0] == 200
+    assert client.post("/api/v1/auth/refresh", headers=bearer(body["refresh_token"])).status_code == 200
+
+
 def test_a_device_belongs_to_one_user(client, make_user):
     make_user("reza")
     make_user("ali")
