@@ -7,7 +7,7 @@ import sys
 import pytest
 
 from sync.sample_visits import diagnosis_answers
-from tests.helpers import PASSWORD, ServerProcess
+from tests.helpers import PASSWORD, ServerProcess, legal_id
 
 pytestmark = pytest.mark.slow
 
@@ -26,11 +26,13 @@ def test_a_scripted_device_registers_records_offline_and_syncs(tmp_path):
         fieldsync("users", "create", "reza", "--role", "engineer", "--province", "8", "--password", PASSWORD,
                   env=env)
         state = str(tmp_path / "phone.sqlite")
+        nid = legal_id("1410567890")  # digits only: must reach the server as text, not a number
         out = fieldsync("device", "--state", state, "register", server.url, "reza", "--password", PASSWORD,
                         "--label", "test phone", env=env).stdout
         assert "registered to reza (engineer), provinces [8]" in out
         unit_id = fieldsync("device", "--state", state, "create-unit", "--name", "صنایع غذایی مهر",
                             "--province", "8", "--field", "employees=12", "--field", "phone=021-44556677",
+                            "--field", f"national_id={nid}", "--field", "license_no=4417",
                             env=env).stdout.strip()
         answers = tmp_path / "answers.json"
         answers.write_text(json.dumps(diagnosis_answers(unit_status="stalled"), ensure_ascii=False), "utf-8")
@@ -44,6 +46,7 @@ def test_a_scripted_device_registers_records_offline_and_syncs(tmp_path):
         shown = json.loads(fieldsync("device", "--state", state, "show", "--json", env=env).stdout)
         assert shown["outbox"] == 0 and shown["rejected"] == []
         assert shown["units"][unit_id]["status"] == "stalled" and shown["units"][unit_id]["employees"] == 12
+        assert (shown["units"][unit_id]["national_id"], shown["units"][unit_id]["license_no"]) == (nid, "4417")
         assert shown["visits"][visit_id]["review_state"] == "submitted"
         # A device with no server configured says so instead of failing obscurely.
         result = fieldsync("device", "--state", str(tmp_path / "new.sqlite"), "sync", env=env, check=False)

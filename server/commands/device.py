@@ -3,7 +3,9 @@
 import json
 
 import click
+import marshmallow
 
+from schemas.units import UnitFieldsSchema
 from sync.client import Device, HttpTransport, NeedsLogin, ServerError, TransportError
 
 
@@ -15,13 +17,19 @@ def _value(text: str):
         return text
 
 
-def _pairs(items) -> dict:
+# Unit fields the server takes as text: a legal id, a licence number or a phone made only of
+# digits must stay text, not become a JSON number the server refuses.
+_UNIT_TEXT = frozenset(name for name, field in UnitFieldsSchema().fields.items()
+                       if isinstance(field, marshmallow.fields.String))
+
+
+def _pairs(items, text_keys=frozenset()) -> dict:
     fields = {}
     for item in items:
         key, sep, value = item.partition("=")
         if not sep:
             raise click.BadParameter(f"{item!r} is not KEY=VALUE.")
-        fields[key] = _value(value)
+        fields[key] = (None if value == "null" else value) if key in text_keys else _value(value)
     return fields
 
 
@@ -69,22 +77,24 @@ def register(ctx, server, username, password, label):
 @click.option("--name", required=True, help="Unit name as the engineer types it.")
 @click.option("--province", type=int, required=True, help="Province id.")
 @click.option("--field", "fields", multiple=True, metavar="KEY=VALUE",
-              help="Another unit field, e.g. national_id=10101234567 or employees=12 (repeatable).")
+              help="Another unit field, e.g. national_id=10101234567 or employees=12 (repeatable). "
+                   "Text fields (ids, phone, address…) are taken as typed, `null` clears; numbers "
+                   "and location parse as JSON: location='{\"lat\":35.7,\"lon\":51.4}'.")
 @click.pass_context
 def create_unit(ctx, name, province, fields):
     """Record a new unit offline; prints its id."""
-    unit_id = _device(ctx).create_unit({"name": name, "province_id": province, **_pairs(fields)})
+    unit_id = _device(ctx).create_unit({"name": name, "province_id": province, **_pairs(fields, _UNIT_TEXT)})
     click.echo(unit_id)
 
 
 @device_group.command("update-unit")
 @click.argument("unit_id")
 @click.option("--field", "fields", multiple=True, required=True, metavar="KEY=VALUE",
-              help="A changed field (repeatable).")
+              help="A changed field (repeatable); values as in create-unit --field.")
 @click.pass_context
 def update_unit(ctx, unit_id, fields):
     """Record an edit of some fields of UNIT_ID offline."""
-    mutation_id = _device(ctx).update_unit(unit_id, _pairs(fields))
+    mutation_id = _device(ctx).update_unit(unit_id, _pairs(fields, _UNIT_TEXT))
     click.echo(f"Queued mutation {mutation_id}.")
 
 
@@ -93,7 +103,9 @@ def update_unit(ctx, unit_id, fields):
 @click.option("--answers-file", type=click.File(encoding="utf-8"), metavar="JSON_FILE",
               help="The checklist answers as a JSON object (question key -> answer).")
 @click.option("--answer", "answers", multiple=True, metavar="KEY=VALUE",
-              help="A checklist answer, added to (or overriding) --answers-file (repeatable).")
+              help="A checklist answer, added to (or overriding) --answers-file (repeatable). The value "
+                   "parses as JSON when it can (3, true, [\"a\"]); quote text that looks like a number: "
+                   "code='\"123\"'.")
 @click.option("--obstacle", "obstacles", multiple=True, metavar="JSON",
               help='An obstacle, e.g. \'{"area":"finance","group":"finance.working_capital",'
                    '"severity":"high","description":"…"}\' (repeatable).')
