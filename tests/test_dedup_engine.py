@@ -213,3 +213,36 @@ def test_a_common_name_in_a_crowded_place_weighs_less():
     assert rare < 0.003 < 0.3 < common
     assert WEIGHTS["name_commonness"]["c0"] >= WEIGHTS["name_commonness"]["c3"]
     assert name_commonness([], 10, 100) == -1.0
+
+
+# --- found by the cross-check on an independent generator (bench/dedup_crosscheck.py) ---
+
+def test_a_province_given_as_a_number_is_not_a_conflict_with_its_name():
+    named, numbered = prepare(variant(id="x")), prepare(variant(id="y", province=8))
+    assert features(named, numbered)["province"] == "none"  # which numbering is unknown
+    assert features(numbered, prepare(variant(id="z", province="8")))["province"] == "same"
+    assert features(numbered, prepare(variant(id="z", province="۲۷")))["province"] == "differ"
+    assert features(named, prepare(variant(id="z", city=8001)))["city"] == "none"
+    # two town ids are equal or not: "#8001" and "#8002" are not "alike"
+    assert features(prepare(variant(id="p", city=8001)), prepare(variant(id="q", city=8002)))["city"] == "differ"
+    # the retyped factory with its province as a number still merges
+    assert decide(FACTORY, {**RETYPED, "province": 8}).verdict == "merge"
+
+
+def test_a_name_without_its_activity_word_is_a_subset_spelled_alike():
+    short, full = prepare({"id": "a", "name": "ظریف"}), prepare({"id": "b", "name": "الکترونیک ظریف (سهامی خاص)"})
+    assert features(short, full)["name"] == "exact"  # the shared words are spelled alike
+    assert features(short, full)["name_words"] == "subset"  # one writer left a word out
+    typo = prepare({"id": "c", "name": "ظریفف"})
+    assert features(typo, full)["name"] != "low"
+
+
+def test_words_glued_on_one_side_and_apart_on_the_other_are_partners():
+    a = prepare({"id": "a", "name": "آرمان تجارت ایرانیان قطعه سازی"})
+    b = prepare({"id": "b", "name": "قطعهسازی آرمان تجارت"})  # no ZWNJ: one word
+    c = prepare({"id": "c", "name": "قطعهسازی آرمان تجارت ایرانیان"})
+    assert features(a, b)["name_words"] == "subset"  # only ایرانیان is extra
+    assert features(a, c)["name_words"] == "all"
+    # a brand next to another brand is still a conflict
+    d = prepare({"id": "d", "name": "پلاستیک مهرام"})
+    assert features(prepare({"id": "e", "name": "غذایی مهرام"}), d)["name_words"] == "conflict"

@@ -12,7 +12,7 @@ from rapidfuzz import fuzz
 from rapidfuzz.distance import OSA
 
 from sync.dedup import geo
-from sync.dedup.record import Unit, prepare
+from sync.dedup.record import Unit, comparable, prepare
 
 # Level names per feature, in order from most to least alike. The scorer's
 # weight table has exactly these keys; tests check the two stay in step.
@@ -57,6 +57,59 @@ def _word_match(a: str, b: str) -> bool:
     return OSA.distance(a, b, score_cutoff=limit) <= limit
 
 
+def _glued_run(word: str, words: list[str]) -> list[str] | None:
+    """Neighbouring ``words`` that glued together make ``word`` (at most one slip in 7+ letters).
+
+    One writer types "قطعه‌سازی" or "قطعهسازی", another "قطعه سازی": the same word.
+    """
+    for i in range(len(words) - 1):
+        glued = words[i]
+        for j in range(i + 1, len(words)):
+            glued += words[j]
+            if len(glued) > len(word) + 1:
+                break
+            if glued == word or (len(word) >= 7 and OSA.distance(glued, word, score_cutoff=1) <= 1):
+                return words[i:j + 1]
+    return None
+
+
+def _unglue(left: list[str], right: list[str]) -> tuple[list[str], list[str]]:
+    """Drop each word of one side that is a run of neighbouring words of the other, and that run."""
+    for one, other in ((left, right), (right, left)):
+        for word in list(one):
+            run = _glued_run(word, other) if len(other) >= 2 else None
+            if run:
+                one.remove(word)
+                for w in run:
+                    other.remove(w)
+    return left, right
+
+
+# One pair is looked at by ``name_level``, ``name_words`` and ``commonness_level`` in a
+# row: keep the last alignment (holding the name tuples, so ``is`` cannot see a reused id).
+_LAST_ALIGNMENT: list = [None, None, ([], [])]
+
+
+def leftovers(a: Unit, b: Unit) -> tuple[list[str], list[str]]:
+    """The name words of each side that have no partner on the other side.
+
+    Partners: the same word, a word one slip apart, or words written glued on one side
+    and apart on the other. Each side's list is in typed order.
+    """
+    if _LAST_ALIGNMENT[0] is a.name and _LAST_ALIGNMENT[1] is b.name:
+        return _LAST_ALIGNMENT[2]
+    in_a, in_b = set(a.name), set(b.name)
+    left = [w for w in a.name if w not in in_b]
+    right = [w for w in b.name if w not in in_a]
+    if left and right:  # pair up words one typo apart
+        left, right = ([w for w in left if not any(_word_match(w, v) for v in right)],
+                       [v for v in right if not any(_word_match(v, w) for w in left)])
+    if left and right:
+        left, right = _unglue(left, right)
+    _LAST_ALIGNMENT[:] = [a.name, b.name, (left, right)]
+    return left, right
+
+
 def name_words(a: Unit, b: Unit) -> str:
     """Do the two names use the same words? "conflict": each has a word the other lacks.
 
@@ -68,12 +121,7 @@ def name_words(a: Unit, b: Unit) -> str:
         return "none"
     if a.name_sorted == b.name_sorted:
         return "all"
-    in_a, in_b = set(a.name), set(b.name)
-    left = [w for w in a.name if w not in in_b]
-    right = [w for w in b.name if w not in in_a]
-    if left and right:  # pair up words one typo apart
-        left, right = ([w for w in left if not any(_word_match(w, v) for v in right)],
-                       [v for v in right if not any(_word_match(v, w) for w in left)])
+    left, right = leftovers(a, b)
     if left and right:
         glued_left, glued_right = "".join(left), "".join(right)
         if glued_left == glued_right or fuzz.ratio(glued_left, glued_right) >= 85:
@@ -86,15 +134,37 @@ def name_words(a: Unit, b: Unit) -> str:
     return "all"
 
 
+def _similarity(a_compact: str, b_compact: str, a_sorted: str, b_sorted: str) -> float:
+    # Indel ratio on typed order and on sorted words; OSA (a swap of two letters
+    # is one slip, not two) on typed order
+    return max(fuzz.ratio(a_compact, b_compact), fuzz.ratio(a_sorted, b_sorted),
+               100 * OSA.normalized_similarity(a_compact, b_compact))
+
+
 def name_level(a: Unit, b: Unit) -> str:
+    """How alike the two names are spelled, over the words they share.
+
+    When one name only adds words to the other ("مهرام" / "غذایی مهرام"), the
+    added words are left out here: whether a name may lack a word is ``name_words``'
+    question ("subset"), not a spelling difference.
+    """
     if not a.name_compact or not b.name_compact:
         return "none"
     if a.name_compact == b.name_compact or a.name_sorted == b.name_sorted:
         return "exact"
-    # Indel ratio on typed order and on sorted words; OSA (a swap of two letters
-    # is one slip, not two) on typed order
-    sim = max(fuzz.ratio(a.name_compact, b.name_compact), fuzz.ratio(a.name_sorted, b.name_sorted),
-              100 * OSA.normalized_similarity(a.name_compact, b.name_compact))
+    sim = _similarity(a.name_compact, b.name_compact, a.name_sorted, b.name_sorted)
+    if sim < 95 and len(a.name) != len(b.name):
+        left, right = leftovers(a, b)
+        if bool(left) != bool(right):
+            extra = set(left or right)
+            longer = a if left else b
+            shorter = b if left else a
+            kept = [w for w in longer.name if w not in extra]
+            if kept:
+                if " ".join(sorted(kept)) == shorter.name_sorted:
+                    return "exact"
+                sim = max(sim, _similarity("".join(kept), shorter.name_compact,
+                                           " ".join(sorted(kept)), shorter.name_sorted))
     if sim >= 95:
         return "s95"
     if sim >= 90:
@@ -143,9 +213,9 @@ def distance_level(a: Unit, b: Unit) -> str:
 
 
 def _place(x: str, y: str) -> str:
-    if not x or not y:
+    if not comparable(x, y):
         return "none"
-    if x == y or fuzz.ratio(x, y) >= 85:
+    if x == y or (x[0] != "#" and fuzz.ratio(x, y) >= 85):
         return "same"
     return "differ"
 
@@ -208,7 +278,7 @@ def license_level(a: Unit, b: Unit) -> str:
 
 
 def province_level(a: Unit, b: Unit) -> str:
-    if not a.province or not b.province:
+    if not comparable(a.province, b.province):
         return "none"
     return "same" if a.province == b.province else "differ"
 

@@ -30,7 +30,7 @@ from collections.abc import Callable, Iterable
 from rapidfuzz import fuzz
 
 from sync.dedup import geo
-from sync.dedup.record import Unit, prepare
+from sync.dedup.record import Unit, comparable, prepare
 
 # Longest posting list still used, per kind. Identifiers are selective by
 # nature; name keys get tighter caps because common names are not evidence.
@@ -61,8 +61,8 @@ def weak_pair_plausible(kind: str, a: Unit, b: Unit) -> bool:
     alone: only when the names are alike overall, not just sharing a word.
     """
     if kind == "D":
-        return not ((a.province and b.province and a.province != b.province)
-                    or (a.city and b.city and a.city != b.city))
+        return not ((comparable(a.province, b.province) and a.province != b.province)
+                    or (comparable(a.city, b.city) and a.city != b.city))
     return fuzz.ratio(a.name_sorted, b.name_sorted, score_cutoff=WEAK_WORD_SIMILARITY) > 0
 
 

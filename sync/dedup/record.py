@@ -144,6 +144,34 @@ def _activity(text: str) -> str:
     return " ".join(sorted(words))
 
 
+def _place(text: str, key) -> str:
+    """A province, town or park as a match key; a bare number is a reference id, kept as "#n".
+
+    Exports from other systems give places by number. Which numbering is unknown,
+    so a number is only ever compared with another number (``comparable``), never
+    with a name: "8" next to "تهران" says nothing either way.
+    """
+    number = to_ascii_digits(text).strip()
+    if number.isdigit():
+        return "#" + str(int(number))
+    return key(text)
+
+
+def _script(key: str) -> str:
+    if key.startswith("#"):
+        return "id"
+    return "latin" if key.isascii() else "persian"
+
+
+def comparable(x: str, y: str) -> bool:
+    """Whether two place keys can be compared: both known, and both names in one script or both ids.
+
+    "Tehran" and "تهران", or a reference number and a name, are one place written
+    two ways as often as two places: neither agreement nor conflict.
+    """
+    return bool(x and y) and (x == y or _script(x) == _script(y))
+
+
 def _identifier(record) -> str:
     raw = record.get("id") if isinstance(record, dict) else None
     if raw is None:
@@ -178,9 +206,9 @@ def prepare(record) -> Unit:
         phones=frozenset(p.local for p in phones),
         landlines=frozenset(p.local for p in phones if p.kind != "mobile"),
         mobiles=frozenset(p.local for p in phones if p.kind == "mobile"),
-        province=place_key(province),
-        city=place_key(_value(record, "city")),
-        park=park_key(_value(record, "park")),
+        province=_place(province, place_key),
+        city=_place(_value(record, "city"), place_key),
+        park=_place(_value(record, "park"), park_key),
         lat=lat,
         lon=lon,
         activity=_activity(_value(record, "activity")),
