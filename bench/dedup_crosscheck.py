@@ -506,7 +506,7 @@ def typed_name(e: Entity, rng: random.Random, src: str, mix: Mix) -> str:
         brand.append(e.name_extra)
     sector = e.sector_word
     # spreadsheets keep the sector word; engineers often write the brand alone
-    keep_sector = rng.random() < (0.9 if src == "registry" else 0.6)
+    keep_sector = rng.random() < {"registry": 0.9, "field": 0.7, "import": 0.8}[src]
     if brand[0] == "برادران" or brand[-1] == "پسران":
         keep_sector = keep_sector and rng.random() < 0.4
     words = brand
@@ -517,7 +517,8 @@ def typed_name(e: Entity, rng: random.Random, src: str, mix: Mix) -> str:
         glued = brand[0] + rng.choice(["", "\u200c"]) + brand[1]
         words = [w for w in words if w not in brand[:2]]
         words.insert(0 if words and words[0] == sector else len(words), glued)
-    if len(brand) >= 2 and brand[0] in words and brand[1] in words and rng.random() < 0.06 * mix.noise:
+    if (len(brand) >= 2 and "و" not in brand and brand[0] != "برادران" and brand[0] in words
+            and brand[1] in words and rng.random() < 0.06 * mix.noise):
         i, j = words.index(brand[0]), words.index(brand[1])
         words[i], words[j] = words[j], words[i]
     text = " ".join(words)

@@ -23,6 +23,8 @@ import unicodedata
 from functools import lru_cache
 from typing import NamedTuple
 
+from rapidfuzz.distance import OSA
+
 # --- Unicode folding -------------------------------------------------------
 
 _DIGITS = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "01234567890123456789")
@@ -234,7 +236,7 @@ LEGAL_FORM_PHRASES = _phrases(
     "تولید", "مجتمع", "تعاونی", "بازرگانی", "موسسه", "هلدینگ", "سهامی", "و", "با", "شرکا",
     # the same written without the ZWNJ or space between the words
     "سهامیخاص", "سهامیعام", "شسخ", "شسع", "بامسئولیتمحدود", "مسئولیتمحدود", "بامسولیتمحدود",
-    "مسولیتمحدود", "گروهصنعتی", "شرکتتولیدی", "تولیدیصنعتی",
+    "مسولیتمحدود", "گروهصنعتی", "شرکتتولیدی", "تولیدیصنعتی", "بامسئولیت محدود", "بامسولیت محدود",
 )
 
 _NUMBER_WORDS = {
@@ -244,6 +246,18 @@ _NUMBER_WORDS = {
 }
 # Words that introduce a branch/plant number: شماره ۲, واحد ۲, شعبه ۲, فاز ۲, no. 2.
 _BRANCH_MARKERS = {_homophone_token(w) for w in ("شماره", "واحد", "شعبه", "فاز", "سایت", "no", "n")}
+# A number word ending a name is a plant number too ("کارخانه دو", "X - دو"); "یک", "ده",
+# "نه", "شش" and the like also mean other things, so only these.
+_TRAILING_NUMBER_WORDS = {_homophone_token(w): v for w, v in (
+    ("دو", 2), ("دوم", 2), ("سه", 3), ("سوم", 3), ("چهار", 4), ("چهارم", 4), ("پنج", 5), ("پنجم", 5))}
+
+# Legal-form words long enough that one slip in them ("کارخنه", "تویدی", "متمع") still
+# leaves them recognisable and unlike any brand. Not "بازرگانی" (بازرگان is a family
+# name) nor short ones (سهام, صنعت are words of names).
+_SLIPPABLE_LEGAL_WORDS = tuple(_homophone_token(w) for w in (
+    "کارخانه", "کارخانجات", "صنایع", "صنعتی", "تولیدی", "مجتمع", "تعاونی", "سهامی", "مسئولیت",
+    "مسولیت"))
+_LEGAL_WORDS = {phrase[0] for phrases in LEGAL_FORM_PHRASES.values() for phrase in phrases}
 
 
 class NameKey(NamedTuple):
@@ -282,10 +296,23 @@ def _take_branch(words: list[str]) -> tuple[list[str], int | None]:
             value = _branch_value(words[i + 1])
             if value is not None:
                 return words[:i] + words[i + 2:], value
-    # a trailing small number ("البرز 2") is a plant number when a name remains
+    # a trailing small number ("البرز 2", "البرز دو") is a plant number when a name remains
     if len(words) >= 2 and words[-1].isdigit() and len(words[-1]) <= 2:
         return words[:-1], int(words[-1])
+    if len(words) >= 2 and words[-1] in _TRAILING_NUMBER_WORDS:
+        return words[:-1], _TRAILING_NUMBER_WORDS[words[-1]]
     return words, None
+
+
+@lru_cache(maxsize=_CACHE)
+def _legal_word(word: str) -> str:
+    """The legal-form word ``word`` is one slip away from, or ``word`` itself."""
+    if len(word) < 5 or word in _LEGAL_WORDS or word.isdigit():
+        return word
+    for legal in _SLIPPABLE_LEGAL_WORDS:
+        if abs(len(legal) - len(word)) <= 1 and OSA.distance(word, legal, score_cutoff=1) <= 1:
+            return legal
+    return word
 
 
 def strip_legal_forms(text) -> str:
@@ -311,7 +338,7 @@ def _name_key(text: str) -> NameKey:
     Branch 1 is reported as None: "X شماره ۱" and "X" name the same first plant.
     """
     # legal forms first: "X ۲ با مسئولیت محدود" ends in its branch number once stripped
-    words, legal = _strip_phrases(homophone(text).split(), LEGAL_FORM_PHRASES)
+    words, legal = _strip_phrases([_legal_word(w) for w in homophone(text).split()], LEGAL_FORM_PHRASES)
     words, branch = _take_branch(words)
     # single letters left over are debris of abbreviations (ش.س.خ split oddly)
     words = [w for w in words if len(w) > 1 or w.isdigit()]
