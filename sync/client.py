@@ -110,12 +110,13 @@ _LOCAL_SCHEMA = """
 CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value TEXT);
 CREATE TABLE IF NOT EXISTS outbox (
     mutation_id INTEGER PRIMARY KEY, type TEXT NOT NULL, body TEXT NOT NULL, sent INTEGER DEFAULT 0);
-CREATE TABLE IF NOT EXISTS units (id TEXT PRIMARY KEY, data TEXT NOT NULL, pending INTEGER DEFAULT 0);
+CREATE TABLE IF NOT EXISTS units (
+    id TEXT PRIMARY KEY, data TEXT NOT NULL, pending INTEGER DEFAULT 0, server TEXT);
 CREATE TABLE IF NOT EXISTS visits (id TEXT PRIMARY KEY, data TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS redirects (from_id TEXT PRIMARY KEY, to_id TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS reference (kind TEXT, id, data TEXT, PRIMARY KEY (kind, id));
 CREATE TABLE IF NOT EXISTS rejected (mutation_id INTEGER PRIMARY KEY, body TEXT, error TEXT);
-CREATE TABLE IF NOT EXISTS acked (mutation_id INTEGER PRIMARY KEY, status TEXT, result TEXT);
+CREATE TABLE IF NOT EXISTS acked (mutation_id INTEGER PRIMARY KEY, status TEXT, result TEXT, body TEXT);
 CREATE TABLE IF NOT EXISTS uploads (
     sha256 TEXT PRIMARY KEY, path TEXT NOT NULL, size INTEGER NOT NULL,
     state TEXT NOT NULL DEFAULT 'pending', error TEXT, started INTEGER NOT NULL DEFAULT 0);
@@ -146,6 +147,12 @@ class Device:
             with self._local_tx():  # files queued by an older client may be part-sent: ask first
                 self.conn.execute("ALTER TABLE uploads ADD COLUMN started INTEGER NOT NULL DEFAULT 0")
                 self.conn.execute("UPDATE uploads SET started = 1")
+        if "server" not in {row[1] for row in self.conn.execute("PRAGMA table_info(units)")}:
+            with self._local_tx():  # the best server copy an older file has is what it shows
+                self.conn.execute("ALTER TABLE units ADD COLUMN server TEXT")
+                self.conn.execute("UPDATE units SET server = data")
+        if "body" not in {row[1] for row in self.conn.execute("PRAGMA table_info(acked)")}:
+            self.conn.execute("ALTER TABLE acked ADD COLUMN body TEXT")
 
     def _get(self, key: str):
         row = self.conn.execute("SELECT value FROM state WHERE key = ?", (key,)).fetchone()
@@ -370,18 +377,63 @@ class Device:
     def _settle(self, mutation: dict, result: dict) -> None:
         """Record the server's answer to one mutation and drop it from the outbox."""
         self.conn.execute("DELETE FROM outbox WHERE mutation_id = ?", (mutation["mutation_id"],))
-        self.conn.execute("INSERT OR REPLACE INTO acked (mutation_id, status, result) VALUES (?, ?, ?)",
-                          (mutation["mutation_id"], result["status"], json.dumps(result, ensure_ascii=False)))
+        self.conn.execute("INSERT OR REPLACE INTO acked (mutation_id, status, result, body) VALUES (?, ?, ?, ?)",
+                          (mutation["mutation_id"], result["status"], json.dumps(result, ensure_ascii=False),
+                           json.dumps(mutation, ensure_ascii=False)))
         status = result.get("first_status", result["status"])
         if status == "rejected":
             self.conn.execute("INSERT OR REPLACE INTO rejected (mutation_id, body, error) VALUES (?, ?, ?)",
                               (mutation["mutation_id"], json.dumps(mutation, ensure_ascii=False),
                                json.dumps(result.get("error"), ensure_ascii=False)))
+            self._undo_locally(mutation)
             return
         named = mutation.get("unit_id")
         landed = result.get("unit_id")
         if named and landed and named != landed:
             self._learn_redirect(named, landed)
+
+    def _undo_locally(self, mutation: dict) -> None:
+        """Take a rejected mutation out of the local copies: the server never applied it, and
+        no later pull would correct a copy the server has no reason to send again."""
+        if mutation["type"] in ("create_unit", "update_unit"):
+            self._rebuild_unit(self._redirected(mutation["unit_id"]))
+        elif mutation["type"] == "create_visit":
+            self.conn.execute("DELETE FROM visits WHERE id = ? AND json_extract(data, '$.version') IS NULL",
+                              (mutation["visit_id"],))
+
+    def _rebuild_unit(self, unit_id: str) -> None:
+        """A unit's local copy as the last server copy with this device's edits the server has
+        not sent back yet (acknowledged since the last complete pull, or still queued) on top;
+        no copy at all when neither the server nor an accepted create_unit vouches for it."""
+        row = self.conn.execute("SELECT server FROM units WHERE id = ?", (unit_id,)).fetchone()
+        unit = json.loads(row[0]) if row and row[0] else None
+        reflected = int(self._get("reflected_mutation_id") or 0)
+        edits = []
+        for mutation_id, body, result in self.conn.execute(
+                "SELECT mutation_id, body, result FROM acked WHERE mutation_id > ? AND body IS NOT NULL",
+                (reflected,)).fetchall():
+            result = json.loads(result)
+            mutation = json.loads(body)
+            # A create_unit that landed on another unit was merged into it: the merge, not its
+            # fields, decides what that unit holds, and the next pull brings the outcome.
+            landed = result.get("unit_id") == unit_id and (
+                mutation["type"] == "update_unit" or mutation.get("unit_id") == unit_id)
+            if landed and result.get("first_status", result["status"]) != "rejected":
+                edits.append((mutation_id, mutation))
+        for mutation_id, body in self.conn.execute("SELECT mutation_id, body FROM outbox").fetchall():
+            mutation = json.loads(body)
+            if mutation.get("unit_id") and self._redirected(mutation["unit_id"]) == unit_id:
+                edits.append((mutation_id, mutation))
+        for _, mutation in sorted(edits, key=lambda e: e[0]):
+            if mutation["type"] == "create_unit" and unit is None:
+                unit = {"id": unit_id, **mutation["fields"]}
+            elif mutation["type"] in ("create_unit", "update_unit") and unit is not None:
+                unit = {**unit, **mutation["fields"]}
+        if unit is None:
+            self.conn.execute("DELETE FROM units WHERE id = ?", (unit_id,))
+        else:
+            self.conn.execute("UPDATE units SET data = ?, pending = ? WHERE id = ?",
+                              (json.dumps(unit, ensure_ascii=False), int(bool(edits)), unit_id))
 
     def _learn_redirect(self, from_id: str, to_id: str | None) -> None:
         if to_id is None:
@@ -416,6 +468,10 @@ class Device:
                 else:
                     self._apply_page(page)
                 self._set("cursor", page["cursor"])
+                if not page["has_more"]:
+                    # Everything acknowledged so far is in what was just pulled.
+                    self._set("reflected_mutation_id", self.conn.execute(
+                        "SELECT coalesce(max(mutation_id), 0) FROM acked").fetchone()[0])
             pages += 1
             if not page["has_more"]:
                 return pages
@@ -423,6 +479,8 @@ class Device:
     def _reset(self) -> None:
         """Forget server copies; the next pages bring the (new) scope from the start."""
         self.conn.execute("DELETE FROM units WHERE pending = 0")
+        # What is left are local edits; their server copies may no longer be in scope.
+        self.conn.execute("UPDATE units SET server = NULL")
         self.conn.execute("DELETE FROM reference")
         self.conn.execute("DELETE FROM redirects")
 
@@ -444,8 +502,9 @@ class Device:
                 if unit.get("merged_into"):
                     self._learn_redirect(unit["id"], unit["merged_into"])
             else:
-                self.conn.execute("INSERT OR REPLACE INTO units (id, data, pending) VALUES (?, ?, 0)",
-                                  (unit["id"], json.dumps(unit, ensure_ascii=False)))
+                text = json.dumps(unit, ensure_ascii=False)
+                self.conn.execute("INSERT OR REPLACE INTO units (id, data, pending, server) VALUES (?, ?, 0, ?)",
+                                  (unit["id"], text, text))
         for outcome in page["visits"]:
             row = self.conn.execute("SELECT data FROM visits WHERE id = ?", (outcome["id"],)).fetchone()
             visit = {**(json.loads(row[0]) if row else {}), **outcome}
@@ -461,7 +520,8 @@ class Device:
             mutation = json.loads(body)
             unit_id = self._redirected(mutation["unit_id"])
             current = self.unit(unit_id) or {"id": unit_id}
-            self.conn.execute("INSERT OR REPLACE INTO units (id, data, pending) VALUES (?, ?, 1)",
+            self.conn.execute("INSERT INTO units (id, data, pending) VALUES (?, ?, 1) ON CONFLICT(id)"
+                              " DO UPDATE SET data = excluded.data, pending = 1",
                               (unit_id, json.dumps({**current, **mutation["fields"]}, ensure_ascii=False)))
 
     # --- attachments ------------------------------------------------------------------
