@@ -17,11 +17,14 @@ device may use.
 """
 
 import json
+from datetime import date, datetime
 from functools import lru_cache
 
 from sync import obstacles
+from sync.clock import parse_time
 from sync.errors import Conflict, Invalid, NotFound
 from sync.migrations import UNIT_STATUSES
+from sync.stats import TEHRAN
 from sync.store import GLOBAL_SCOPE, Tx
 from sync.taxonomy import codes_of, default_taxonomy, validate_obstacle, validate_taxonomy
 from sync.templates import (
@@ -308,6 +311,18 @@ def observations(answers: dict) -> dict:
 FORM_KEY = "_form"  # where push keeps a form checked before the write lock (see check_form)
 
 
+def visit_day(visit: dict) -> date | None:
+    """The day the visit was made, in Tehran, as the device's clock had it: what "today"
+    meant to the engineer filling the form, so what a ``visit_date`` bound compares with."""
+    moment = visit.get("observed_at")
+    if isinstance(moment, str):
+        try:
+            moment = parse_time(moment)
+        except ValueError:
+            return None
+    return moment.astimezone(TEHRAN).date() if isinstance(moment, datetime) else None
+
+
 def check_form(db, visit: dict, memo: dict | None = None) -> dict:
     """The checks that need only the visit itself, the template and the taxonomy: the
     answers against the template version, each obstacle against the taxonomy.
@@ -331,7 +346,7 @@ def check_form(db, visit: dict, memo: dict | None = None) -> dict:
         errors.update(error.fields)
         template = None
     if template is not None:
-        for question, messages in validate_answers(template, answers).items():
+        for question, messages in validate_answers(template, answers, visit_day(visit)).items():
             errors[f"answers.{question}"] = messages
     records = visit.get("obstacles") or []
     if records:

@@ -11,6 +11,9 @@ Decisions worth knowing (documented in docs/checklists.md):
   whole visit for that would lose real data. ``clean_answers`` drops them before storage.
 * ``null``, blank strings and empty lists/objects all mean "not answered".
 * Answers to unknown questions and answers to ``note`` questions are errors: those are client bugs.
+* A date question may be bounded by the day of the visit (``"max": "visit_date"``): "stalled
+  since" cannot be after the visit, a follow-up cannot be before it. That bound needs the
+  visit's day, which only the caller knows; without it, only fixed bounds are checked.
 """
 
 from __future__ import annotations
@@ -55,6 +58,8 @@ KEY_RE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 CHOICE_VALUE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+# A date bound that means "the day the visit was made" (Tehran time, as the device saw it).
+VISIT_DATE = "visit_date"
 
 _TEMPLATE_FIELDS = frozenset({"code", "version", "title", "description", "sections"})
 _SECTION_FIELDS = frozenset({"key", "title", "questions"})
@@ -289,8 +294,10 @@ def _range_problems(question: dict, qtype: str, path: str) -> list[Problem]:
     bounds = {name: question[name] for name in ("min", "max") if name in question}
     if not bounds:
         return []
+    if qtype == "date":
+        return _date_range_problems(bounds, path)
     if qtype not in NUMERIC_TYPES:
-        return [problem(join_path(path, name), "min/max apply only to integer and decimal "
+        return [problem(join_path(path, name), "min/max apply only to integer, decimal and date "
                         "questions") for name in bounds]
     found: list[Problem] = []
     for name, bound in bounds.items():
@@ -301,6 +308,25 @@ def _range_problems(question: dict, qtype: str, path: str) -> list[Problem]:
     if not found and len(bounds) == 2 and bounds["min"] > bounds["max"]:
         found.append(problem(join_path(path, "min"),
                              f"min ({bounds['min']}) is greater than max ({bounds['max']})"))
+    return found
+
+
+def _date_range_problems(bounds: dict, path: str) -> list[Problem]:
+    found: list[Problem] = []
+    for name, bound in bounds.items():
+        if bound == VISIT_DATE:
+            continue
+        parsed = parse_iso_date(bound)
+        if parsed is None:
+            found.append(problem(join_path(path, name), f"must be a Gregorian date written "
+                                 f"YYYY-MM-DD or {VISIT_DATE!r} (the day of the visit)"))
+        elif parsed.year < 1600:
+            found.append(problem(join_path(path, name), f"{bound} looks like a Solar Hijri "
+                                 "(Jalali) date; write the Gregorian date"))
+    literal = not found and len(bounds) == 2 and VISIT_DATE not in bounds.values()
+    if literal and bounds["min"] > bounds["max"]:
+        found.append(problem(join_path(path, "min"),
+                             f"min ({bounds['min']}) is after max ({bounds['max']})"))
     return found
 
 
@@ -419,8 +445,8 @@ class Question:
     type: str
     section: str
     required: bool = False
-    minimum: int | float | None = None
-    maximum: int | float | None = None
+    minimum: int | float | str | None = None  # a date question's bounds are YYYY-MM-DD or VISIT_DATE
+    maximum: int | float | str | None = None
     max_length: int = DEFAULT_TEXT_MAX_LENGTH
     choices: frozenset[str] = frozenset()
     show_if: Condition | None = None
@@ -503,11 +529,14 @@ def shown_keys(definition: Template | Mapping, answers: Any) -> frozenset[str]:
     return frozenset(shown)
 
 
-def validate_answers(definition: Template | Mapping, answers: Any) -> dict[str, list[str]]:
+def validate_answers(definition: Template | Mapping, answers: Any,
+                     visit_date: date | None = None) -> dict[str, list[str]]:
     """Field-level problems with ``answers`` (question key -> messages); empty when valid.
 
     ``definition`` is a template document or a compiled Template; an invalid definition raises
     TemplateError (it should have been validated on upload). Garbage ``answers`` never raise.
+    ``visit_date`` is the day the visit was made, for date bounds written ``"visit_date"``;
+    those bounds are not checked without it.
     """
     template = _as_template(definition)
     if not isinstance(answers, dict):
@@ -531,6 +560,8 @@ def validate_answers(definition: Template | Mapping, answers: Any) -> dict[str, 
                 errors.setdefault(q.key, []).append("this question is required")
             continue
         messages = _VALUE_CHECKS[q.type](q, value)
+        if q.type == "date" and not messages:
+            messages = _date_range_messages(q, parse_iso_date(value), visit_date)
         if messages:
             errors.setdefault(q.key, []).extend(messages)
     return errors
@@ -549,18 +580,32 @@ def clean_answers(definition: Template | Mapping, answers: Any) -> dict[str, Any
     }
 
 
-def example_answers(definition: Template | Mapping, overrides: Mapping | None = None) -> dict[str, Any]:
+def example_answers(definition: Template | Mapping, overrides: Mapping | None = None,
+                    visit_date: date | None = None) -> dict[str, Any]:
     """Answers for code that fills a form (tests, demo data): ``overrides`` as given (a None
     value drops that key; a bad value stays, to build an invalid visit on purpose), then
     every shown required question still unanswered gets a plausible value. Valid whenever
-    the overrides are."""
+    the overrides are (for a visit made on or after 2020-03-20 when a date must not be
+    after the visit and ``visit_date`` is not given)."""
     template = _as_template(definition)
     answers = {k: v for k, v in (overrides or {}).items() if v is not None}
     # Document order is dependency order, so each condition sees its source already filled.
     for q in template.questions:
         if q.required and q.key not in answers and q.key in shown_keys(template, answers):
-            answers[q.key] = _example_value(q)
+            answers[q.key] = _example_date(q, visit_date) if q.type == "date" else _example_value(q)
     return answers
+
+
+# Nowruz 1399: early enough to come before any visit made with this system.
+_EXAMPLE_DATE = date(2020, 3, 20)
+
+
+def _example_date(q: Question, visit_date: date | None) -> str:
+    low, high = _bound(q.minimum, visit_date), _bound(q.maximum, visit_date)
+    if low is None and q.minimum == VISIT_DATE:
+        low = date.today()  # the visit is being made now, as far as we know
+    day = low or _EXAMPLE_DATE
+    return (high if high is not None and day > high else day).isoformat()
 
 
 _EXAMPLE_PHOTO = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"  # sha256 of b""
@@ -575,7 +620,6 @@ def _example_value(q: Question) -> Any:
         "yes_no": False,
         "select_one": min(q.choices, default=None),
         "select_multiple": [min(q.choices)] if q.choices else [],
-        "date": "2026-01-01",
         "location": {"lat": 35.7, "lon": 51.4},
         "photo": [_EXAMPLE_PHOTO],
     }[q.type]
@@ -649,6 +693,23 @@ def _check_select_multiple(q: Question, value: Any) -> list[str]:
     if len(set(hashable)) != len(hashable):
         messages.append("a choice is selected more than once")
     return messages
+
+
+def _bound(bound: Any, visit_date: date | None) -> date | None:
+    return visit_date if bound == VISIT_DATE else parse_iso_date(bound)
+
+
+def _date_range_messages(q: Question, day: date, visit_date: date | None) -> list[str]:
+    low, high = _bound(q.minimum, visit_date), _bound(q.maximum, visit_date)
+    if low is not None and day < low:
+        if q.minimum == VISIT_DATE:
+            return [f"must not be before the day of the visit ({low.isoformat()})"]
+        return [f"must be on or after {low.isoformat()}"]
+    if high is not None and day > high:
+        if q.maximum == VISIT_DATE:
+            return [f"must not be after the day of the visit ({high.isoformat()})"]
+        return [f"must be on or before {high.isoformat()}"]
+    return []
 
 
 def _check_date(q: Question, value: Any) -> list[str]:

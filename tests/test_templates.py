@@ -163,7 +163,13 @@ BAD_DEFINITIONS = {
     "fractional bound on integer": (lambda d: _question(d, 1).update(max=2.5),
                                     "sections[0].questions[1].max", "must be an integer"),
     "range on text": (lambda d: _question(d, 0).update(min=1),
-                      "sections[0].questions[0].min", "only to integer and decimal"),
+                      "sections[0].questions[0].min", "only to integer, decimal and date"),
+    "date bound not a date": (lambda d: _question(d, 6).update(max="today"),
+                              "sections[0].questions[6].max", "YYYY-MM-DD or 'visit_date'"),
+    "Jalali date bound": (lambda d: _question(d, 6).update(min="1402-01-01"),
+                          "sections[0].questions[6].min", "looks like a Solar Hijri"),
+    "date min after max": (lambda d: _question(d, 6).update(min="2024-01-02", max="2024-01-01"),
+                           "sections[0].questions[6].min", "is after max"),
     "select without choices": (lambda d: _question(d, 4).pop("choices"),
                                "sections[0].questions[4].choices", "non-empty list of choices"),
     "empty choices": (lambda d: _question(d, 5).update(choices=[]),
@@ -516,3 +522,37 @@ def test_documented_example_is_valid():
     assert validate_definition(example) == []
     assert {q.type for q in compile_template(example).questions} == set(QUESTION_TYPES)
     assert validate_answers(example, answers) == {}
+
+
+def test_date_bounds_fixed_and_relative_to_the_visit():
+    from datetime import date
+
+    doc = template([q("since", "date", min="2000-01-01", max="visit_date"),
+                    q("followup", "date", min="visit_date")])
+    assert validate_definition(doc) == []
+    visit = date(2026, 3, 1)
+    assert validate_answers(doc, {"since": "2026-03-01", "followup": "2026-03-01"}, visit) == {}
+    assert validate_answers(doc, {"since": "2026-03-02", "followup": "2026-02-28"}, visit) == {
+        "since": ["must not be after the day of the visit (2026-03-01)"],
+        "followup": ["must not be before the day of the visit (2026-03-01)"]}
+    assert validate_answers(doc, {"since": "1999-12-31"}, visit) == {
+        "since": ["must be on or after 2000-01-01"]}
+    # Without the visit's day only the fixed bounds can be checked.
+    assert validate_answers(doc, {"since": "2031-01-01", "followup": "2001-01-01"}) == {}
+    from sync.templates import example_answers
+    required = template([q("since", "date", required=True, max="visit_date"),
+                         q("followup", "date", required=True, min="visit_date")])
+    answers = example_answers(required, visit_date=visit)
+    assert answers == {"since": "2020-03-20", "followup": "2026-03-01"}
+    assert validate_answers(required, answers, visit) == {}
+
+
+def test_shipped_template_dates_are_bounded_by_the_visit(diagnosis):
+    from datetime import date
+
+    visit = date(2026, 3, 1)
+    answers = {"unit_status": "stalled", "status_since": "2026-03-02", "followup_needed": True,
+               "followup_date": "2026-02-01"}
+    errors = validate_answers(diagnosis, answers, visit)
+    assert errors["status_since"] == ["must not be after the day of the visit (2026-03-01)"]
+    assert errors["followup_date"] == ["must not be before the day of the visit (2026-03-01)"]

@@ -6,7 +6,7 @@ from sync import checklists
 from sync.migrations import UNIT_STATUSES
 from sync.taxonomy import default_taxonomy, validate_taxonomy
 from sync.templates import default_template, example_answers, validate_answers, validate_definition
-from tests.checklist_helpers import new_unit, obstacle, record
+from tests.checklist_helpers import new_unit, obstacle, record, results
 from tests.helpers import DIAGNOSIS_V1, diagnosis_answers
 
 
@@ -71,3 +71,20 @@ def _sent(device, visit_id):
     visit = device.visits()[visit_id]
     return {"type": "create_visit", "visit_id": visit_id, "unit_id": visit["unit_id"],
             "observed_at": "2026-03-01T06:00:00Z", **visit["content"]}
+
+
+def test_dates_are_checked_against_the_day_of_the_visit_in_tehran(phone):
+    device = phone("ali")
+    unit = new_unit(device)
+    # 00:30 on 2 March in Tehran (still 1 March in UTC): "since today" is the 2nd.
+    late_night = record(device, unit, observed="2026-03-01T21:00:00Z",
+                        answers=diagnosis_answers(unit_status="stalled", status_since="2026-03-02"))
+    future = record(device, unit, observed="2026-03-01T08:00:00Z",
+                    answers=diagnosis_answers(unit_status="closed", status_since="2026-09-01",
+                                              followup_needed=True, followup_date="2026-02-20"))
+    device.sync()
+    assert [r["visit_id"] for r in results(device) if r["status"] == "applied" and "visit_id" in r] == [late_night]
+    assert device.rejected()[0]["mutation"]["visit_id"] == future
+    assert device.rejected()[0]["error"]["details"]["fields"] == {
+        "answers.status_since": ["must not be after the day of the visit (2026-03-01)"],
+        "answers.followup_date": ["must not be before the day of the visit (2026-03-01)"]}
