@@ -148,3 +148,28 @@ def test_tehran_weeks_follow_the_old_summer_time():
     assert tehran_week("2021-07-02T19:45:00.000Z") == "2021-07-03"
     assert tehran_week("2021-12-31T19:45:00.000Z") == "2021-12-25"
     assert day_bounds("2026-01-10", "2026-01-10") == ("2026-01-09T20:30:00.000Z", "2026-01-10T20:30:00.000Z")
+
+
+def test_a_unit_revived_stalled_again_and_revived_counts_each_revival(phone, supervisor, admin):
+    device = phone("ali")
+    park = supervisor.get("/api/v1/parks", {"province_id": TEHRAN})[1]["items"][0]["id"]
+    unit = new_unit(device, park_id=park)
+    visits = [observe(device, unit, "closed", 0, "2025-10-01T08:00:00Z"),
+              observe(device, unit, "active", 14, "2025-11-01T08:00:00Z"),
+              observe(device, unit, "stalled", 3, "2025-12-01T08:00:00Z"),
+              observe(device, unit, "active", 10, "2026-01-15T08:00:00Z"),
+              observe(device, unit, "semi_active", 12, "2026-02-15T08:00:00Z")]
+    device.sync()
+    for visit in visits:
+        review(supervisor, visit, "approve")
+    history = supervisor.get(f"/api/v1/units/{unit}/history")[1]["items"]
+    assert [(h["status"], h["revived"], h["jobs_back"]) for h in history] == [
+        ("closed", False, 0), ("active", True, 14), ("stalled", False, 0), ("active", True, 7),
+        ("semi_active", False, 0)]
+    # Each revival brought its jobs back when it happened; the unit counts once.
+    body = supervisor.get("/api/v1/stats/revivals")[1]
+    assert (body["units"], body["jobs"], [i["from_status"] for i in body["items"]]) == (1, 21, ["closed", "stalled"])
+    period = supervisor.get("/api/v1/stats/revivals", {"start": "2025-12-01", "park_id": park})[1]
+    assert (period["units"], period["jobs"]) == (1, 7)
+    assert admin.get("/api/v1/stats/units-by-status", {"park_id": park})[1]["items"] == [
+        {"province_id": TEHRAN, "park_id": park, "status": "semi_active", "units": 1}]

@@ -115,3 +115,20 @@ def test_supervisors_see_obstacles_of_their_provinces_only(phone, login, admin):
     assert login("nima", "supervisor", [ISFAHAN]).get("/api/v1/obstacles/ob-t")[0] == 404
     tehran.sync()
     assert {o["id"] for o in tehran.reference("obstacles")} == {"ob-t"}
+
+
+def test_obstacles_by_park_and_group_for_supervisors(phone, supervisor):
+    device = phone("ali")
+    park = supervisor.get("/api/v1/parks", {"province_id": TEHRAN})[1]["items"][0]["id"]
+    in_park, outside = new_unit(device, park_id=park), new_unit(device, "کاشی سپاهان")
+    record(device, in_park, obstacles=[obstacle(obstacle_id="ob-p"), obstacle("legal.tax", obstacle_id="ob-q")])
+    record(device, outside, obstacles=[obstacle(obstacle_id="ob-o")])
+    device.sync()
+    assert set(listed(supervisor, park_id=park)) == {"ob-p", "ob-q"}
+    assert set(listed(supervisor, group="finance.working_capital")) == {"ob-p", "ob-o"}
+    assert set(listed(supervisor, park_id=park, group="legal.tax", status="open")) == {"ob-q"}
+    item = listed(supervisor, park_id=park)["ob-p"]
+    assert (item["unit_id"], item["park_id"], item["province_id"]) == (in_park, park, TEHRAN)
+    counts = supervisor.get("/api/v1/stats/obstacles", {"park_id": park, "approved_only": "false"})[1]["items"]
+    assert {(c["group"], c["open"], c["resolved"]) for c in counts} == {
+        ("finance.working_capital", 1, 0), ("legal.tax", 1, 0)}
