@@ -106,6 +106,18 @@ def _read_json(response) -> dict:
     return json.loads(raw) if raw else {}
 
 
+def _smaller_batch(error: ServerError, sent: int) -> int | None:
+    """How many mutations to send after a 413, or None if splitting cannot help. Nothing was
+    written, and each mutation is recognised on its own, so the same mutations in smaller
+    batches (in the same order) are as good as the batch refused."""
+    if error.status != 413 or sent <= 1:
+        return None
+    limit = (error.body or {}).get("error", {}).get("details", {}).get("max_mutations")
+    if error.code == "batch_too_large" and isinstance(limit, int) and 0 < limit < sent:
+        return limit
+    return sent // 2
+
+
 _LOCAL_SCHEMA = """
 CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value TEXT);
 CREATE TABLE IF NOT EXISTS outbox (
@@ -361,14 +373,21 @@ class Device:
     def push(self) -> list[dict]:
         """Send the outbox in order, batch by batch, until it is empty; returns all results."""
         results = []
+        size = BATCH_SIZE
         while True:
             rows = self.conn.execute("SELECT mutation_id, body FROM outbox ORDER BY mutation_id LIMIT ?",
-                                     (BATCH_SIZE,)).fetchall()
+                                     (size,)).fetchall()
             if not rows:
                 return results
             self.conn.execute(f"UPDATE outbox SET sent = 1 WHERE mutation_id <= {int(rows[-1][0])}")
-            answer = self._call("POST", "/api/v1/sync/push",
-                                body={"mutations": [json.loads(body) for _, body in rows]})
+            try:
+                answer = self._call("POST", "/api/v1/sync/push",
+                                    body={"mutations": [json.loads(body) for _, body in rows]})
+            except ServerError as error:
+                size = _smaller_batch(error, len(rows))
+                if size is None:
+                    raise
+                continue
             with self._local_tx():
                 for (_, body), result in zip(rows, answer["results"], strict=True):
                     self._settle(json.loads(body), result)

@@ -67,3 +67,18 @@ def test_an_edit_of_a_unit_the_server_does_not_know_leaves_no_local_copy(phone, 
     assert device.rejected()[0]["error"]["code"] == "not_found"
     assert stranger not in device.units()
     local_equals_server(device, supervisor)
+
+
+def test_a_batch_refused_as_too_large_is_sent_in_smaller_ones(app, phone, supervisor):
+    device = phone("reza")
+    app.config["MAX_BATCH_MUTATIONS"] = 3
+    created = [device.create_unit(unit_fields(name=f"واحد {i}")) for i in range(7)]
+    device.sync()
+    assert device.outbox_size() == 0 and set(device.units()) == set(created)
+    app.config["MAX_BATCH_MUTATIONS"] = 500
+    app.config["MAX_CONTENT_LENGTH"] = app.config["MAX_REQUEST_BYTES"] = 1000  # three or four edits per request
+    for unit_id in created:
+        device.update_unit(unit_id, {"address": "خیابان آزادی، کوچه ۱۲، پلاک ۴"})
+    device.sync()
+    assert device.rejected() == [] and device.outbox_size() == 0
+    local_equals_server(device, supervisor)
