@@ -662,15 +662,28 @@ def _check_text(q: Question, value: Any) -> list[str]:
     return []
 
 
+_NUMBER_TEXT_RE = re.compile(r"^\s*[-+]?(\d+(\.\d*)?|\.\d+)\s*$")
+_PERSIAN_DIGITS = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩٫", "01234567890123456789.")
+
+
+def _number_hint(value: Any) -> str:
+    """Why a value that looks like a number is not one: a client bug worth naming exactly."""
+    if isinstance(value, str) and _NUMBER_TEXT_RE.match(value.translate(_PERSIAN_DIGITS)):
+        return f" (got the text {short_repr(value)}: send a JSON number with ASCII digits, without quotes)"
+    return ""
+
+
 def _check_integer(q: Question, value: Any) -> list[str]:
+    if isinstance(value, float) and value.is_integer():
+        return [f"must be a whole number (send {int(value)}, not {value})"]
     if isinstance(value, bool) or not isinstance(value, int):
-        return ["must be a whole number"]
+        return ["must be a whole number" + _number_hint(value)]
     return _range_messages(q, value)
 
 
 def _check_decimal(q: Question, value: Any) -> list[str]:
     if not is_number(value):
-        return ["must be a number"]
+        return ["must be a number" + _number_hint(value)]
     return _range_messages(q, value)
 
 

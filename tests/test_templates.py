@@ -556,3 +556,14 @@ def test_shipped_template_dates_are_bounded_by_the_visit(diagnosis):
     errors = validate_answers(diagnosis, answers, visit)
     assert errors["status_since"] == ["must not be after the day of the visit (2026-03-01)"]
     assert errors["followup_date"] == ["must not be before the day of the visit (2026-03-01)"]
+
+
+@pytest.mark.parametrize(("key", "value", "message"), [
+    ("share", "12.5", "must be a number (got the text '12.5': send a JSON number with ASCII digits, without quotes)"),
+    ("count", "۱۲", "must be a whole number (got the text '۱۲': send a JSON number with ASCII digits, without quotes)"),
+    ("count", 12.0, "must be a whole number (send 12, not 12.0)"),
+    ("count", 12.5, "must be a whole number"),
+    ("share", "دوازده", "must be a number"),
+])
+def test_numbers_sent_as_text_or_as_float_are_named(key, value, message):
+    assert validate_answers(ALL_TYPES, {"name": "x", key: value}) == {key: [message]}
