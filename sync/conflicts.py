@@ -43,6 +43,12 @@ def resolve(tx: Tx, conflict_id: int, decision: str) -> dict:
         raise Conflict(f"Conflict {conflict_id} was already {row['status']}.")
     if decision == "flip":
         target = units.get_row(tx.db, units.resolve(tx.db, row["unit_id"]))
+        current = units.field_value(target, row["field"])
+        if current != json.loads(row["kept_value"]):
+            # A later edit (or a merge) replaced the value that won: flipping now would throw
+            # that newer observation away. The supervisor can still confirm to close it.
+            raise Conflict(f"The {row['field']} of this unit has changed since the conflict; flipping would "
+                           "overwrite the newer value.", {"current": current})
         units.set_fields(tx, target, {row["field"]: json.loads(row["other_value"])}, tx.at,
                          action="conflict.flip_value")
     status = "flipped" if decision == "flip" else "confirmed"

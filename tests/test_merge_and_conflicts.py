@@ -172,3 +172,21 @@ def test_supervisors_see_conflicts_of_their_provinces_only(login):
     push(reza, update_unit_mutation(2, u, {"employees": 2}, base_seq=0, observed_at="2026-03-01T06:00:00Z"))
     assert tehran_sup.get("/api/v1/conflicts")[1]["total"] == 1
     assert fars_sup.get("/api/v1/conflicts")[1]["total"] == 0
+
+
+def test_a_flip_never_overwrites_a_value_observed_after_the_conflict(login, supervisor):
+    reza, ali = login("reza"), login("ali")
+    u = str(uuid.uuid4())
+    push(reza, create_unit_mutation(1, u, unit_fields()))
+    seq = unit(reza, u)["seq"]
+    push(ali, update_unit_mutation(1, u, {"employees": 15}, base_seq=seq, observed_at="2026-03-01T06:20:00Z"))
+    push(reza, update_unit_mutation(2, u, {"employees": 11}, base_seq=seq, observed_at="2026-03-01T06:10:00Z"))
+    # A week later Ali counts again, having pulled the unit.
+    push(ali, update_unit_mutation(2, u, {"employees": 18}, base_seq=unit(ali, u)["seq"],
+                                   observed_at="2026-03-08T06:00:00Z"))
+    [conflict] = supervisor.get("/api/v1/conflicts")[1]["items"]
+    status, body = supervisor.post(f"/api/v1/conflicts/{conflict['id']}/resolve", {"decision": "flip"})
+    assert (status, body["error"]["code"], body["error"]["details"]) == (409, "conflict", {"current": 18})
+    assert unit(reza, u)["employees"] == 18
+    status, body = supervisor.post(f"/api/v1/conflicts/{conflict['id']}/resolve", {"decision": "confirm"})
+    assert (status, body["status"]) == (200, "confirmed")
