@@ -8,7 +8,7 @@ the visit rows, their versions and their thread of events (comments and state ch
 
 import json
 
-from sync import checklists, obstacles, units
+from sync import checklists, obstacles, stats, units
 from sync.errors import Conflict, Forbidden, Invalid, NotFound
 from sync.store import Tx, scope_of_user
 
@@ -300,8 +300,8 @@ def search(db, actor, unit_id=None, review_state=None, province_id=None, park_id
            limit=100, offset=0) -> dict:
     """The review queue: visits the actor may see, filtered, newest received first.
 
-    ``observed_from``/``observed_to`` are dates (``YYYY-MM-DD``, both ends included) on the
-    time the visit was made.
+    ``observed_from``/``observed_to`` are days (``date`` or ``YYYY-MM-DD``, both included) on
+    the time the visit was made, in Tehran time like every day in the statistics.
     """
     clauses, params = [], []
     if actor.role == "engineer":
@@ -317,12 +317,13 @@ def search(db, actor, unit_id=None, review_state=None, province_id=None, park_id
         if value is not None:
             clauses.append(f"{column} = ?")
             params.append(value)
-    if observed_from is not None:
+    first, after = stats.day_bounds(observed_from, observed_to)
+    if first is not None:
         clauses.append("v.observed_at >= ?")
-        params.append(str(observed_from))
-    if observed_to is not None:
-        clauses.append("substr(v.observed_at, 1, 10) <= ?")
-        params.append(str(observed_to))
+        params.append(first)
+    if after is not None:
+        clauses.append("v.observed_at < ?")
+        params.append(after)
     where = " AND ".join(clauses) or "1 = 1"
     sql = f" FROM visits v JOIN units u ON u.id = v.unit_id WHERE {where}"
     total = db.execute(f"SELECT count(*){sql}", params).fetchone()[0]
