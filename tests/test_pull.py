@@ -171,3 +171,21 @@ def test_a_cursor_from_another_user_with_the_same_provinces_resets(login):
     assert page["reset"] and page["reset_reason"] == "scope_changed"
     pages, _ = pull_all(ali, page["cursor"])
     assert [v["id"] for p in pages for v in p["visits"]] == ["v-ali"]
+
+
+def test_a_unit_moving_province_takes_its_obstacles_to_the_new_scope(login):
+    from sync.sample_visits import sample_obstacles
+
+    both = login("mina", provinces=[TEHRAN, ISFAHAN])
+    tehran_only, isfahan_only = login("reza", provinces=[TEHRAN]), login("ali", provinces=[ISFAHAN])
+    [unit] = seed_units(both, 1)
+    [obstacle] = [{**o, "obstacle_id": str(uuid.uuid4())} for o in sample_obstacles(count=1)]
+    both.post("/api/v1/sync/push", {"mutations": [visit_mutation(2, "v-1", unit, obstacles=[obstacle])]})
+    _, tehran_cursor = pull_all(tehran_only)
+    _, isfahan_cursor = pull_all(isfahan_only)
+    both.post("/api/v1/sync/push", {"mutations": [update_unit_mutation(3, unit, {"province_id": ISFAHAN})]})
+    pages, _ = pull_all(isfahan_only, isfahan_cursor)
+    assert [u["id"] for p in pages for u in p["units"]] == [unit]
+    assert [(o["id"], o["unit_id"]) for p in pages for o in p["obstacles"]] == [(obstacle["obstacle_id"], unit)]
+    pages, _ = pull_all(tehran_only, tehran_cursor)
+    assert [o for p in pages for o in p["obstacles"]] == [{"id": obstacle["obstacle_id"], "removed": True}]
