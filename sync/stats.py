@@ -63,12 +63,20 @@ def _day(value) -> date:
     return value if isinstance(value, date) else date.fromisoformat(str(value))
 
 
+def _day_start(day: date) -> str | None:
+    try:
+        return iso(datetime.combine(day, time(), TEHRAN))
+    except OverflowError:  # the first or last days a date can hold: no bound at all
+        return None
+
+
 def day_bounds(start=None, end=None) -> tuple[str | None, str | None]:
     """The UTC instants (stored ISO text) bounding whole Tehran days: from 00:00 on
-    ``start`` (included) to 00:00 the day after ``end`` (excluded)."""
-    first = iso(datetime.combine(_day(start), time(), TEHRAN)) if start is not None else None
-    after = (iso(datetime.combine(_day(end) + timedelta(days=1), time(), TEHRAN))
-             if end is not None else None)
+    ``start`` (included) to 00:00 the day after ``end`` (excluded). None: unbounded."""
+    first = _day_start(_day(start)) if start is not None else None
+    after = None
+    if end is not None and _day(end) < date.max:
+        after = _day_start(_day(end) + timedelta(days=1))
     return first, after
 
 

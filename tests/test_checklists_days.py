@@ -18,3 +18,13 @@ def test_review_queue_days_are_tehran_days(phone, supervisor):
     assert queue(**{"from": "2026-01-10", "to": "2026-01-10"}) == [night]
     assert queue(to="2026-01-09") == []
     assert queue(**{"from": "2026-01-11"}) == []
+
+
+def test_days_at_the_ends_of_the_calendar_mean_no_bound(phone, supervisor):
+    device = phone("ali")
+    visit = record(device, new_unit(device), observed="2026-01-09T08:00:00Z")
+    device.sync()
+    found = supervisor.get("/api/v1/visits", {"from": "0001-01-01", "to": "9999-12-31"})[1]["items"]
+    assert [v["id"] for v in found] == [visit]
+    for path in ("/api/v1/stats/revivals", "/api/v1/stats/visits-per-week"):
+        assert supervisor.get(path, {"start": "0001/01/01", "end": "9999-12-31"})[0] == 200, path
