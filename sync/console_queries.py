@@ -288,7 +288,7 @@ def unit_aliases(db, unit_id: str) -> list[dict]:
 
 
 def unit_conflicts(db, unit_id: str) -> list[dict]:
-    rows = _rows(db, "SELECT c.*, u.username AS resolved_by_username FROM conflicts c"
+    rows = _rows(db, "SELECT c.*, u.username AS resolved_by_username, u.full_name AS resolved_by_name FROM conflicts c"
                      " LEFT JOIN users u ON u.id = c.resolved_by WHERE c.unit_id = ?"
                      " ORDER BY c.status = 'open' DESC, c.id DESC", [unit_id])
     for row in rows:

@@ -1,5 +1,6 @@
 """The duplicates queue in the console: side by side, explained, merged or dismissed, unmerged."""
 
+import math
 import re
 
 import pytest
@@ -48,10 +49,44 @@ def test_the_queue_lists_pairs_only_in_the_supervisors_provinces(client, pair):
 def test_a_pair_side_by_side_with_the_score_explained(client, pair):
     html = ConsoleUser(client, "sara").page(f"/console/duplicates/{pair['id']}")
     assert "امتیاز شباهت" in html and "توضیح امتیاز" in html
-    assert re.search(r'<tr data-field="park_id"><th>[^<]+</th>\s*<td class="agree">شهرک صنعتی شمس‌آباد', html)
+    assert re.search(r'<tr data-field="park_id"><th>[^<]+</th>\s*<td class="agree"><bdi>شهرک صنعتی شمس‌آباد', html)
     assert re.search(r'<tr data-field="phone">.*?<td class="differ">', html, re.S)
     assert "شباهت نام" in html and "فاصله" in html  # features in words
     assert 'id="merge-left"' in html and 'id="not-same"' in html
+
+
+def test_the_explanation_adds_up_in_persian_words_and_digits(client, pair, db):
+    """Every feature in words (none left as its code), weights in Persian digits with their
+    sign, a starting row so the weights add up to the score, and the score as a chance."""
+    html = ConsoleUser(client, "sara").page(f"/console/duplicates/{pair['id']}")
+    explain = html[html.index('id="explain"'):]
+    assert "name_commonness" not in re.sub(r'data-feature="[^"]+"', "", explain)
+    assert not re.search(r"<td>[a-z_]+</td>", explain), "a feature or level shown as its code"
+    score = db.execute("SELECT score FROM dedup_candidates WHERE id = ?", [pair["id"]]).fetchone()[0]
+    weights = [float(w.replace("\u2212", "-").translate(str.maketrans("۰۱۲۳۴۵۶۷۸۹٫", "0123456789.")))
+               for w in re.findall(r'<td class="num">\u2066([^\u2069]+)\u2069</td>', explain)]
+    assert len(weights) >= 5 and abs(sum(weights) - score) < 0.02, (weights, score)
+    assert re.search(r'<th class="num">\u2066[+\u2212][۰-۹]+٫[۰-۹]{2}\u2069</th>', explain), "the total, signed"
+    chance = 1 / (1 + math.exp(-score))
+    assert f"احتمال یکی بودن: {round(chance * 100)}".translate(str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")) in html
+    # Phones, ids and locations keep their order inside right-to-left cells.
+    assert "<bdi>0912 111 2233</bdi>" in html
+
+
+def test_hard_rules_are_told_in_the_page_language(app):
+    from server.console import pages_duplicates
+
+    detail = {"score": 1.2, "features": {"legal_id": "conflict", "name": "exact"},
+              "reasons": ["name=exact +3.39", "legal_id=conflict -4.61",
+                          "hard rule: different valid legal national ids"]}
+    with app.test_request_context("/console/duplicates/1"):
+        from flask import g
+
+        g.lang = "fa"
+        assert pages_duplicates.hard_rules(detail) == ["دو شناسه ملی معتبرِ متفاوت"]
+        assert pages_duplicates.base_score(detail) == round(1.2 - 3.39 + 4.61, 2)
+        g.lang = "en"
+        assert pages_duplicates.hard_rules(detail) == ["Two different valid legal national IDs"]
 
 
 def test_merge_from_the_queue_then_unmerge_from_the_unit_page(client, pair, db):

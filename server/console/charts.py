@@ -11,18 +11,22 @@ Every chart carries ``role="img"``, a ``<title>`` and a ``<desc>`` listing its n
 and each bar a ``<title>`` tooltip, so the values are readable without seeing the picture.
 """
 
+import math
 from dataclasses import dataclass
 
 from markupsafe import Markup, escape
 
 from server.console.i18n import join, localize_digits
 
-FONT_PX = 12
-ROW_H = 26
+# Sizes in SVG units. A chart is drawn about as wide as a dashboard card, so text at FONT_PX
+# shows near that size in pixels; drawn wider, the browser shrank it to 9 px on a laptop.
+FONT_PX = 13
+ROW_H = 28
 LABEL_W = 190
-BAR_AREA = 380
+BAR_AREA = 250
 PAD = 10
-PLOT_W = 520     # column charts: the plot's width, wider only when many categories need it
+PLOT_W = 440     # column charts: the plot's width, wider only when many categories need it
+MAX_TICKS = 5
 MIN_SLOT = 18
 MAX_BAR = 44
 
@@ -42,15 +46,22 @@ def _short(label: str, limit: int = 26) -> str:
     return label if len(label) <= limit else label[: limit - 1] + "…"
 
 
-def _nice_max(value: float) -> int:
-    """A round axis maximum at or above ``value`` whose four grid steps are whole 1/2/5×10ⁿ."""
-    step = 1
-    while step * 4 < value:
-        for factor in (2, 2.5, 2):  # 1 → 2 → 5 → 10 → 20 → 50 …
-            step = int(step * factor)
-            if step * 4 >= value:
-                break
-    return step * 4
+def _axis(value: float) -> tuple[int, int]:
+    """(top, step) of a value axis: whole 1/2/5×10ⁿ steps, at most ``MAX_TICKS`` of them, the
+    top the first step at or above ``value``. Four fixed steps left a bar of 9 on an axis of 20."""
+    if value <= 0:
+        return 1, 1
+    magnitude = 1
+    while True:
+        for factor in (1, 2, 5):
+            step = factor * magnitude
+            if value <= step * MAX_TICKS:
+                return step * math.ceil(value / step), step
+        magnitude *= 10
+
+
+def _ticks(top: int, step: int) -> list[int]:
+    return list(range(0, top + 1, step))
 
 
 def _svg(width: int, height: int, title: str, desc: str, body: list[str], css_id: str) -> Markup:
@@ -69,8 +80,8 @@ def legend(series: list[Series]) -> Markup:
 def hbars(css_id: str, title: str, labels: list[str], series: list[Series], lang: str, rtl: bool) -> Markup:
     """One row per label; the series stack left to right (right to left when ``rtl``)."""
     totals = [sum(s.values[i] or 0 for s in series) for i in range(len(labels))]
-    top = _nice_max(max(totals, default=0))
-    width = LABEL_W + BAR_AREA + 60
+    top, step = _axis(max(totals, default=0))
+    width = LABEL_W + BAR_AREA + 50
     height = PAD * 2 + ROW_H * max(1, len(labels)) + 20
     body, desc = [], []
 
@@ -79,18 +90,17 @@ def hbars(css_id: str, title: str, labels: list[str], series: list[Series], lang
         start = LABEL_W + offset if not rtl else width - LABEL_W - offset - length
         return round(start, 1)
 
-    for tick in range(0, 5):
-        value = top * tick / 4
-        x = x_of(BAR_AREA * tick / 4, 0)
+    for value in _ticks(top, step):
+        x = x_of(BAR_AREA * value / top, 0)
         body.append(f'<line class="grid-line" x1="{x}" x2="{x}" y1="{PAD}" y2="{height - 20}"/>')
         body.append(f'<text class="value" x="{x}" y="{height - 5}" text-anchor="middle">'
-                    f'{_fmt(int(value), lang)}</text>')
+                    f'{_fmt(value, lang)}</text>')
     for i, label in enumerate(labels):
         y = PAD + i * ROW_H
         # The SVG is laid out left to right (direction="ltr"); Persian text still renders right.
         label_x, label_anchor = (LABEL_W - 8, "end") if not rtl else (width - 4, "end")
         body.append(f'<text x="{label_x}" y="{y + ROW_H / 2 + FONT_PX / 3:.1f}" text-anchor="{label_anchor}">'
-                    f'{escape(_short(label))}<title>{escape(label)}</title></text>')
+                    f'{escape(_short(label, 22))}<title>{escape(label)}</title></text>')
         offset = 0.0
         parts = []
         for s in series:
@@ -123,14 +133,13 @@ def columns(css_id: str, title: str, categories: list[str], series: list[Series]
     height = 260
     plot_h = height - bottom - top_pad
     totals = [sum(s.values[i] or 0 for s in series) for i in range(len(categories))]
-    top = _nice_max(max(totals, default=0))
+    top, step = _axis(max(totals, default=0))
     body, desc = [], []
-    for tick in range(0, 5):
-        value = top * tick / 4
-        y = top_pad + plot_h - plot_h * tick / 4
+    for value in _ticks(top, step):
+        y = top_pad + plot_h - plot_h * value / top
         body.append(f'<line class="grid-line" x1="{left}" x2="{width - right}" y1="{y:.1f}" y2="{y:.1f}"/>')
         body.append(f'<text class="value" x="{left - 4}" y="{y + 4:.1f}" text-anchor="end">'
-                    f'{_fmt(int(value), lang)}</text>')
+                    f'{_fmt(value, lang)}</text>')
     base_y = top_pad + plot_h
     body.append(f'<line class="axis" x1="{left}" x2="{width - right}" y1="{base_y}" y2="{base_y}"/>')
     every = -(-n // 8)  # at most eight category labels, so they never overlap
@@ -154,7 +163,7 @@ def columns(css_id: str, title: str, categories: list[str], series: list[Series]
                         f'{escape(category)}</text>')
         desc.append(f"{category}: {join(parts, lang) or _fmt(0, lang)}")
     if line is not None:
-        line_top = _nice_max(max((v or 0 for v in line.values), default=0))
+        line_top, line_step = _axis(max((v or 0 for v in line.values), default=0))
         points = []
         for i, value in enumerate(line.values):
             x = left + i * slot + slot / 2
@@ -164,9 +173,9 @@ def columns(css_id: str, title: str, categories: list[str], series: list[Series]
                         f'<title>{escape(categories[i])} — {escape(line.name)}: '
                         f'{_fmt(value or 0, lang)}</title></circle>')
         body.insert(0, f'<polyline class="line {line.css}" points="{" ".join(points)}" fill="none"/>')
-        for tick in range(0, 5):
-            y = top_pad + plot_h - plot_h * tick / 4
+        for value in _ticks(line_top, line_step):
+            y = top_pad + plot_h - plot_h * value / line_top
             body.append(f'<text class="value" x="{width - right + 4}" y="{y + 4:.1f}" text-anchor="start">'
-                        f'{_fmt(int(line_top * tick / 4), lang)}</text>')
+                        f'{_fmt(value, lang)}</text>')
         desc.extend(f"{categories[i]}: {line.name} {_fmt(v or 0, lang)}" for i, v in enumerate(line.values))
     return _svg(width, height, title, join(desc, lang, 1), body, css_id)

@@ -5,6 +5,8 @@ to the id itself, and a test checks both catalogues have the same keys. Labels o
 (unit statuses, review states, roles) live here too, under ``<kind>.<code>``.
 """
 
+import re
+
 LANGUAGES = ("fa", "en")
 DEFAULT_LANGUAGE = "fa"
 DIRECTION = {"fa": "rtl", "en": "ltr"}
@@ -115,6 +117,13 @@ FA = {
     "field.first_seen": "اولین مشاهده",
     "field.resolved_at": "تاریخ رفع",
     "field.obstacle_state": "وضعیت مانع",
+    "field.text": "توضیح",
+    "field.username": "نام کاربری",
+    "field.password": "گذرواژه",
+    "field.role": "نقش",
+    "field.provinces": "استان‌ها",
+    "field.full_name": "نام و نام خانوادگی",
+    "field.active": "وضعیت حساب",
     "status.active": "فعال",
     "status.semi_active": "نیمه‌فعال",
     "status.stalled": "راکد",
@@ -280,7 +289,8 @@ FA = {
     "dash.approved_only": "فقط بازدیدهای تأییدشده در آمار شمرده می‌شوند.",
     "dash.week_of": "هفته {date}",
     "exports.title": "خروجی‌ها",
-    "exports.intro": "خروجی‌ها با همان فیلترهای صف بررسی ساخته می‌شوند و فقط استان‌های شما را در بر دارند.",
+    "exports.intro": "خروجی‌ها با همان فیلترهای صف بررسی ساخته می‌شوند و فقط استان‌های شما را در بر دارند. "
+                     "خروجی واحدها فقط استان، شهرک، نام واحد و وضعیت واحد را در نظر می‌گیرد.",
     "exports.visits": "بازدیدها",
     "exports.obstacles": "موانع",
     "exports.units": "واحدها",
@@ -312,6 +322,43 @@ FA = {
     "admin.revoke": "ابطال دستگاه",
     "admin.revoked": "دستگاه باطل شد.",
     "admin.self": "نمی‌توانید حساب خودتان را غیرفعال کنید.",
+    "dash.include_review": "بازدیدهای در حال بررسی هم شمرده شوند",
+    "dash.counted_in_review": "بازدیدهای تأییدشده و بازدیدهای در حال بررسی شمرده می‌شوند؛ بازدیدهای ردشده هرگز.",
+    "dash.weeks_span": "هفته‌های {first} تا {last}",
+    "dupf.name_commonness": "رایج بودن نام",
+    "dupl.c0": "نام کمیاب",
+    "dupl.c1": "نام کم‌تکرار",
+    "dupl.c2": "نام رایج",
+    "dupl.c3": "نام بسیار رایج",
+    "duprule.legal_id": "دو شناسه ملی معتبرِ متفاوت",
+    "duprule.license": "دو شماره پروانه متفاوت",
+    "duprule.branch": "دو شماره شعبه یا کارخانه متفاوت",
+    "dup.chance": "احتمال یکی بودن",
+    "dup.base": "نقطه شروع (پیش از هر نشانه)",
+    "dup.total": "جمع: امتیاز شباهت",
+    "dup.thresholds": "امتیاز، لگاریتمِ بختِ یکی بودن است. از {merge} به بالا دو رکورد خودکار ادغام می‌شوند "
+                      "(مگر قاعده‌ای قطعی مانع شود)؛ از {review} به بالا برای تصمیم ناظر در صف می‌آیند.",
+    "common.per_page": "تعداد در هر صفحه",
+    "template.name": "{title} (نسخه {version})",
+    "visit.changed": "پاسخ‌های تغییرکرده",
+    "msg.comment_required": "بنویسید کارشناس چه چیزی را باید بداند یا اصلاح کند.",
+    "msg.at_most": "حداکثر {count} نویسه.",
+    "msg.at_least": "دست‌کم {count} نویسه.",
+    "msg.between": "بین {low} تا {high} نویسه.",
+    "msg.provinces_needed": "برای کارشناس و ناظر دست‌کم یک استان لازم است.",
+    "msg.username_taken": "نام کاربری «{username}» پیش‌تر گرفته شده است.",
+    "msg.visit_state": "وضعیت این بازدید «{state}» است؛ تصمیم فقط برای بازدیدهای «در انتظار بررسی» ثبت می‌شود.",
+    "msg.not_merged": "این رکورد در واحد دیگری ادغام نشده است.",
+    "msg.survivor_merged_again": "واحد باقی‌مانده از آن پس دوباره ادغام شده است؛ نخست آن ادغام را لغو کنید.",
+    "msg.merged_meanwhile": "یکی از این دو واحد در این فاصله ادغام شده است؛ روی واحد باقی‌مانده تصمیم بگیرید.",
+    "msg.pair_not_merged": "این دو واحد در یکدیگر ادغام نشده‌اند.",
+    "msg.already_merged": "واحدی که ادغام شده دوباره ادغام نمی‌شود؛ از واحد باقی‌مانده استفاده کنید.",
+    "msg.self_merge": "یک واحد را نمی‌توان در خودش ادغام کرد.",
+    "msg.conflict_done": "این تعارض پیش‌تر بررسی شده است.",
+    "msg.device_revoked": "این دستگاه باطل شده است.",
+    "msg.pick_of_pair": "باید یکی از دو رکورد باشد.",
+    "msg.unknown_provinces": "استان ناشناخته: {ids}",
+    "msg.not_found": "این رکورد پیدا نشد.",
 }
 
 EN = {
@@ -417,6 +464,13 @@ EN = {
     "field.first_seen": "First seen",
     "field.resolved_at": "Resolved",
     "field.obstacle_state": "Obstacle state",
+    "field.text": "Comment",
+    "field.username": "Username",
+    "field.password": "Password",
+    "field.role": "Role",
+    "field.provinces": "Provinces",
+    "field.full_name": "Full name",
+    "field.active": "Account",
     "status.active": "Active",
     "status.semi_active": "Semi-active",
     "status.stalled": "Stalled",
@@ -583,7 +637,8 @@ EN = {
     "dash.approved_only": "Only approved visits count in these statistics.",
     "dash.week_of": "Week of {date}",
     "exports.title": "Exports",
-    "exports.intro": "Exports use the review queue's filters and contain only your provinces.",
+    "exports.intro": "Exports use the review queue's filters and contain only your provinces. "
+                     "The units export uses the province, park, unit name and unit status only.",
     "exports.visits": "Visits",
     "exports.obstacles": "Obstacles",
     "exports.units": "Units",
@@ -615,9 +670,71 @@ EN = {
     "admin.revoke": "Revoke device",
     "admin.revoked": "Device revoked.",
     "admin.self": "You cannot deactivate your own account.",
+    "dash.include_review": "Also count visits still in review",
+    "dash.counted_in_review": "Approved visits and those still in review are counted; rejected ones never.",
+    "dash.weeks_span": "Weeks from {first} to {last}",
+    "dupf.name_commonness": "How common the name is",
+    "dupl.c0": "Rare name",
+    "dupl.c1": "Uncommon name",
+    "dupl.c2": "Common name",
+    "dupl.c3": "Very common name",
+    "duprule.legal_id": "Two different valid legal national IDs",
+    "duprule.license": "Two different licence numbers",
+    "duprule.branch": "Two different branch or plant numbers",
+    "dup.chance": "Chance they are the same",
+    "dup.base": "Starting point (before any evidence)",
+    "dup.total": "Total: the similarity score",
+    "dup.thresholds": "The score is the log-odds that the two are the same unit. From {merge} up two records "
+                      "are merged automatically (unless a hard rule forbids it); from {review} up they wait "
+                      "here for a supervisor.",
+    "common.per_page": "Per page",
+    "template.name": "{title} (version {version})",
+    "visit.changed": "Answers changed",
+    "msg.comment_required": "Write what the engineer should know or fix.",
+    "msg.at_most": "At most {count} characters.",
+    "msg.at_least": "At least {count} characters.",
+    "msg.between": "Between {low} and {high} characters.",
+    "msg.provinces_needed": "Engineers and supervisors need at least one province.",
+    "msg.username_taken": "The username “{username}” is taken.",
+    "msg.visit_state": "This visit is “{state}”; decisions are taken on visits waiting for review only.",
+    "msg.not_merged": "This record is not merged into another unit.",
+    "msg.survivor_merged_again": "The surviving unit was merged again since; unmerge that first.",
+    "msg.merged_meanwhile": "One of these units was merged meanwhile; decide on the surviving unit.",
+    "msg.pair_not_merged": "These two units are not merged into one another.",
+    "msg.already_merged": "A unit that is already merged cannot be merged again; use the surviving unit.",
+    "msg.self_merge": "A unit cannot be merged into itself.",
+    "msg.conflict_done": "This conflict was already decided.",
+    "msg.device_revoked": "This device has been revoked.",
+    "msg.pick_of_pair": "Must be one of the pair.",
+    "msg.unknown_provinces": "Unknown province: {ids}",
+    "msg.not_found": "This record was not found.",
 }
 
 CATALOGUES = {"fa": FA, "en": EN}
+
+# Messages of the domain's errors (``sync.errors``, written in English for the API and logs)
+# that a console action can meet, so a refusal reads in the page's language. A message not
+# listed here is shown as it is.
+DOMAIN_MESSAGES = [
+    (r"Write what the engineer should know or fix\.", "msg.comment_required"),
+    (r"At most (?P<count>\d+) characters\.", "msg.at_most"),
+    (r"At least (?P<count>\d+) characters\.", "msg.at_least"),
+    (r"Between (?P<low>\d+) and (?P<high>\d+) characters\.", "msg.between"),
+    (r"Engineers and supervisors need at least one province\.", "msg.provinces_needed"),
+    (r"Username '(?P<username>.*)' is taken\.", "msg.username_taken"),
+    (r"The visit is (?P<state>\w+); it can be \w+ only while \w+\.", "msg.visit_state"),
+    (r"Unit \S+ is not merged\.", "msg.not_merged"),
+    (r"The surviving unit was merged again since; unmerge that first\.", "msg.survivor_merged_again"),
+    (r"One of these units was merged meanwhile; decide on the surviving unit\.", "msg.merged_meanwhile"),
+    (r"These two units are not merged into one another\.", "msg.pair_not_merged"),
+    (r"A unit that is already merged cannot be merged again; use the surviving unit\.", "msg.already_merged"),
+    (r"A unit cannot be merged into itself\.", "msg.self_merge"),
+    (r"Conflict \d+ was already \w+\.", "msg.conflict_done"),
+    (r"This device has been revoked\.", "msg.device_revoked"),
+    (r"Must be one of the pair\.", "msg.pick_of_pair"),
+    (r"Unknown province ids: \[(?P<ids>[\d, ]*)\]\.", "msg.unknown_provinces"),
+    (r"No (visit|unit|user|device|conflict|duplicate candidate) .*", "msg.not_found"),
+]
 # Between items of a list, and between groups of items (the chart descriptions).
 SEPARATORS = {"fa": ("، ", "؛ "), "en": (", ", "; ")}
 
@@ -625,6 +742,25 @@ SEPARATORS = {"fa": ("، ", "؛ "), "en": (", ", "; ")}
 def join(values, lang: str, level: int = 0) -> str:
     """Items as one text with the language's separator (Persian uses «،» and «؛»)."""
     return SEPARATORS.get(lang, SEPARATORS["fa"])[level].join(map(str, values))
+
+
+def domain_message(lang: str, message: str) -> str:
+    """A domain error's English message in ``lang``, or the message itself when it is not known."""
+    for pattern, key in _DOMAIN_PATTERNS:
+        match = pattern.fullmatch(message.strip())
+        if match:
+            values = match.groupdict()
+            if "state" in values:
+                values["state"] = translate(lang, f"review.{values['state']}")
+            if "ids" in values:
+                values["ids"] = join((localize_digits(int(i), lang) for i in re.findall(r"\d+", values["ids"])), lang)
+            if "count" in values:
+                values["count"] = localize_digits(int(values["count"]), lang)
+            if "low" in values:
+                values["low"] = localize_digits(int(values["low"]), lang)
+                values["high"] = localize_digits(int(values["high"]), lang)
+            return translate(lang, key, **values)
+    return message
 
 
 def translate(lang: str, key: str, **values) -> str:
@@ -652,8 +788,26 @@ def localize_digits(value, lang: str) -> str:
     return text.translate(_PERSIAN_DIGITS) if lang == "fa" else text
 
 
+_DOMAIN_PATTERNS = [(re.compile(pattern), key) for pattern, key in DOMAIN_MESSAGES]
+
 # Digits only, for text such as dates or ids where '.' and ',' must stay as they are.
 _PERSIAN_DIGITS_ONLY = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
+
+
+def signed(value: float, lang: str, places: int = 2) -> str:
+    """``-6.16`` → ``−۶٫۱۶``, ``3.39`` → ``+۳٫۳۹``: a weight with its sign always shown (a true
+    minus sign; the page isolates it so a right-to-left line does not move it to the end)."""
+    if not value:
+        return localize_digits(0, lang)
+    text = f"{abs(value):.{places}f}"
+    text = text.translate(_PERSIAN_DIGITS) if lang == "fa" else text
+    return ("+" if value > 0 else "\u2212") + text
+
+
+def percent(fraction: float, lang: str) -> str:
+    """``0.47`` → ``۴۷٪`` (Persian puts its own percent sign after the number) or ``47%``."""
+    number = round(fraction * 100)
+    return f"{localize_digits(number, lang)}٪" if lang == "fa" else f"{number}%"
 
 
 def ascii_digits(text: str) -> str:

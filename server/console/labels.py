@@ -7,6 +7,7 @@ as the code itself, so nothing disappears from a page when a label is missing.
 
 from flask import g
 
+from server.console import i18n
 from server.console.web import bp, lang
 from server.db import get_db
 from sync import checklists
@@ -66,6 +67,23 @@ def template_definition(db, code: str | None, version: int | None) -> dict | Non
         shipped = default_template()
         # A store that has not loaded its templates yet still shows the shipped form.
         return shipped if (shipped["code"], shipped["version"]) == (code, version) else None
+
+
+def template_name(code: str | None, version: int | None, lang: str) -> str:
+    """A template as a supervisor knows it: its title in ``lang`` and version, not its code
+    (``diagnosis v1`` is an identifier, English in a Persian page)."""
+    if not code:
+        return ""
+    cache = g.setdefault("template_names", {})
+    if (code, version) not in cache:
+        definition = template_definition(get_db(), code, version)
+        cache[(code, version)] = pick((definition or {}).get("title"), lang, code)
+    return i18n.translate(lang, "template.name", title=cache[(code, version)], version=version or "?")
+
+
+@bp.app_template_global("template_name")
+def _template_name(code, version) -> str:
+    return template_name(code, version, lang())
 
 
 @bp.app_template_global("taxon")

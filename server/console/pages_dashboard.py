@@ -1,8 +1,10 @@
 """The dashboard: units by status per province, open obstacles by area and group, visits per
 week, and revived units and jobs per month — inline SVG charts from ``sync.stats``.
 
-Statistics count approved visits only, as the review rules ask; the visits-per-week chart
-shows approved visits beside the others still in review (rejected ones never count).
+Statistics count approved visits only, as the review rules ask, unless the supervisor asks
+for the visits still in review too (``include_review=1``, the statistics' ``approved_only=False``);
+the visits-per-week chart always shows approved visits beside the others still in review
+(rejected ones never count).
 """
 
 from datetime import date, timedelta
@@ -26,8 +28,8 @@ def _place_name(row: dict) -> str:
     return row.get("name_en") if lang() == "en" and row.get("name_en") else row["name"]
 
 
-def units_by_status_chart(db, province_id) -> tuple:
-    rows = stats.units_by_status(db, g.actor, province_id=province_id)
+def units_by_status_chart(db, where: dict, approved_only: bool) -> tuple:
+    rows = stats.units_by_status(db, g.actor, approved_only=approved_only, **where)
     provinces = {p["id"]: p for p in console_queries.provinces_for(db, g.actor)}
     counts: dict[int, dict] = {}
     for row in rows:
@@ -41,8 +43,8 @@ def units_by_status_chart(db, province_id) -> tuple:
     return charts.hbars("chart-units", _("dash.units_by_status"), names, series, lang(), rtl), series, bool(order)
 
 
-def obstacle_charts(db, province_id) -> tuple:
-    rows = stats.obstacle_counts(db, g.actor, province_id=province_id)
+def obstacle_charts(db, where: dict, approved_only: bool) -> tuple:
+    rows = stats.obstacle_counts(db, g.actor, approved_only=approved_only, **where)
     rtl = DIRECTION[lang()] == "rtl"
     areas: dict[str, int] = {}
     for row in rows:
@@ -70,23 +72,23 @@ def _weeks(first: date, last: date) -> list[date]:
     return weeks[-MAX_WEEKS:]
 
 
-def visits_chart(db, province_id) -> tuple:
-    counted = {r["week"]: r["visits"] for r in stats.visits_per_week(db, g.actor, province_id=province_id)}
-    approved = {r["week"]: r["visits"]
-                for r in stats.visits_per_week(db, g.actor, province_id=province_id, approved_only=True)}
+def visits_chart(db, where: dict) -> tuple:
+    counted = {r["week"]: r["visits"] for r in stats.visits_per_week(db, g.actor, **where)}
+    approved = {r["week"]: r["visits"] for r in stats.visits_per_week(db, g.actor, approved_only=True, **where)}
     if not counted:
-        return None, [], False
+        return None, [], False, None
     weeks = _weeks(date.fromisoformat(min(counted)), date.fromisoformat(max(counted)))
     keys = [w.isoformat() for w in weeks]
     series = [charts.Series(_("review.approved"), "c0", [approved.get(k, 0) for k in keys]),
               charts.Series(_("review.submitted") + " / " + _("review.returned"), "c1",
                             [counted.get(k, 0) - approved.get(k, 0) for k in keys])]
-    names = [jalali.jalali_date(w, lang())[5:] for w in weeks]  # month/day: the year is in the title row
-    return charts.columns("chart-visits", _("dash.visits_per_week"), names, series, lang()), series, True
+    names = [jalali.jalali_date(w, lang())[5:] for w in weeks]  # month/day; the years are in the caption
+    span = _("dash.weeks_span", first=jalali.jalali_date(weeks[0], lang()), last=jalali.jalali_date(weeks[-1], lang()))
+    return charts.columns("chart-visits", _("dash.visits_per_week"), names, series, lang()), series, True, span
 
 
-def revivals_chart(db, province_id) -> tuple:
-    found = stats.revivals(db, g.actor, province_id=province_id)
+def revivals_chart(db, where: dict, approved_only: bool) -> tuple:
+    found = stats.revivals(db, g.actor, approved_only=approved_only, **where)
     if not found["items"]:
         return None, [], False, found
     months: dict[date, list] = {}
@@ -111,14 +113,18 @@ def revivals_chart(db, province_id) -> tuple:
 def dashboard():
     db = get_db()
     parsed = filters.unit_filter(request.args)
-    province_id = parsed.filter.province_id
-    units_chart, status_series, has_units = units_by_status_chart(db, province_id)
-    by_area, by_group, group_series, has_obstacles = obstacle_charts(db, province_id)
-    visits, visit_series, has_visits = visits_chart(db, province_id)
-    revived, revived_series, has_revivals, found = revivals_chart(db, province_id)
+    where = {"province_id": parsed.filter.province_id, "park_id": parsed.filter.park_id}
+    # The review rules count approved visits only "unless asked otherwise": this is the asking.
+    include_review = (request.args.get("include_review") or "") in ("1", "on", "true")
+    approved_only = not include_review
+    units_chart, status_series, has_units = units_by_status_chart(db, where, approved_only)
+    by_area, by_group, group_series, has_obstacles = obstacle_charts(db, where, approved_only)
+    visits, visit_series, has_visits, weeks_span = visits_chart(db, where)
+    revived, revived_series, has_revivals, found = revivals_chart(db, where, approved_only)
     return page("console/dashboard.html", parsed=parsed, provinces=console_queries.provinces_for(db, g.actor),
+                parks=console_queries.parks_for(db, g.actor), include_review=include_review,
                 units_chart=units_chart, status_series=status_series, has_units=has_units,
                 by_area=by_area, by_group=by_group, group_series=group_series, has_obstacles=has_obstacles,
-                visits_chart=visits, visit_series=visit_series, has_visits=has_visits,
+                visits_chart=visits, visit_series=visit_series, has_visits=has_visits, weeks_span=weeks_span,
                 revivals_chart=revived, revived_series=revived_series, has_revivals=has_revivals,
                 revived_units=found["units"], revived_jobs=found["jobs"], legend=charts.legend)

@@ -6,6 +6,7 @@ supervisor's decisions to it. While that module is absent the page says so inste
 """
 
 import importlib
+import math
 
 from flask import abort, g, request, url_for
 
@@ -15,6 +16,7 @@ from server.console.visit_view import distance_m
 from server.console.web import _, act, bp, console_access, lang, page
 from server.db import get_db, writing
 from sync import console_queries, merge, units
+from sync.dedup import scoring
 from sync.errors import NotFound
 
 QUEUE_MODULE = "sync.dedup_store"
@@ -60,9 +62,8 @@ def _shown(field: str, unit: dict, names: dict):
     return value
 
 
-def evidence(detail: dict) -> list[dict]:
-    """The score explained: each feature's level and the weight it added (reasons carry
-    ``"<feature>=<level> <weight>"``), strongest first; features that weigh nothing last."""
+def _weights(detail: dict) -> dict[str, float]:
+    """Each feature's weight from the reasons (``"<feature>=<level> <weight>"``)."""
     weights = {}
     for reason in detail.get("reasons", []):
         head, _sep, weight = reason.rpartition(" ")
@@ -71,13 +72,37 @@ def evidence(detail: dict) -> list[dict]:
                 weights[head.split("=", 1)[0]] = float(weight)
             except ValueError:
                 continue
+    return weights
+
+
+def evidence(detail: dict) -> list[dict]:
+    """The score explained: each feature's level and the weight it added, strongest first;
+    features that weigh nothing last."""
+    weights = _weights(detail)
     rows = [{"feature": name, "level": level, "weight": weights.get(name, 0.0)}
             for name, level in (detail.get("features") or {}).items()]
     return sorted(rows, key=lambda r: (-abs(r["weight"]), r["feature"]))
 
 
+def base_score(detail: dict) -> float:
+    """Where the score starts before any evidence (the model's bias), taken from the pair's own
+    numbers so the rows shown always add up to its score, whatever weights scored it."""
+    return round(detail["score"] - sum(_weights(detail).values()), 2)
+
+
+def chance(score: float) -> float:
+    """The score is a log-odds; a supervisor reads a chance more easily."""
+    return 1 / (1 + math.exp(-max(-50.0, min(50.0, score))))
+
+
 def hard_rules(detail: dict) -> list[str]:
-    return [r.removeprefix("hard rule:").strip() for r in detail.get("reasons", []) if r.startswith("hard rule")]
+    """The hard rules that stopped an automatic merge, in the page's language (the engine's
+    reasons spell them in English)."""
+    features = detail.get("features") or {}
+    shown = [_(f"duprule.{name}") for (name, level) in scoring.HARD_RULES if features.get(name) == level]
+    known = set(scoring.HARD_RULES.values())
+    others = [r.removeprefix("hard rule:").strip() for r in detail.get("reasons", []) if r.startswith("hard rule")]
+    return shown + [r for r in others if r not in known]
 
 
 def _require_queue():
@@ -122,7 +147,8 @@ def duplicate(candidate_id):
     rows = [{"field": f, "left": _shown(f, left, names), "right": _shown(f, right, names),
              "state": detail["fields"].get(f, "same")} for f in units.FIELDS]
     return page("console/duplicate.html", pair=detail, left=left, right=right, rows=rows,
-                evidence=evidence(detail), rules=hard_rules(detail),
+                evidence=evidence(detail), rules=hard_rules(detail), base=base_score(detail),
+                chance=chance(detail["score"]), thresholds=(scoring.MERGE_THRESHOLD, scoring.REVIEW_THRESHOLD),
                 distance=distance_m(left.get("location"), right.get("location")))
 
 

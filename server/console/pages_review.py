@@ -41,19 +41,39 @@ def visible_visit(visit_id: str) -> dict:
         abort(404)
 
 
-def history(db, visit_id: str, all_versions: list[dict]) -> list[dict]:
-    """Versions received and thread events (comments, decisions) in one time line."""
-    entries = []
+SENT_ACTIONS = ("submit", "revise")          # the engineer's: each comes with a version
+DECISION_ACTIONS = ("approve", "reject", "return")
+
+
+def history(all_versions: list[dict], thread: list[dict]) -> list[dict]:
+    """Versions received, decisions and comments in one time line, oldest first.
+
+    The engineer's ``submit``/``revise`` event is the arrival of a version, so it is told on
+    that version's entry (who sent it, with the engineer's comment) rather than twice.
+    """
+    entries, by_version = [], {}
     previous = None
     for version in all_versions:
         changed = visit_view.changed_answers(previous["answers"], version.get("answers")) if previous else []
-        entries.append({"kind": "version", "at": version["received_at"], "version": version["version"],
-                        "changed": changed})
+        entry = {"kind": "version", "at": version["received_at"], "version": version["version"],
+                 "changed": changed, "action": None, "user_name": None, "text": None}
+        entries.append(entry)
+        by_version[version["version"]] = entry
         previous = version
-    for event in review.thread(db, visit_id):
-        entries.append({**event, "kind": event["kind"], "at": event["at"]})
+    for event in thread:
+        sent = by_version.get(event.get("version")) if event.get("action") in SENT_ACTIONS else None
+        if sent is not None and sent["action"] is None:
+            sent.update(action=event["action"], user_name=event.get("user_name"), text=event.get("text"))
+            continue
+        entries.append(dict(event))
     entries.sort(key=lambda e: (e["at"], 0 if e["kind"] == "version" else 1))
     return entries
+
+
+def last_decision(thread: list[dict]) -> dict | None:
+    """The supervisor's latest decision on the visit (it stays shown after a revision)."""
+    decisions = [e for e in thread if e["kind"] == "state" and e.get("action") in DECISION_ACTIONS]
+    return decisions[-1] if decisions else None
 
 
 @bp.route("/visits/<visit_id>")
@@ -74,12 +94,13 @@ def visit(visit_id):
               for sha in hashes]
     location = current.get("location")
     unit_point = {"lat": unit["lat"], "lon": unit["lon"]} if unit and unit["lat"] is not None else None
+    thread = review.thread(db, row["id"])
     return page(
-        "console/visit.html", visit=summary, unit=unit, definition=definition,
+        "console/visit.html", visit=summary, unit=unit, definition=definition, decision=last_decision(thread),
         sections=visit_view.layout(definition, answers, lang()),
         obstacles=current.get("obstacles") or [], photos=photos, location=location,
         distance=visit_view.distance_m(location, unit_point),
-        history=history(db, row["id"], all_versions), version_count=len(all_versions),
+        history=history(all_versions, thread), version_count=len(all_versions),
         question_labels=visit_view.question_labels(definition, lang()),
     )
 

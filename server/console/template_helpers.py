@@ -4,7 +4,9 @@ Everything follows the page language (``web.lang()``): Persian digits and Jalali
 Tehran time for ``fa``; labels of stored codes come from the catalogue in ``i18n``.
 """
 
-from server.console import filters, i18n, jalali
+from markupsafe import Markup
+
+from server.console import filters, i18n, jalali, labels
 from server.console.web import _, bp, lang
 
 
@@ -14,6 +16,7 @@ def _translate_global(key: str, **values) -> str:
 
 
 bp.add_app_template_global(filters.query_args, "filter_args")
+bp.add_app_template_global(filters.PAGE_SIZES, "page_sizes")
 
 
 @bp.app_template_global("place_options")
@@ -29,7 +32,7 @@ def _engineer_options(rows) -> list[tuple]:
 
 @bp.app_template_global("template_options")
 def _template_options(rows) -> list[tuple]:
-    return [(f"{r['code']}:{r['version']}", f"{r['code']} v{r['version']}") for r in rows]
+    return [(f"{r['code']}:{r['version']}", labels.template_name(r["code"], r["version"], lang())) for r in rows]
 
 
 @bp.app_template_global("code_options")
@@ -59,8 +62,15 @@ def _gdate(value) -> str:
 
 
 @bp.app_template_filter("shown")
-def _shown(value) -> str:
-    """A stored field value as text: numbers localised, a location as "lat, lon"."""
+def _shown(value) -> Markup:
+    """A stored field value as text: numbers localised, a location as "lat, lon".
+
+    Isolated in ``<bdi>``: a phone "0912 111 2233" or a location "35.5, 51.2" has no letter to
+    set its direction, and in a right-to-left cell its groups would read backwards."""
+    return Markup("<bdi>{}</bdi>").format(_shown_text(value))
+
+
+def _shown_text(value) -> str:
     if value in (None, ""):
         return _("common.none")
     if isinstance(value, dict) and "lat" in value:
@@ -72,6 +82,18 @@ def _shown(value) -> str:
     if isinstance(value, list):
         return i18n.join(value, lang())
     return str(value)
+
+
+@bp.app_template_filter("signed")
+def _signed(value) -> str:
+    # Between LEFT-TO-RIGHT ISOLATE and POP DIRECTIONAL ISOLATE: plain text that keeps its sign in
+    # front inside a Persian sentence or cell, and can go into a translated message.
+    return f"\u2066{i18n.signed(value or 0, lang())}\u2069"
+
+
+@bp.app_template_filter("percent")
+def _percent(value) -> str:
+    return i18n.percent(value, lang())
 
 
 @bp.app_template_filter("label")

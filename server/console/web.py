@@ -223,7 +223,8 @@ def safe_next(target: str | None, fallback: str | None = None) -> str:
 
 
 def describe(error: DomainError) -> str:
-    """A domain error for a person: the message for its status, plus the fields at fault."""
+    """A domain error for a person, in the page's language: the message for its status, then
+    what exactly was refused (the fields at fault with what is wrong with each)."""
     status = STATUS_OF_CODE.get(error.code, 400)
     text = _(f"error.{status}")
     if isinstance(error, Invalid):
@@ -231,10 +232,11 @@ def describe(error: DomainError) -> str:
         for field, messages in error.fields.items():
             label = _(f"field.{field}")
             label = field if label == f"field.{field}" else label
-            shown = "; ".join(map(str, messages)) if isinstance(messages, list) else str(messages)
+            listed = messages if isinstance(messages, list) else [messages]
+            shown = "; ".join(i18n.domain_message(lang(), str(m)) for m in listed)
             parts.append(f"{label}: {shown}")
         return f"{text} {' — '.join(parts)}"
-    return f"{text} ({error.message})"
+    return f"{text} ({i18n.domain_message(lang(), error.message)})"
 
 
 def act(action, done: str, back: str):
@@ -276,7 +278,7 @@ def _http_error(error: HTTPException):
 
 @bp.errorhandler(DomainError)
 def _domain_error(error: DomainError):
-    return _error_page(STATUS_OF_CODE.get(error.code, 400), error.message)
+    return _error_page(STATUS_OF_CODE.get(error.code, 400), i18n.domain_message(lang(), error.message))
 
 
 @bp.errorhandler(Exception)

@@ -7,14 +7,28 @@ document.addEventListener("submit", function (event) {
     event.preventDefault();
   }
 });
-// Filter forms: changing the province narrows the park list to that province's parks.
-document.addEventListener("change", function (event) {
-  var select = event.target;
-  if (select.name !== "province_id" || !select.form) return;
-  var parks = select.form.querySelector("select[name=park_id]");
+
+// Filter forms: the park list shows only the chosen province's parks. A park of another
+// province left selected would silently empty the list, so it is cleared.
+function narrowParks(provinceSelect, keepChoice) {
+  var parks = provinceSelect.form && provinceSelect.form.querySelector("select[name=park_id]");
   if (!parks) return;
   Array.prototype.forEach.call(parks.options, function (option) {
     var province = option.getAttribute("data-province");
-    option.hidden = !!(province && select.value && province !== select.value);
+    option.hidden = !!(province && provinceSelect.value && province !== provinceSelect.value);
+  });
+  var chosen = parks.options[parks.selectedIndex];
+  if (chosen && chosen.hidden && !keepChoice) parks.value = "";
+}
+
+document.addEventListener("change", function (event) {
+  if (event.target.name === "province_id") narrowParks(event.target);
+});
+
+// A page opened with a province already chosen (a filtered link, the back button) starts narrowed;
+// its park stays as the list below it was filtered, even if it does not match.
+document.addEventListener("DOMContentLoaded", function () {
+  Array.prototype.forEach.call(document.querySelectorAll("form select[name=province_id]"), function (select) {
+    narrowParks(select, true);
   });
 });
