@@ -2,7 +2,8 @@
 one we already have?
 
 1. A valid legal national id already carried by a live unit of the same province means
-   the same firm: the two are merged, the older record surviving.
+   the same firm: the two are merged, the older record surviving — unless a supervisor has
+   declared the two different firms (unmerged them, or marked the pair distinct).
 2. Otherwise the dedup engine compares it with its candidates (``sync/dedup_store.py``):
    a sure match is merged, a likely one queued for a supervisor.
 """

@@ -234,11 +234,16 @@ def update(tx: Tx, unit_id: str, fields: dict, base_seq: int | None, observed_at
 
 
 def find_by_legal_id(db, province_id: int, national_id_key: str, exclude: str) -> str | None:
-    """The oldest live unit in the province carrying this valid legal id."""
+    """The oldest live unit in the province carrying this valid legal id, other than ``exclude``
+    and the units a supervisor has declared a different firm from it (by unmerging the two or
+    marking the pair distinct): their decision outranks the id."""
     row = db.execute(
-        "SELECT id FROM units WHERE national_id_key = ? AND national_id_valid = 1"
-        " AND province_id = ? AND merged_into IS NULL AND id != ? ORDER BY created_at, id LIMIT 1",
-        [national_id_key, province_id, exclude],
+        "SELECT id FROM units u WHERE national_id_key = :key AND national_id_valid = 1"
+        " AND province_id = :province AND merged_into IS NULL AND id != :exclude"
+        " AND NOT EXISTS (SELECT 1 FROM dedup_candidates d WHERE d.status = 'distinct'"
+        "   AND ((d.unit_a = u.id AND d.unit_b = :exclude) OR (d.unit_b = u.id AND d.unit_a = :exclude)))"
+        " ORDER BY created_at, id LIMIT 1",
+        {"key": national_id_key, "province": province_id, "exclude": exclude},
     ).fetchone()
     return row[0] if row else None
 

@@ -190,3 +190,20 @@ def test_a_flip_never_overwrites_a_value_observed_after_the_conflict(login, supe
     assert unit(reza, u)["employees"] == 18
     status, body = supervisor.post(f"/api/v1/conflicts/{conflict['id']}/resolve", {"decision": "confirm"})
     assert (status, body["status"]) == (200, "confirmed")
+
+
+def test_an_unmerged_pair_with_the_same_legal_id_stays_apart_when_edited_again(login, supervisor, db):
+    from tests.helpers import legal_id
+
+    reza, ali = login("reza"), login("ali")
+    nid = legal_id("1032045678")
+    older, newer = str(uuid.uuid4()), str(uuid.uuid4())
+    push(reza, create_unit_mutation(1, older, unit_fields(national_id=nid)))
+    assert push(ali, create_unit_mutation(1, newer, unit_fields(name="مهر", national_id=nid)))[0][
+        "status"] == "redirected"
+    # The supervisor knows better: two firms (one mistyped its id), and says so by unmerging.
+    assert supervisor.post(f"/api/v1/units/{newer}/unmerge")[0] == 200
+    for api, mutation_id, unit_id in ((ali, 2, newer), (reza, 2, older)):
+        [result] = push(api, update_unit_mutation(mutation_id, unit_id, {"employees": 7}))
+        assert (result["status"], result["unit_id"]) == ("applied", unit_id)
+    assert db.execute("SELECT count(*) FROM units WHERE merged_into IS NULL").fetchone()[0] == 2
