@@ -197,8 +197,9 @@ def obstacle_rows(db, actor: Actor, f: VisitFilter) -> list[dict]:
     with each obstacle's current state from the obstacle register (``obstacle_status``)."""
     where, params = _visit_where(actor, f)
     return _rows(db, "SELECT o.*, ob.status AS obstacle_status, v.observed_at, v.review_state, v.engineer_id,"
-                     " u.name AS unit_name, v.province_id, p.name AS province_name, k.name AS park_name,"
-                     " e.username AS engineer_username"
+                     " u.name AS unit_name, v.province_id, p.name AS province_name, p.name_en AS province_name_en,"
+                     " k.name AS park_name, k.name_en AS park_name_en,"
+                     " e.username AS engineer_username, e.full_name AS engineer_name"
                      " FROM visit_obstacles o"
                      " JOIN visits v ON v.id = o.visit_id AND o.version = v.version"
                      " JOIN units u ON u.id = v.unit_id"

@@ -106,3 +106,24 @@ def test_exports_over_the_api_with_a_bearer_token(client, seeded, login):
     assert engineer.get("/api/v1/exports/units")[0] == 403
     spec = client.get("/api/openapi.json").get_json()
     assert "/api/v1/exports/visits" in spec["paths"]
+
+
+def test_cells_are_spreadsheet_values_with_persian_headers(client, seeded):
+    """Numbers answered on the form are number cells (Persian digits would be text that cannot be
+    summed), every header is Persian, people are named, and the visit column says what it holds."""
+    sara = ConsoleUser(client, "sara")
+    _sheet, header, rows = read_xlsx(sara.get("/console/exports/visits.xlsx").get_data())
+    assert not [h for h in header if h.isascii()], header
+    row = {r[1]: dict(zip(header, r, strict=True)) for r in rows}["نساجی البرز"]
+    assert row["تعداد کارکنان فعلی"] == 5 and isinstance(row["تعداد کارکنان فعلی"], int)
+    assert isinstance(row["عرض جغرافیایی"], float)
+    _sheet, header, rows = read_xlsx(sara.get("/console/exports/obstacles.xlsx").get_data())
+    assert not [h for h in header if h.isascii()], header
+    assert "شناسه بازدید" in header and {r[header.index("کارشناس")] for r in rows} == {"Reza"}
+    _sheet, header, rows = read_xlsx(sara.get("/console/exports/units.xlsx").get_data())
+    assert not [h for h in header if h.isascii()], header
+    assert header[-1] == "ادغام‌شده در"
+    sara.post("/console/language", {"lang": "en"})
+    _sheet, header, rows = read_xlsx(sara.get("/console/exports/obstacles.xlsx").get_data())
+    assert "Latitude" not in header and "Visit ID" in header
+    assert {r[header.index("Province")] for r in rows} == {"Tehran"}

@@ -74,6 +74,25 @@ def _label(lang: str, kind: str, code) -> str:
     return str(code) if text == f"{kind}.{code}" else text
 
 
+def answer_cell(question: dict, value, lang: str):
+    """An answer for a spreadsheet: numbers stay numbers (Persian digits in a cell are text, and
+    a column of text cannot be summed or sorted), dates and counts in ASCII digits, choices in
+    words of ``lang``."""
+    kind = question.get("type")
+    if value is None or value == "" or value == [] or value == {}:
+        return ""
+    if kind in ("integer", "decimal") and isinstance(value, int | float) and not isinstance(value, bool):
+        return value
+    if kind == "date" and isinstance(value, str):
+        try:
+            return f"{jalali.jalali_date(date.fromisoformat(value), 'en')} ({value})"
+        except ValueError:
+            return value
+    if kind == "photo":
+        return len(value) if isinstance(value, list) else 1
+    return visit_view.answer_text(question, value, lang)
+
+
 # --- the three tables -----------------------------------------------------------------------
 
 def visits_table(db, actor, f: VisitFilter, lang: str) -> Table:
@@ -94,7 +113,8 @@ def visits_table(db, actor, f: VisitFilter, lang: str) -> Table:
                _t(lang, "field.province"), _t(lang, "field.park"), _t(lang, "field.engineer"),
                _t(lang, "field.template"), _t(lang, "field.version"), _t(lang, "field.state"),
                *_date_headers(lang, "field.observed_at"), *_date_headers(lang, "field.received_at"),
-               *_date_headers(lang, "visit.state_since"), _t(lang, "field.comment"), "lat", "lon",
+               *_date_headers(lang, "visit.state_since"), _t(lang, "field.comment"), _t(lang, "field.lat"),
+               _t(lang, "field.lon"),
                *(labels.pick(q.get("label"), lang, key) for key, q in questions.items())]
     body = []
     for row in rows:
@@ -105,7 +125,7 @@ def visits_table(db, actor, f: VisitFilter, lang: str) -> Table:
             row["version"], _label(lang, "review", row["review_state"]),
             *_when(row["observed_at"], lang), *_when(row["received_at"], lang), *_when(row["reviewed_at"], lang),
             row["review_comment"] or "", row["lat"], row["lon"],
-            *(visit_view.answer_text(q, answers.get(key), lang) for key, q in questions.items()),
+            *(answer_cell(q, answers.get(key), lang) for key, q in questions.items()),
         ])
     return Table(_t(lang, "exports.visits"), headers, body)
 
@@ -120,13 +140,14 @@ def obstacles_table(db, actor, f: VisitFilter, lang: str) -> Table:
     headers = [_t(lang, "common.id"), _t(lang, "field.obstacle_state"), _t(lang, "field.unit"),
                _t(lang, "field.province"), _t(lang, "field.park"), _t(lang, "field.area"), _t(lang, "field.group"),
                _t(lang, "field.severity"), _t(lang, "field.description"), _t(lang, "field.proposed_action"),
-               _t(lang, "field.responsible_body"), _t(lang, "exports.visits"), _t(lang, "field.state"),
+               _t(lang, "field.responsible_body"), _t(lang, "field.visit_id"), _t(lang, "field.state"),
                _t(lang, "field.engineer"), *_date_headers(lang, "field.observed_at")]
     body = [[r["obstacle_id"] or "", _label(lang, "obstacle", r["obstacle_status"]), r["unit_name"],
-             r["province_name"], r["park_name"] or "", tx("areas", r["area"]), tx("groups", r["group_code"]),
-             tx("severities", r["severity"]), r["description"], r["proposed_action"] or "",
-             tx("responsible_bodies", r["responsible_body"]), r["visit_id"], _label(lang, "review", r["review_state"]),
-             r["engineer_username"], *_when(r["observed_at"], lang)] for r in rows]
+             _place(r, "province", lang), _place(r, "park", lang), tx("areas", r["area"]),
+             tx("groups", r["group_code"]), tx("severities", r["severity"]), r["description"],
+             r["proposed_action"] or "", tx("responsible_bodies", r["responsible_body"]), r["visit_id"],
+             _label(lang, "review", r["review_state"]), r["engineer_name"] or r["engineer_username"],
+             *_when(r["observed_at"], lang)] for r in rows]
     return Table(_t(lang, "exports.obstacles"), headers, body)
 
 
@@ -137,9 +158,9 @@ def units_table(db, actor, f: UnitFilter, lang: str) -> Table:
     rows = console_queries.unit_rows(db, actor, f)
     headers = [_t(lang, "common.id"), *(_t(lang, f"field.{k}") for k in UNIT_FIELDS),
                _t(lang, "field.province"), _t(lang, "field.city"), _t(lang, "field.park"), _t(lang, "field.status"),
-               _t(lang, "field.employees"), "lat", "lon", _t(lang, "unit.visits"),
+               _t(lang, "field.employees"), _t(lang, "field.lat"), _t(lang, "field.lon"), _t(lang, "unit.visits"),
                *_date_headers(lang, "field.observed_at"), *_date_headers(lang, "field.created_at"),
-               *_date_headers(lang, "field.updated_at"), _t(lang, "unit.merged_into")]
+               *_date_headers(lang, "field.updated_at"), _t(lang, "field.merged_into")]
     body = [[r["id"], *(r[k] or "" for k in UNIT_FIELDS), _place(r, "province", lang), r["city_name"] or "",
              _place(r, "park", lang), _label(lang, "status", r["status"]), r["employees"], r["lat"], r["lon"],
              r["visit_count"], *_when(r["last_visit_at"], lang), *_when(r["created_at"], lang),
