@@ -152,3 +152,22 @@ def test_unexpected_errors_are_500_in_the_envelope(app, client):
     boom.access_rule = {"public": True}
     error = assert_envelope(client.get("/boom"), 500, "internal_error")
     assert "kaboom" not in error["message"]
+
+
+def test_the_protocol_doc_names_every_code_status_type_and_page_key():
+    """A client is written from docs/sync-protocol.md alone: what the server can answer is in it."""
+    from pathlib import Path
+
+    from schemas.sync import MUTATION_TYPES, RESULT_STATUSES
+    from server.errors import STATUS_OF_CODE
+    from sync.pull import ENTITY_LOADERS
+
+    doc = (Path(__file__).parent.parent / "docs" / "sync-protocol.md").read_text("utf-8")
+    table = doc.split("## Error codes", 1)[1]
+    rows = {line.split("|")[1].strip(): line for line in table.splitlines() if line.startswith("| ")}
+    for code, status in STATUS_OF_CODE.items():
+        assert f"`{code}`" in rows.get(str(status), ""), (code, status)
+    for name in (*MUTATION_TYPES, *RESULT_STATUSES, *(key for key, _ in ENTITY_LOADERS.values()),
+                 "scope_changed", "cursor_expired", "store_replaced", "first_status", "redirected_from",
+                 "has_more", "reset_reason", "base_seq", "observed_at", "mutation_id"):
+        assert f"`{name}`" in doc or f"**{name}**" in doc or f'"{name}"' in doc, name
