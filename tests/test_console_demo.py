@@ -1,8 +1,14 @@
 """``fieldsync demo``: a living data set through the real paths, loaded once."""
 
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
 from sync import stats
+from sync.clock import parse_time
 from sync.store import SYSTEM
 from tests.test_console_helpers import ConsoleUser
+
+TEHRAN_TIME = ZoneInfo("Asia/Tehran")
 
 
 def counts(db) -> dict:
@@ -31,6 +37,19 @@ def test_demo_fills_a_fresh_database_once(runner, db):
     assert pushed == sum(states.values())
     assert db.execute("SELECT count(*) FROM visits WHERE review_state = 'returned' AND review_comment IS NULL"
                       ).fetchone()[0] == 0
+    # The four months were played in order: each visit reached the server hours after it was
+    # made, in working hours in Tehran, and was decided after it arrived.
+    for observed, received, reviewed in db.execute("SELECT observed_at, received_at, reviewed_at FROM visits"):
+        observed, received = parse_time(observed), parse_time(received)
+        assert timedelta(0) < received - observed <= timedelta(hours=6)
+        assert 9 <= observed.astimezone(TEHRAN_TIME).hour < 14
+        assert reviewed is None or parse_time(reviewed) > received
+    spread = db.execute("SELECT julianday(max(received_at)) - julianday(min(received_at)) FROM visits").fetchone()[0]
+    assert spread > 90, "received over four months, not all at load time"
+    # A unit edited from two devices leaves a conflict for the unit page; the duplicates queue
+    # has pairs waiting (how many follows the engine's fitted weights; three with today's).
+    assert db.execute("SELECT count(*) FROM conflicts WHERE status = 'open'").fetchone()[0] == 1
+    assert db.execute("SELECT count(*) FROM dedup_candidates WHERE status = 'pending'").fetchone()[0] >= 2
     before = counts(db)
     again = runner.invoke(args=["demo"])
     assert again.exit_code == 0 and "already loaded" in again.output

@@ -9,6 +9,13 @@ unit revived with its jobs.
 Everything goes through the paths real traffic takes: users through ``sync.users``,
 units and visits pushed by reference-client devices (:class:`sync.client.Device`) to this
 very app in-process, decisions through ``sync.review``. Running it again does nothing.
+
+The four months are played in order on a demo clock that the app reads while the demo loads
+(``CLOCK``): a visit reaches the server a few hours after it was made, a supervisor decides a
+day later, a returned visit comes back revised the day after. So the queue's received times,
+the history of a visit and the dates of decisions read like the field, not all "just now".
+One of the engineers also edits the same unit from his phone and his tablet while offline,
+which leaves a same-field conflict for a supervisor on the unit page.
 """
 
 import hashlib
@@ -18,7 +25,8 @@ import struct
 import tempfile
 import zlib
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import click
 from flask import current_app
@@ -34,6 +42,7 @@ from sync.store import write
 DEMO_PASSWORD = "fieldsync-demo"
 MARKER = "demo_data"  # key in the meta table once the demo is loaded
 TEHRAN, ISFAHAN, FARS = 8, 4, 17
+TEHRAN_TIME = ZoneInfo("Asia/Tehran")
 
 # username, role, provinces, full name
 USERS = [
@@ -110,11 +119,23 @@ UNITS = [
 DUPLICATES = [  # (engineer, original, fields typed, metres-ish offset of the location in degrees)
     ("neda", "kiantar", {"name": "نساجى كيان تار", "phone": "0912 111 2233", "address": "شمس آباد خ گلبرگ"},
      (0.0018, 0.0025)),
-    ("reza", "alborz", {"name": "بسته بندی البرز (سهامی خاص)", "phone": "0912 555 6677", "address": "ش.ص شمس‌آباد"},
+    ("reza", "alborz", {"name": "بسته بندی البرز (سهامی خاص)", "phone": "0912 555 6677",
+                        "address": "شمس آباد بلوار صنعت خ ۱۲"},
      (0.0022, 0.0021)),
     ("mina", "shiraznoush", {"name": "غذایی شیرازنوش", "phone": "09171234567", "address": "شهرک بزرگ شیراز"},
      (0.0025, 0.004)),
 ]
+
+# How the field's time runs (see the module's docstring).
+HISTORY_DAYS = 125          # the users exist a little before the first visit
+SYNC_DELAY = timedelta(hours=3)
+RELOGIN_AFTER = timedelta(days=45)
+DECISION_DELAY = timedelta(days=1)
+REVISION_DELAY = timedelta(days=1)
+DUPLICATES_DAYS_AGO = 3
+CONFLICT_DAYS_AGO = 6
+# Who edits which unit from two devices, and the two numbers they record.
+CONFLICT = ("reza", "charm", "021-36215541", "021-36215549")
 
 RETURN_COMMENT = "تعداد کارکنان فعلی با فهرست بیمه همخوانی ندارد؛ لطفاً دوباره بررسی و عکس پروانه را اضافه کنید."
 REVISED_SUMMARY = "کمبود سرمایه در گردش عامل اصلی کاهش تولید است؛ تعداد کارکنان با فهرست بیمه تطبیق داده شد."
@@ -177,6 +198,20 @@ def _create_users(db, moment) -> list[str]:
     return notes
 
 
+class _DemoClock:
+    """The app's clock while the demo loads: it only moves forward, to each event's time."""
+
+    def __init__(self, start):
+        self.now = start
+
+    def __call__(self):
+        return self.now
+
+    def move_to(self, moment):
+        self.now = max(self.now, moment)
+        return self.now
+
+
 def load_demo(db) -> list[str]:
     """Fill the store with the demo data set; returns notes to print. Does nothing twice."""
     if _already_loaded(db):
@@ -185,13 +220,17 @@ def load_demo(db) -> list[str]:
         return ["The database already holds units; the demo only fills a fresh database."]
     app = current_app._get_current_object()
     moment = now()
-    with write(db, moment) as tx:
-        checklists.load_defaults(tx)  # the diagnosis template and the starter taxonomy
-    notes = _create_users(db, moment)
+    clock = _DemoClock(moment - timedelta(days=HISTORY_DAYS))
+    real_clock = app.config["CLOCK"]
+    app.config["CLOCK"] = clock
     folder = tempfile.mkdtemp(prefix="fieldsync-demo-")
     try:
-        counts = _record_field_work(db, app, moment, folder)
+        with write(db, clock()) as tx:
+            checklists.load_defaults(tx)  # the diagnosis template and the starter taxonomy
+        notes = _create_users(db, clock())
+        counts = _record_field_work(db, app, moment, clock, folder)
     finally:
+        app.config["CLOCK"] = real_clock
         shutil.rmtree(folder, ignore_errors=True)
     with write(db, now()) as tx:
         tx.execute("INSERT INTO meta (key, value) VALUES (?, ?)", (MARKER, tx.at))
@@ -217,67 +256,150 @@ def _at(device: Device, moment):
     device.clock = lambda: moment
 
 
-def _record_field_work(db, app, moment, folder: str) -> dict:
+class _Timeline:
+    """Field work as events in time order; each runs with the server's clock at its moment."""
+
+    def __init__(self, clock: _DemoClock):
+        self.clock = clock
+        self.events = []
+
+    def add(self, moment, action) -> None:
+        self.events.append((moment, len(self.events), action))
+
+    def run(self) -> None:
+        # Events may add later events (a decision after a visit is received): keep going until
+        # none is left, always taking the earliest.
+        while self.events:
+            self.events.sort(key=lambda e: (e[0], e[1]))
+            moment, _order, action = self.events.pop(0)
+            self.clock.move_to(moment)
+            action(moment)
+
+
+def _record_field_work(db, app, moment, clock: _DemoClock, folder: str) -> dict:
     rng = random.Random(1404)
     devices = _devices(app, folder)
-    unit_ids, visit_plan, locations = {}, [], {}
-    for index, unit in enumerate(UNITS):
-        device = devices[unit.engineer]
-        first_visit = moment - timedelta(days=unit.visits[0][0] + 1)
-        _at(device, first_visit)
-        fields = {"name": unit.name, "province_id": unit.province, "park_id": unit.park, "activity": unit.activity,
-                  "owner": unit.owner, "address": unit.address, "phone": unit.phone,
-                  "location": locations.setdefault(unit.key, _location(unit, index, rng)),
-                  "status": unit.visits[-1][1] or "stalled",
-                  "employees": unit.visits[-1][2] or 0}
-        if unit.legal_id:
-            fields["national_id"] = _legal_id(1000 + index * 37)
-        unit_ids[unit.key] = device.create_unit(fields)
-    for device in devices.values():
-        device.sync()
-    # The second records of the same factories, from another engineer's phone.
-    for username, key, typed, (dlat, dlon) in DUPLICATES:
-        original = next(u for u in UNITS if u.key == key)
+    unit_ids, locations, visit_count = {}, {}, [0]
+    timeline = _Timeline(clock)
+
+    logged_in = dict.fromkeys(devices, clock())
+
+    def device_of(username: str, at) -> Device:
+        # A refresh token lasts REFRESH_TOKEN_DAYS; over four months the engineers log in again.
         device = devices[username]
-        _at(device, moment - timedelta(days=3))
-        where = locations[key]
-        device.create_unit({**typed, "province_id": original.province, "park_id": original.park,
-                            "activity": original.activity,
-                            "location": {"lat": round(where["lat"] + dlat, 6), "lon": round(where["lon"] + dlon, 6)}})
+        if at - logged_in[username] > RELOGIN_AFTER:
+            device.login(username, DEMO_PASSWORD, label="گوشی نمایشی")
+            logged_in[username] = at
+        return device
+
+    def synced(device: Device, at) -> None:
+        clock.move_to(at + SYNC_DELAY)  # back in the office, with a network
         device.sync()
-    for unit in UNITS:
-        for days_ago, status, employees, decision in unit.visits:
-            visit_plan.append((moment - timedelta(days=days_ago), unit, status, employees, decision))
-    visit_plan.sort(key=lambda v: v[0])
-    for observed, unit, status, employees, decision in visit_plan:
-        device = devices[unit.engineer]
-        _at(device, observed)
-        answers = diagnosis_answers(rng, unit_status=status, employees_now=employees,
-                                    employees_capacity=max(60, (employees or 0) + 10))
-        answers["unit_name_seen"] = unit.name
-        attachments = []
-        if unit.key == "alborz" and status == "active":  # a photo that reached the server
-            path = f"{folder}/gate-{unit.key}.png"
-            with open(path, "wb") as out:
-                out.write(_png(96, 64, (11, 93, 87)))
-            answers["photos"] = [device.attach(path)]
-        if unit.key == "kiantar" and decision is None:  # a photo still on the phone
-            attachments = [hashlib.sha256(f"not uploaded yet {unit.key}".encode()).hexdigest()]
-        visit_id = device.record_visit(unit_ids[unit.key], answers, obstacles=_obstacles(db, unit_ids[unit.key], rng),
-                                       template=TEMPLATE_REF, location=_location(unit, 0, rng),
-                                       attachments=attachments)
-        device.sync()
-        _decide(db, unit, visit_id, decision)
-        if decision == "revise":  # the engineer fixes it on the phone: version 2, waiting again
+
+    def create_unit(index: int, unit: DemoUnit):
+        def run(at):
+            device = device_of(unit.engineer, at)
+            _at(device, at)
+            fields = {"name": unit.name, "province_id": unit.province, "park_id": unit.park,
+                      "activity": unit.activity, "owner": unit.owner, "address": unit.address, "phone": unit.phone,
+                      "location": locations.setdefault(unit.key, _location(unit, index, rng)),
+                      "status": unit.visits[-1][1] or "stalled", "employees": unit.visits[-1][2] or 0}
+            if unit.legal_id:
+                fields["national_id"] = _legal_id(1000 + index * 37)
+            unit_ids[unit.key] = device.create_unit(fields)
+            synced(device, at)
+        return run
+
+    def create_duplicate(username: str, key: str, typed: dict, offset: tuple):
+        def run(at):
+            original = next(u for u in UNITS if u.key == key)
+            device = device_of(username, at)
+            _at(device, at)
+            where = locations[key]
+            device.create_unit({**typed, "province_id": original.province, "park_id": original.park,
+                                "activity": original.activity,
+                                "location": {"lat": round(where["lat"] + offset[0], 6),
+                                             "lon": round(where["lon"] + offset[1], 6)}})
+            synced(device, at)
+        return run
+
+    def record_visit(unit: DemoUnit, status: str, employees: int, decision):
+        def run(at):
+            device = device_of(unit.engineer, at)
+            _at(device, at)
+            answers = diagnosis_answers(rng, unit_status=status, employees_now=employees,
+                                        employees_capacity=max(60, (employees or 0) + 10))
+            answers["unit_name_seen"] = unit.name
+            attachments = []
+            if unit.key == "alborz" and status == "active":  # a photo that reached the server
+                path = f"{folder}/gate-{unit.key}.png"
+                with open(path, "wb") as out:
+                    out.write(_png(96, 64, (11, 93, 87)))
+                answers["photos"] = [device.attach(path)]
+            if unit.key == "kiantar" and decision is None:  # a photo still on the phone
+                attachments = [hashlib.sha256(f"not uploaded yet {unit.key}".encode()).hexdigest()]
+            visit_id = device.record_visit(unit_ids[unit.key], answers,
+                                           obstacles=_obstacles(db, unit_ids[unit.key], rng),
+                                           template=TEMPLATE_REF, location=_location(unit, 0, rng),
+                                           attachments=attachments)
+            synced(device, at)
+            visit_count[0] += 1
+            if decision is not None:
+                timeline.add(at + DECISION_DELAY, lambda when: _decide(db, unit, visit_id, decision))
+            if decision == "revise":  # the engineer fixes it on the phone: version 2, waiting again
+                timeline.add(at + DECISION_DELAY + REVISION_DELAY, revise(unit.engineer, visit_id, answers, employees))
+        return run
+
+    def revise(username: str, visit_id: str, answers: dict, employees: int):
+        def run(at):
+            device = device_of(username, at)
             device.pull()
-            _at(device, observed + timedelta(days=2))
+            _at(device, at)
             fixed = {**answers, "employees_now": (employees or 0) + 2, "summary": REVISED_SUMMARY}
             device.revise_visit(visit_id, fixed, comment=REVISION_COMMENT)
-            device.sync()
-    for device in devices.values():
+            synced(device, at)
+        return run
+
+    for index, unit in enumerate(UNITS):
+        timeline.add(_working_hours(moment, unit.visits[0][0] + 1, index), create_unit(index, unit))
+        for days_ago, status, employees, decision in unit.visits:
+            timeline.add(_working_hours(moment, days_ago, index), record_visit(unit, status, employees, decision))
+    for index, (username, key, typed, offset) in enumerate(DUPLICATES):
+        timeline.add(_working_hours(moment, DUPLICATES_DAYS_AGO, index),
+                     create_duplicate(username, key, typed, offset))
+    timeline.add(_working_hours(moment, CONFLICT_DAYS_AGO, 0),
+                 lambda at: _two_devices_disagree(app, folder, device_of(CONFLICT[0], at), unit_ids, at))
+    timeline.run()
+    clock.move_to(moment)
+    for username in devices:
+        device = device_of(username, moment)
         device.sync()
         device.close()
-    return {"users": len(USERS), "units": len(UNITS) + len(DUPLICATES), "visits": len(visit_plan)}
+    return {"users": len(USERS), "units": len(UNITS) + len(DUPLICATES), "visits": visit_count[0]}
+
+
+def _working_hours(moment, days_ago: int, index: int):
+    """``days_ago`` days before ``moment``, in the morning in Tehran (from 09:00, a little later
+    for each unit): field visits are made in working hours, not at the hour the demo was loaded."""
+    day = (moment.astimezone(TEHRAN_TIME) - timedelta(days=days_ago)).date()
+    start = datetime.combine(day, time(9, 0), TEHRAN_TIME) + timedelta(minutes=(index * 23) % 240)
+    return start.astimezone(UTC)
+
+
+def _two_devices_disagree(app, folder: str, phone: Device, unit_ids: dict, at) -> None:
+    """Reza's tablet and phone, both offline, record another phone number for the same unit:
+    the later edit wins and the store keeps the other as a conflict for a supervisor."""
+    unit = unit_ids[CONFLICT[1]]
+    tablet = Device(f"{folder}/{CONFLICT[0]}-tablet.sqlite", _InProcess(app))
+    tablet.login(CONFLICT[0], DEMO_PASSWORD, label="تبلت نمایشی")
+    tablet.pull()
+    _at(phone, at)
+    phone.update_unit(unit, {"phone": CONFLICT[2]})
+    _at(tablet, at + timedelta(hours=2))
+    tablet.update_unit(unit, {"phone": CONFLICT[3]})
+    phone.sync()
+    tablet.sync()
+    tablet.close()
 
 
 def _obstacles(db, unit_id: str, rng: random.Random) -> list[dict]:
