@@ -48,7 +48,9 @@ def test_demo_fills_a_fresh_database_once(runner, db):
     assert spread > 90, "received over four months, not all at load time"
     # A unit edited from two devices leaves a conflict for the unit page; the duplicates queue
     # has pairs waiting (how many follows the engine's fitted weights; three with today's).
-    assert db.execute("SELECT count(*) FROM conflicts WHERE status = 'open'").fetchone()[0] == 1
+    kept, other = db.execute("SELECT kept_observed_at, other_observed_at FROM conflicts WHERE status = 'open'"
+                             ).fetchone()
+    assert parse_time(kept) - parse_time(other) == timedelta(hours=2), "each edit keeps the time it was made"
     assert db.execute("SELECT count(*) FROM dedup_candidates WHERE status = 'pending'").fetchone()[0] >= 2
     before = counts(db)
     again = runner.invoke(args=["demo"])

@@ -9,6 +9,7 @@ import pytest
 
 from sync import users
 from sync.sample_visits import TEMPLATE_REF, diagnosis_answers
+from sync.store import write
 from tests.test_console_helpers import FARS, SHAMSABAD, TEHRAN, ConsoleUser, seed_console
 
 TEMPLATE_FA = "فرم عارضه‌یابی واحد تولیدی (نسخه ۱)"
@@ -58,11 +59,32 @@ def test_templates_are_named_by_their_title_and_version_not_their_code(client, s
     sara = ConsoleUser(client, "sara")
     queue = sara.page("/console/queue")
     assert f'<option value="diagnosis:1">{TEMPLATE_FA}</option>' in queue
-    assert f'<td class="opt">{TEMPLATE_FA}</td>' in queue and "diagnosis v1" not in queue
+    assert "diagnosis v1" not in queue
+    # One template in use: no column repeating it on every row; the unit page names it.
+    assert f'<td class="opt">{TEMPLATE_FA}</td>' not in queue
+    assert f"<td>{TEMPLATE_FA}</td>" in sara.page(f"/console/units/{seeded.units['نساجی البرز']}")
     visit = sara.page(f"/console/visits/{seeded.visits['نساجی البرز']}")
     assert f'<dd data-template="diagnosis:1">{TEMPLATE_FA}</dd>' in visit
     sara.post("/console/language", {"lang": "en"})
     assert "Production unit diagnosis (version 1)" in sara.page("/console/queue")
+
+
+def test_the_queue_shows_the_form_column_when_visits_used_several(client, seeded, db, clock):
+    from sync import checklists
+    from sync.templates import default_template
+
+    second = {**default_template(), "version": 2}
+    with write(db, clock()) as tx:
+        checklists.save_template(tx, second, publish=True)
+    reza = seeded.devices["reza"]
+    reza.pull()
+    reza.record_visit(seeded.units["نساجی البرز"], diagnosis_answers(unit_status="stalled"),
+                      template={"code": "diagnosis", "version": 2})
+    reza.sync()
+    assert reza.rejected() == []
+    queue = ConsoleUser(client, "sara").page("/console/queue")
+    assert f'<td class="opt">{TEMPLATE_FA}</td>' in queue
+    assert '<td class="opt">فرم عارضه‌یابی واحد تولیدی (نسخه ۲)</td>' in queue
 
 
 def test_a_refused_decision_is_explained_in_the_page_language(client, seeded):

@@ -368,7 +368,7 @@ def _record_field_work(db, app, moment, clock: _DemoClock, folder: str) -> dict:
         timeline.add(_working_hours(moment, DUPLICATES_DAYS_AGO, index),
                      create_duplicate(username, key, typed, offset))
     timeline.add(_working_hours(moment, CONFLICT_DAYS_AGO, 0),
-                 lambda at: _two_devices_disagree(app, folder, device_of(CONFLICT[0], at), unit_ids, at))
+                 lambda at: _two_devices_disagree(app, folder, device_of(CONFLICT[0], at), unit_ids, at, clock))
     timeline.run()
     clock.move_to(moment)
     for username in devices:
@@ -386,7 +386,7 @@ def _working_hours(moment, days_ago: int, index: int):
     return start.astimezone(UTC)
 
 
-def _two_devices_disagree(app, folder: str, phone: Device, unit_ids: dict, at) -> None:
+def _two_devices_disagree(app, folder: str, phone: Device, unit_ids: dict, at, clock: _DemoClock) -> None:
     """Reza's tablet and phone, both offline, record another phone number for the same unit:
     the later edit wins and the store keeps the other as a conflict for a supervisor."""
     unit = unit_ids[CONFLICT[1]]
@@ -397,6 +397,7 @@ def _two_devices_disagree(app, folder: str, phone: Device, unit_ids: dict, at) -
     phone.update_unit(unit, {"phone": CONFLICT[2]})
     _at(tablet, at + timedelta(hours=2))
     tablet.update_unit(unit, {"phone": CONFLICT[3]})
+    clock.move_to(at + timedelta(hours=2) + SYNC_DELAY)  # both edits made before either syncs
     phone.sync()
     tablet.sync()
     tablet.close()
