@@ -488,9 +488,12 @@ class Device:
                     self._apply_page(page)
                 self._set("cursor", page["cursor"])
                 if not page["has_more"]:
-                    # Everything acknowledged so far is in what was just pulled.
-                    self._set("reflected_mutation_id", self.conn.execute(
-                        "SELECT coalesce(max(mutation_id), 0) FROM acked").fetchone()[0])
+                    # Everything acknowledged so far is in what was just pulled: its bodies
+                    # are no longer needed to rebuild a unit (see _rebuild_unit).
+                    reflected = self.conn.execute("SELECT coalesce(max(mutation_id), 0) FROM acked").fetchone()[0]
+                    self._set("reflected_mutation_id", reflected)
+                    self.conn.execute("UPDATE acked SET body = NULL WHERE mutation_id <= ? AND body IS NOT NULL",
+                                      (reflected,))
             pages += 1
             if not page["has_more"]:
                 return pages
