@@ -4,7 +4,8 @@
 visits and obstacles, lets the winner take the best value of each field, and records a
 redirect loser→winner that reaches devices through pull. Every caller — a push that
 brings a unit with a known legal id, the dedup engine, a supervisor — uses this one
-function. ``unmerge`` restores the loser and reverses exactly what the merge moved.
+function. ``unmerge`` restores the loser and reverses what the merge moved, and gives the loser back
+the visits recorded on it while it was merged.
 """
 
 import json
@@ -90,7 +91,7 @@ def merge(tx: Tx, loser_id: str, winner_id: str, reason: str, details: dict | No
         tx.execute("UPDATE units SET field_meta = ? WHERE id = ?", (json.dumps(meta), winner_id))
         taken_seq = updated["seq"]
     else:
-        tx.changed("unit", winner_id, [scope_of_province(winner["province_id"])])
+        _restamp(tx, winner)
 
     loser_seq = tx.changed("unit", loser_id, [scope_of_province(loser["province_id"])])
     tx.execute("UPDATE units SET merged_into = ?, seq = ?, updated_at = ? WHERE id = ?",
@@ -119,14 +120,23 @@ def merge(tx: Tx, loser_id: str, winner_id: str, reason: str, details: dict | No
             "fields_taken": sorted(taken), "visits_moved": len(moved_visits)}
 
 
-def _move_visits(tx: Tx, from_unit: str, to_unit: str, only=None) -> list[str]:
+def _restamp(tx: Tx, unit: dict) -> None:
+    """Log a change of ``unit`` whose fields stay as they are (its aliases changed), and stamp
+    the unit with that seq, so that devices comparing seqs know which copy is newer."""
+    seq = tx.changed("unit", unit["id"], [scope_of_province(unit["province_id"])])
+    tx.execute("UPDATE units SET seq = ?, updated_at = ? WHERE id = ?", (seq, tx.at, unit["id"]))
+
+
+def _move_visits(tx: Tx, from_unit: str, to_unit: str, only=None, named=None) -> list[str]:
+    """Re-point visits of ``from_unit``: all of them, or those in ``only`` and those whose
+    engineer named the unit ``named``."""
     if only is None:
         rows = list(tx.execute("SELECT id, engineer_id FROM visits WHERE unit_id = ?", (from_unit,)))
     else:
         marks = ",".join("?" * len(only))
         rows = list(tx.execute(
-            f"SELECT id, engineer_id FROM visits WHERE unit_id = ? AND id IN ({marks})",
-            (from_unit, *only)))
+            f"SELECT id, engineer_id FROM visits WHERE unit_id = ? AND (id IN ({marks}) OR original_unit_id = ?)"
+            " ORDER BY rowid", (from_unit, *only, named)))
     for visit_id, engineer_id in rows:
         seq = tx.changed("visit", visit_id, [scope_of_user(engineer_id)])
         tx.execute("UPDATE visits SET unit_id = ?, seq = ? WHERE id = ?", (to_unit, seq, visit_id))
@@ -176,7 +186,8 @@ def unmerge(tx: Tx, loser_id: str) -> dict:
     tx.execute("UPDATE units SET merged_into = NULL, seq = ?, updated_at = ? WHERE id = ?",
                (loser_seq, tx.at, loser_id))
     unit_index.reindex(tx, units.get_row(tx.db, loser_id))
-    moved_back = _move_visits(tx, winner["id"], loser_id, only=record["visits"]) if record["visits"] else []
+    # The visits the merge moved, and those recorded on the loser while it was merged.
+    moved_back = _move_visits(tx, winner["id"], loser_id, only=record["visits"], named=loser_id)
     scopes = _redirect_scopes(tx, loser["province_id"], winner["province_id"])
     for from_id in record["chained"]:
         seq = tx.changed("redirect", from_id, scopes)
@@ -187,7 +198,7 @@ def unmerge(tx: Tx, loser_id: str) -> dict:
     tx.execute("UPDATE merges SET undone_at = ?, undone_by = ? WHERE id = ?",
                (tx.at, tx.actor.user_id, merge_row["id"]))
     if not restore:
-        tx.changed("unit", winner["id"], [scope_of_province(winner["province_id"])])
+        _restamp(tx, winner)
     tx.audit("unit.unmerge", "unit", winner["id"], loser_id=loser_id, merge_id=merge_row["id"],
              fields_restored=sorted(restore), visits_moved_back=len(moved_back))
     return {"merge_id": merge_row["id"], "winner_id": winner["id"], "loser_id": loser_id,

@@ -122,7 +122,9 @@ def create(tx: Tx, visit: dict, observed_at: str, observed_at_device: str) -> di
         " template_code, template_version, observed_at, observed_at_device, received_at, lat, lon,"
         " version, review_state, seq, observed_status, observed_employees, observed_capacity)"
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, 'submitted', ?, ?, ?, ?)",
-        (visit["visit_id"], unit_id, unit_id, tx.actor.user_id, tx.actor.device_id, unit["province_id"],
+        # original_unit_id: the unit the engineer named, so that undoing the merge that
+        # redirected this visit gives it back to the unit it was made at.
+        (visit["visit_id"], unit_id, visit["unit_id"], tx.actor.user_id, tx.actor.device_id, unit["province_id"],
          content["template"]["code"], content["template"]["version"], observed_at, observed_at_device,
          tx.at, location.get("lat"), location.get("lon"), seq, *_set_observed(checked)),
     )

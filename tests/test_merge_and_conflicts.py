@@ -3,7 +3,14 @@
 import uuid
 
 from tests.conftest import FARS, TEHRAN
-from tests.helpers import create_unit_mutation, unit_fields, update_unit_mutation, visit_mutation
+from tests.helpers import (
+    DIAGNOSIS_V1,
+    create_unit_mutation,
+    diagnosis_answers,
+    unit_fields,
+    update_unit_mutation,
+    visit_mutation,
+)
 
 
 def push(api, *mutations):
@@ -207,3 +214,36 @@ def test_an_unmerged_pair_with_the_same_legal_id_stays_apart_when_edited_again(l
         [result] = push(api, update_unit_mutation(mutation_id, unit_id, {"employees": 7}))
         assert (result["status"], result["unit_id"]) == ("applied", unit_id)
     assert db.execute("SELECT count(*) FROM units WHERE merged_into IS NULL").fetchone()[0] == 2
+
+
+def test_a_visit_recorded_on_a_merged_unit_goes_back_to_it_on_unmerge(phone, supervisor, db):
+    device = phone("reza")
+    keep, lose = (device.create_unit(unit_fields(name=name)) for name in ("صنایع غذایی مهر", "بسته‌بندی آریا"))
+    device.sync()
+    status, _ = supervisor.post("/api/v1/merges", {"winner_id": keep, "loser_id": lose})
+    assert status == 200
+    # The engineer, still offline since the merge, visits the factory the phone knows as `lose`.
+    visit = device.record_visit(lose, diagnosis_answers(), template=DIAGNOSIS_V1)
+    device.push()
+    assert device.acked()[3]["status"] == "redirected", device.acked()[3]
+    assert device.acked()[3]["unit_id"] == keep
+    status, undone = supervisor.post(f"/api/v1/units/{lose}/unmerge")
+    assert status == 200 and undone["visits_moved_back"] == 1
+    assert supervisor.get(f"/api/v1/visits/{visit}")[1]["unit_id"] == lose
+    device.sync()
+    assert device.visits()[visit]["unit_id"] == lose
+
+
+def test_a_merge_that_takes_no_field_stamps_the_survivor_with_its_change(login, supervisor):
+    reza = login("reza")
+    keep, lose = str(uuid.uuid4()), str(uuid.uuid4())
+    push(reza, create_unit_mutation(1, keep, unit_fields(phone="02144556677")),
+         create_unit_mutation(2, lose, unit_fields(name="مهر")))
+    before = unit(supervisor, keep)["seq"]
+    supervisor.post("/api/v1/merges", {"winner_id": keep, "loser_id": lose})
+    merged = unit(supervisor, keep)
+    assert merged["seq"] > before
+    # Pull hands out the survivor with the seq of its latest change, as for any other change.
+    status, page = reza.get("/api/v1/sync/pull")
+    pulled = {u["id"]: u for u in page["units"]}
+    assert pulled[keep]["seq"] == merged["seq"]
