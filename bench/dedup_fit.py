@@ -24,16 +24,19 @@ from sync.dedup.fit import count_patterns, fit, format_weights, labelled_pairs  
 from sync.dedup.generator import PRESETS, generate  # noqa: E402
 from sync.dedup.metrics import pairwise  # noqa: E402
 
+# dropped_words: some writers leave a word of the name out ("مهرام" for "غذایی مهرام"); without
+# it the fit only ever sees such pairs as two firms sharing a brand (a trap), and learns that
+# a shorter name means another firm whatever the phone or legal id say
 TUNING = [
-    replace(PRESETS["a"], seed=101),
-    replace(PRESETS["a"], seed=102, noise=0.6, missing=0.7),
-    replace(PRESETS["a"], seed=103, noise=1.5, missing=1.4, trap_rate=0.2),
-    replace(PRESETS["b"], seed=201),
-    replace(PRESETS["b"], seed=202, noise=0.9, missing=0.8, duplicate_rate=0.45),
-    replace(PRESETS["b"], seed=203, noise=1.7, missing=1.5, trap_rate=0.25),
+    replace(PRESETS["a"], seed=101, dropped_words=0.1),
+    replace(PRESETS["a"], seed=102, noise=0.6, missing=0.7, dropped_words=0.05),
+    replace(PRESETS["a"], seed=103, noise=1.5, missing=1.4, trap_rate=0.2, dropped_words=0.2),
+    replace(PRESETS["b"], seed=201, dropped_words=0.1),
+    replace(PRESETS["b"], seed=202, noise=0.9, missing=0.8, duplicate_rate=0.45, dropped_words=0.05),
+    replace(PRESETS["b"], seed=203, noise=1.7, missing=1.5, trap_rate=0.25, dropped_words=0.2),
     # the density of a 100k batch: more firms share a name in one town
-    replace(PRESETS["a"], seed=104, size=50000),
-    replace(PRESETS["b"], seed=204, size=50000),
+    replace(PRESETS["a"], seed=104, size=50000, dropped_words=0.1),
+    replace(PRESETS["b"], seed=204, size=50000, dropped_words=0.1),
 ]
 THRESHOLDS = [x / 2 for x in range(0, 13)]
 

@@ -113,3 +113,21 @@ def test_needs_input_or_rescan(tmp_path):
     result = CliRunner().invoke(dedup, [str(source), "--rescan"])
     assert result.exit_code == 2
     assert "not both" in result.output
+
+
+def test_a_line_cut_after_its_id_keeps_the_id(tmp_path):
+    """Every id of the input is in the output, even on a line that is no longer JSON."""
+    source, out = tmp_path / "units.jsonl", tmp_path / "clusters.csv"
+    source.write_text('{"id": "a", "name": "صنایع غذایی طلوع"}\n'
+                      '{"id": "cut", "name": "صنایع غذا\n'
+                      '{"id": 41, "name": "x", "phone": [\n'
+                      '{"id": "esc\\"aped", "name\n'
+                      '{"name": "no id", \n'
+                      '{"id": "a", "name": "the first line with an id counts"}\n', encoding="utf-8")
+    result = CliRunner().invoke(dedup, [str(source), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    header, rows = _read_clusters(out)
+    assert [row[0] for row in rows] == ["a", "cut", "41", 'esc"aped']
+    assert len({row[1] for row in rows}) == 4  # each salvaged line is a unit of its own
+    assert "began with an id" in result.output
+    assert "Skipped 1 unreadable" in result.output and "1 lines repeating an id" in result.output

@@ -246,3 +246,15 @@ def test_words_glued_on_one_side_and_apart_on_the_other_are_partners():
     # a brand next to another brand is still a conflict
     d = prepare({"id": "d", "name": "پلاستیک مهرام"})
     assert features(prepare({"id": "e", "name": "غذایی مهرام"}), d)["name_words"] == "conflict"
+
+
+def test_a_name_without_its_activity_word_merges_on_a_shared_phone():
+    short = {"id": "s", "name": "مهرام", "park": "ش.ص عباس آباد", "phone": "02136001234",
+             "activity": "مواد غذایی"}
+    assert decide(FACTORY, short).verdict == "merge"
+    # the same short name with nothing else in common is not enough
+    assert decide(FACTORY, {"id": "t", "name": "مهرام", "park": "عباس آباد"}).verdict != "merge"
+    # nor a shorter name whose other fields speak against it (the same-brand trap)
+    trap = variant(id="u", name="مهرام", activity="تولید قطعات پلاستیکی", national_id=OTHER_LEGAL_ID,
+                   license_no="", phone="021-36009876", owner="علی کریمی", address="", lat=35.4830, lon=51.6830)
+    assert decide(FACTORY, trap).verdict != "merge"

@@ -4,9 +4,19 @@ Batch mode (no server, no database)::
 
     fieldsync dedup INPUT.jsonl --out CLUSTERS.csv
 
-reads one unit record per line and writes ``id,cluster``: every valid input id
+reads one unit record per line and writes ``id,cluster``: every input id
 exactly once, records judged the same unit sharing a cluster value (the id of
-the cluster's first record).
+the cluster's first record). The input is read leniently, and the command exits 0
+whenever it could write the CSV; what it set aside is said on standard error:
+
+* a UTF-8 byte order mark, CRLF line ends, blank lines and a missing final newline are fine;
+* an id may be a string or a number (``17`` and ``17.0`` are "17"); a line without a
+  usable id (none, null, "", a list, a bool) cannot be in the output and is skipped;
+* a line that is not valid JSON but begins with its id (``{"id": "u17", "name": "…`` cut
+  short) is kept as a unit of its own with that id; other broken lines are skipped;
+* an id seen again on a later line: the first line counts, the later ones are skipped
+  (one id, one row of output);
+* bytes that are not UTF-8 are read as U+FFFD.
 
 Store mode::
 
@@ -20,6 +30,7 @@ import csv
 import gc
 import json
 import math
+import re
 import sys
 import time
 from contextlib import contextmanager
@@ -35,6 +46,7 @@ class _Input:
     def __init__(self):
         self.records: list[dict] = []
         self.invalid_lines: list[int] = []  # 1-based line numbers
+        self.salvaged_lines: list[int] = []  # not JSON, but their id was read (kept alone)
         self.duplicate_ids = 0
 
 
@@ -51,10 +63,30 @@ def _record_id(value) -> str | None:
     return text if text.strip() else None
 
 
-def read_records(stream) -> _Input:
-    """Parse JSON Lines leniently: blank lines are ignored, broken or id-less lines skipped.
+# The id of a line that is not valid JSON, when it can still be read: the line was cut
+# or damaged after its id ({"id": "u17", "name": "…), so the unit exists but says nothing else.
+_SALVAGE_ID = re.compile(r'^\s*\{\s*"id"\s*:\s*(?:"((?:[^"\\]|\\.)*)"|(-?\d+(?:\.\d+)?))\s*(?:[,}]|$)')
 
-    A line whose id was already seen is skipped too: one id is one unit.
+
+def _salvaged(line: str) -> dict | None:
+    match = _SALVAGE_ID.match(line)
+    if not match:
+        return None
+    if match.group(1) is not None:
+        try:
+            return {"id": json.loads(f'"{match.group(1)}"')}
+        except ValueError:
+            return None
+    return {"id": json.loads(match.group(2))}
+
+
+def read_records(stream) -> _Input:
+    """Parse JSON Lines leniently: blank lines are ignored, id-less lines skipped.
+
+    A line that is not valid JSON but starts with a readable id ({"id": "u17", "name": "…)
+    is kept as a record with only that id (its own cluster), so every id of the input
+    is in the output; other broken lines are skipped. A line whose id was already seen
+    is skipped too: one id is one unit, the first line of it counts.
     """
     result = _Input()
     seen: set[str] = set()
@@ -66,8 +98,11 @@ def read_records(stream) -> _Input:
         try:
             record = json.loads(line)
         except ValueError:
-            result.invalid_lines.append(number)
-            continue
+            record = _salvaged(line)
+            if record is None:
+                result.invalid_lines.append(number)
+                continue
+            result.salvaged_lines.append(number)
         rid = _record_id(record.get("id")) if isinstance(record, dict) else None
         if rid is None:
             result.invalid_lines.append(number)
@@ -206,3 +241,8 @@ def dedup(ctx, input_path, out_path, review_path, rescan):
         lines = ", ".join(map(str, data.invalid_lines[:10])) + (" …" if skipped > 10 else "")
         click.echo(f"Skipped {skipped} unreadable or id-less lines ({lines or '-'}) and "
                    f"{data.duplicate_ids} lines repeating an id.", err=True)
+    if data.salvaged_lines:
+        salvaged = len(data.salvaged_lines)
+        lines = ", ".join(map(str, data.salvaged_lines[:10])) + (" …" if salvaged > 10 else "")
+        click.echo(f"{salvaged} lines were not valid JSON but began with an id ({lines}): "
+                   "each kept as a unit of its own.", err=True)

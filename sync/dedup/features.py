@@ -141,6 +141,17 @@ def _similarity(a_compact: str, b_compact: str, a_sorted: str, b_sorted: str) ->
                100 * OSA.normalized_similarity(a_compact, b_compact))
 
 
+def _shared_words(a: Unit, b: Unit) -> tuple[list[str], Unit] | None:
+    """When one name only adds words to the other: (the longer name without them, the shorter unit)."""
+    left, right = leftovers(a, b)
+    if bool(left) == bool(right):
+        return None
+    extra = set(left or right)
+    longer, shorter = (a, b) if left else (b, a)
+    kept = [w for w in longer.name if w not in extra]
+    return (kept, shorter) if kept else None
+
+
 def name_level(a: Unit, b: Unit) -> str:
     """How alike the two names are spelled, over the words they share.
 
@@ -154,17 +165,13 @@ def name_level(a: Unit, b: Unit) -> str:
         return "exact"
     sim = _similarity(a.name_compact, b.name_compact, a.name_sorted, b.name_sorted)
     if sim < 95 and len(a.name) != len(b.name):
-        left, right = leftovers(a, b)
-        if bool(left) != bool(right):
-            extra = set(left or right)
-            longer = a if left else b
-            shorter = b if left else a
-            kept = [w for w in longer.name if w not in extra]
-            if kept:
-                if " ".join(sorted(kept)) == shorter.name_sorted:
-                    return "exact"
-                sim = max(sim, _similarity("".join(kept), shorter.name_compact,
-                                           " ".join(sorted(kept)), shorter.name_sorted))
+        shared = _shared_words(a, b)
+        if shared:
+            kept, shorter = shared
+            if " ".join(sorted(kept)) == shorter.name_sorted:
+                return "exact"
+            sim = max(sim, _similarity("".join(kept), shorter.name_compact,
+                                       " ".join(sorted(kept)), shorter.name_sorted))
     if sim >= 95:
         return "s95"
     if sim >= 90:
@@ -244,15 +251,22 @@ def owner_level(a: Unit, b: Unit) -> str:
 
 
 def commonness_level(a: Unit, b: Unit) -> str:
-    """How likely two firms here bear this exact name by chance (for exact names only).
+    """How likely two firms here bear this exact name by chance (exact names, or one name
+    exactly the other plus words).
 
     Agreeing on a name unique in the country in a small park says much more
     than agreeing on "پارس" in a big town (Fellegi-Sunter frequency
     adjustment). The expected count comes from the index, so the level means
     the same in a 6k batch and against a 100k store.
     """
-    if not a.name_sorted or a.name_sorted != b.name_sorted:
+    if not a.name_sorted or not b.name_sorted:
         return "none"
+    if a.name_sorted != b.name_sorted:
+        # one name adds words to the other: how common is the name they share? (the
+        # shorter name's figure, the larger of the two)
+        shared = _shared_words(a, b) if len(a.name) != len(b.name) else None
+        if not shared or " ".join(sorted(shared[0])) != shared[1].name_sorted:
+            return "none"
     expected = max(a.commonness, b.commonness)
     if expected < 0:
         return "none"

@@ -41,6 +41,9 @@ class Config:
     trap_rate: float = 0.12  # share of entities that get a look-alike trap entity
     vocabulary: str = "a"  # brand vocabulary: "a", "b" or "c"
     malformed: float = 0.01  # share of fields given a wrong type or garbage
+    # share of records whose name leaves out one distinctive word (the activity word when
+    # the name has one: "مهرام" for "غذایی مهرام"); 0 in the presets, used in fitting
+    dropped_words: float = 0.0
     seed: int = 0
 
 
@@ -350,6 +353,10 @@ class _Renderer:
     def name(self, e: Entity) -> str:
         rng = self.rng
         words = list(e.words)
+        if self.cfg.dropped_words and len(words) >= 2 and rng.random() < self.cfg.dropped_words:
+            sector_word = e.extra.get("sector_word")
+            words.remove(sector_word if sector_word in words else rng.choice(
+                [w for w in words if w not in ("و", "پسران", "برادران")] or words))
         if len(words) >= 2 and "و" not in words and self.chance(0.12):
             rng.shuffle(words)  # word order
         if self.chance(0.15):

@@ -27,32 +27,32 @@ from sync.dedup.features import features as _features
 from sync.dedup.record import Unit, prepare
 
 # BEGIN FITTED WEIGHTS - written by `bench/dedup_fit.py --write` (sync.dedup.fit)
-BIAS = -5.64
+BIAS = -5.99
 WEIGHTS: dict[str, dict[str, float]] = {
     "name": {
-        "exact": 3.39, "s95": 2.91, "s90": 2.64, "s80": 0.41, "s70": -2.4, "low": -4.77,
+        "exact": 2.84, "s95": 2.6, "s90": 2.47, "s80": 0.95, "s70": -1.48, "low": -2.86,
         "none": 0.0,
     },
-    "name_words": {"all": 2.77, "subset": -0.59, "conflict": -0.59, "none": 0.0},
-    "name_commonness": {"c0": -0.03, "c1": -0.63, "c2": -1.0, "c3": -1.65, "none": 0.0},
-    "branch": {"same": 0.0, "differ": -15.7},
-    "legal_id": {"match": 3.59, "conflict": -4.61, "one": 0.0, "none": 0.0},
-    "license": {"match": 6.06, "conflict": -5.03, "none": 0.0},
-    "phone": {"match": 6.38, "conflict": -1.96, "other": 0.0, "none": 0.0},
+    "name_words": {"all": 3.41, "subset": 1.3, "conflict": -0.19, "none": 0.0},
+    "name_commonness": {"c0": 0.18, "c1": -0.25, "c2": -0.65, "c3": -1.58, "none": 0.0},
+    "branch": {"same": 0.0, "differ": -15.42},
+    "legal_id": {"match": 4.96, "conflict": -4.73, "one": 0.0, "none": 0.0},
+    "license": {"match": 7.67, "conflict": -5.15, "none": 0.0},
+    "phone": {"match": 8.22, "conflict": -1.79, "other": 0.0, "none": 0.0},
     "distance": {
-        "d50": 4.82, "d150": 2.49, "d300": -0.03, "d1k": -6.16, "d5k": -6.16, "d50k": -6.16,
-        "far": -6.16, "none": 0.0,
+        "d50": 4.71, "d150": 1.94, "d300": -0.25, "d1k": -6.05, "d5k": -6.05, "d50k": -6.05,
+        "far": -6.59, "none": 0.0,
     },
-    "province": {"same": 1.1, "differ": -5.92, "none": 0.0},
-    "city": {"same": 1.32, "differ": -6.55, "none": 0.0},
-    "park": {"same": 1.23, "differ": -3.39, "none": 0.0},
-    "activity": {"same": 0.87, "similar": 0.03, "differ": -4.3, "none": 0.0},
-    "owner": {"same": 3.09, "family": 1.93, "differ": -2.2, "none": 0.0},
-    "address": {"same": 2.32, "similar": 0.53, "differ": -0.94, "none": 0.0},
-    "plate": {"match": 3.14, "conflict": -6.6, "none": 0.0},
+    "province": {"same": 0.62, "differ": -7.2, "none": 0.0},
+    "city": {"same": 0.97, "differ": -8.2, "none": 0.0},
+    "park": {"same": 0.87, "differ": -3.83, "none": 0.0},
+    "activity": {"same": 1.4, "similar": -0.17, "differ": -4.2, "none": 0.0},
+    "owner": {"same": 3.37, "family": 2.04, "differ": -2.14, "none": 0.0},
+    "address": {"same": 2.48, "similar": 0.61, "differ": -0.97, "none": 0.0},
+    "plate": {"match": 3.51, "conflict": -7.19, "none": 0.0},
 }
 # END FITTED WEIGHTS
-MERGE_THRESHOLD = 3.0  # log-odds; best F1 with pairwise precision >= 0.997 on every tuning set
+MERGE_THRESHOLD = 2.5  # log-odds; best F1 with pairwise precision >= 0.998 on every tuning set
 REVIEW_THRESHOLD = -1.0  # log-odds: about one chance in four on the candidates fitted on
 
 # Feature levels that forbid an automatic merge.
