@@ -151,3 +151,65 @@ def test_merge_a_duplicate_pair_from_the_queue(browser_page):
     assert names[1] in page.inner_text("#aliases")
     page.goto(page.base_url + "/console/duplicates")
     assert page.locator("#pairs tr[data-pair]").count() == before - 1
+
+
+def page_overflow(page) -> dict:
+    """How far the page itself scrolls sideways (tables scroll inside their own box instead)."""
+    return page.evaluate("() => ({scroll: document.documentElement.scrollWidth,"
+                         " client: document.documentElement.clientWidth})")
+
+
+@pytest.mark.parametrize("width", [768, 1280])
+def test_pages_fit_a_tablet_and_a_laptop_in_both_languages(browser_page, width):
+    page = browser_page
+    page.set_viewport_size({"width": width, "height": 1024})
+    console_login(page, "sara")
+    page.goto(page.base_url + "/console/queue")
+    visit = page.get_attribute("#queue tbody tr[data-visit] a.button", "href")
+    unit = page.get_attribute("#queue tbody tr[data-visit] td a", "href")
+    page.goto(page.base_url + "/console/duplicates")
+    pair = page.get_attribute("#pairs a.button", "href")
+    paths = ["/console/", "/console/queue", "/console/units", "/console/duplicates", "/console/dashboard",
+             "/console/exports", visit, unit, pair]
+    for language in ("fa", "en"):
+        if page.get_attribute("html", "lang") != language:
+            page.click("header .tools form button")
+            page.wait_for_load_state()
+        for path in paths:
+            page.goto(page.base_url + path)
+            size = page_overflow(page)
+            assert size["scroll"] <= size["client"], (language, width, path, size)
+            # The menu lies in one row, not a column squeezed beside the name.
+            tops = {round(box["y"]) for box in (a.bounding_box() for a in page.locator("nav.nav a").all())}
+            assert len(tops) == 1, (language, width, path, tops)
+        page.goto(page.base_url + "/console/queue")
+        # A row's state and its review button are on screen without scrolling the table.
+        for selector in ("#queue tbody tr[data-visit] .badge", "#queue tbody tr[data-visit] a.button"):
+            box = page.locator(selector).first.bounding_box()
+            assert box["x"] >= 0 and box["x"] + box["width"] <= width, (language, width, selector, box)
+        page.goto(page.base_url + "/console/dashboard")
+        # Chart text is drawn at a readable size, whatever the scaling of the SVG.
+        heights = page.evaluate("() => [...document.querySelectorAll('svg.chart text')]"
+                                ".map(t => t.getBoundingClientRect().height).filter(h => h > 0)")
+        assert heights and min(heights) >= 10, (language, width, min(heights))
+
+
+def test_the_park_list_follows_the_chosen_province(browser_page):
+    page = browser_page
+    console_login(page, "hamid")  # Isfahan (4) and Fars (17)
+    page.goto(page.base_url + "/console/queue")
+    form = "#queue-filters"
+    page.select_option(f"{form} select[name=province_id]", "4")
+    provinces = page.eval_on_selector_all(f"{form} select[name=park_id] option[data-province]",
+                                          "os => os.filter(o => !o.hidden).map(o => o.dataset.province)")
+    assert provinces and set(provinces) == {"4"}
+    isfahan_park = page.eval_on_selector(f"{form} select[name=park_id] option[data-province='4']", "o => o.value")
+    page.select_option(f"{form} select[name=park_id]", isfahan_park)
+    # Another province: the Isfahan park would empty the list, so it is cleared.
+    page.select_option(f"{form} select[name=province_id]", "17")
+    assert page.input_value(f"{form} select[name=park_id]") == ""
+    # Opened already filtered, the list starts narrowed.
+    page.goto(page.base_url + "/console/queue?province_id=17")
+    shown = page.eval_on_selector_all(f"{form} select[name=park_id] option[data-province]",
+                                      "os => os.filter(o => !o.hidden).map(o => o.dataset.province)")
+    assert set(shown) == {"17"}
