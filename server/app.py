@@ -8,6 +8,7 @@ from pathlib import Path
 from flask import Flask
 from flask_compress import Compress
 from flask_smorest import Api
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from schemas.common import ErrorSchema
 from schemas.sync import DOCUMENTED
@@ -80,6 +81,8 @@ def create_app(config: dict | None = None) -> Flask:
     errors.register(app)
     Compress(app)
     app.wsgi_app = GzipRequestMiddleware(app.wsgi_app, app.config["MAX_REQUEST_BYTES"])
+    if proxies := app.config["TRUSTED_PROXIES"]:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies, x_port=proxies)
     app.extensions["fieldsync_api"] = api
     console.init_app(app)  # the supervisor web console at /console
     return app

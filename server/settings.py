@@ -48,6 +48,11 @@ SETTINGS = [
     Setting("CURSOR_MAX_AGE_DAYS", 120,
             "A pull cursor older than this makes the device reset and download its scope afresh.",
             int),
+    Setting("TRUSTED_PROXIES", 0,
+            "How many reverse proxies stand in front of the server. Their `X-Forwarded-For`, "
+            "`-Proto`, `-Host` and `-Port` headers are then believed, so login throttling and the audit "
+            "log see each client's own address, not the proxy's. Leave at 0 when clients connect "
+            "directly: the headers could then be forged.", int),
     Setting("CONSOLE_SECURE_COOKIE", False,
             "Send the console's session cookie only over HTTPS (its `Secure` flag). Turn on whenever "
             "the console is served through TLS.", bool),

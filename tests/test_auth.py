@@ -2,8 +2,9 @@
 
 import jwt
 
+from server import create_app
 from tests.conftest import TEHRAN
-from tests.helpers import PASSWORD, SECRET
+from tests.helpers import FAST_HASHING, PASSWORD, SECRET
 
 
 def bearer(token):
@@ -216,3 +217,26 @@ def test_cli_reports_domain_errors_clearly(runner):
     assert "password" in result.output and "provinces" in result.output
     result = runner.invoke(["devices", "revoke", "nope"])
     assert result.exit_code == 1 and "No device 'nope'" in result.output
+
+
+def _guess_from(client, address, username):
+    return client.post("/api/v1/auth/login", headers={"X-Forwarded-For": address}, json={
+        "username": username, "password": "guess", "device_id": "phone-1"})
+
+
+def test_behind_a_trusted_proxy_each_client_address_is_throttled_on_its_own(instance, clock, db):
+    proxied = create_app({"INSTANCE_PATH": str(instance), "CLOCK": clock, "SECRET_KEY": SECRET,
+                          "TRUSTED_PROXIES": 1, **FAST_HASHING}).test_client()
+    for i in range(20):  # one park's wifi guessing: its own address runs out of attempts
+        _guess_from(proxied, "5.6.7.8", f"user{i}")
+    assert _guess_from(proxied, "5.6.7.8", "someone-else").status_code == 429
+    # another engineer, behind the same proxy, is not locked out by them
+    assert _guess_from(proxied, "9.9.9.9", "someone-else").status_code == 401
+    logged = {row[0] for row in db.execute("SELECT details FROM audit_log WHERE action = 'auth.login_failed'")}
+    assert any("9.9.9.9" in details for details in logged)
+
+
+def test_without_trusted_proxies_a_forwarded_address_is_not_believed(client):
+    for i in range(20):  # a guesser making up a new address for every attempt
+        _guess_from(client, f"10.0.0.{i}", f"user{i}")
+    assert _guess_from(client, "10.0.1.1", "someone-else").status_code == 429
