@@ -24,8 +24,6 @@ from sync.migrations import migrate
 
 
 class Store(sqlite_utils.Database):
-    write_queue = None  # the file whose lock orders writers (see _queue), per connection
-
     """sqlite-utils' Database, with a leaner ``query``.
 
     sqlite-utils wraps every ``query()`` in a savepoint so that a statement turning out
@@ -33,6 +31,8 @@ class Store(sqlite_utils.Database):
     writes through ``execute``/``Tx``, so the two extra statements per read are waste on
     the push and pull hot paths.
     """
+
+    write_queue = None  # the file whose lock orders writers (see _queue), per connection
 
     def close(self) -> None:
         super().close()
