@@ -237,3 +237,26 @@ def test_a_supervisor_of_another_province_sees_none_of_it_in_filters_or_exports(
     body = maryam.get(f"/console/exports/units.csv?province_id={TEHRAN}").get_data().decode("utf-8-sig")
     assert "نساجی البرز" not in body
     assert maryam.page(f"/console/queue?province_id={FARS}").count("data-visit=") == 1
+
+
+def test_a_visit_opened_from_the_filtered_queue_leads_back_to_it(client, seeded):
+    sara = ConsoleUser(client, "sara")
+    queue = sara.page("/console/queue?state=submitted&q=البرز")
+    opened = htmllib.unescape(re.search(r'href="(/console/visits/[^"]+)"', queue).group(1))
+    assert "from=" in opened
+    page = sara.page(opened)
+    back = htmllib.unescape(re.search(r'<a class="button" href="([^"]+)" id="back-to-queue">', page).group(1))
+    assert back.startswith("/console/queue?") and "state=submitted" in back and "q=" in back
+    # The decision keeps the way back; a target outside the queue is never offered.
+    visit_path = opened.split("?")[0]
+    response = sara.post(f"{visit_path}/decide", {"action": "approve", "from": back})
+    assert response.headers["Location"].startswith(f"{visit_path}?from=")
+    for elsewhere in ("/console/admin", "https://example.org/console/queue", "//example.org/console/queue"):
+        assert 'id="back-to-queue"' not in sara.page(visit_path, query_string={"from": elsewhere})
+
+
+def test_final_decisions_ask_for_confirmation_and_send_back_does_not(client, seeded):
+    page = ConsoleUser(client, "sara").page(f"/console/visits/{seeded.visits['نساجی البرز']}")
+    for button in ("approve", "reject"):
+        assert re.search(rf'id="{button}" data-confirm="[^"]*نهایی', page), button
+    assert not re.search(r'id="return" data-confirm', page)

@@ -8,7 +8,7 @@ from flask import abort, current_app, g, request, send_file, url_for
 
 from server.auth import STAFF
 from server.console import filters, labels, visit_view
-from server.console.web import _, act, bp, console_access, lang, page
+from server.console.web import _, act, bp, console_access, lang, page, safe_next
 from server.db import get_db, writing
 from sync import attachments, console_queries, review, visits
 from sync.errors import NotFound
@@ -32,6 +32,19 @@ def queue():
     found = console_queries.visit_queue(db, g.actor, parsed.filter, parsed.per_page, parsed.offset)
     return page("console/queue.html", visits=found["items"], total=found["total"], parsed=parsed,
                 **queue_choices(db))
+
+
+def queue_return(target: str | None) -> str | None:
+    """The filtered queue a visit was opened from, so the supervisor goes back to the same list
+    (the menu's link would drop the filters). Only a queue address is followed."""
+    if not target:
+        return None
+    target = safe_next(target[:2000], "")
+    return target if target.split("?")[0] == url_for("console.queue") else None
+
+
+def visit_url(visit_id: str, back: str | None) -> str:
+    return url_for("console.visit", visit_id=visit_id, **({"from": back} if back else {}))
 
 
 def visible_visit(visit_id: str) -> dict:
@@ -101,6 +114,7 @@ def visit(visit_id):
         obstacles=current.get("obstacles") or [], photos=photos, location=location,
         distance=visit_view.distance_m(location, unit_point),
         history=history(all_versions, thread), version_count=len(all_versions),
+        back=queue_return(request.args.get("from")),
         question_labels=visit_view.question_labels(definition, lang()),
     )
 
@@ -119,7 +133,7 @@ def decide(visit_id):
         with writing() as tx:
             review.decide(tx, row["id"], action, comment)
 
-    return act(run, _("visit.decided"), url_for("console.visit", visit_id=row["id"]))
+    return act(run, _("visit.decided"), visit_url(row["id"], queue_return(request.form.get("from"))))
 
 
 @bp.route("/visits/<visit_id>/comments", methods=["POST"])
@@ -131,7 +145,7 @@ def comment(visit_id):
         with writing() as tx:
             review.add_comment(tx, row["id"], request.form.get("text") or "")
 
-    return act(run, _("visit.commented"), url_for("console.visit", visit_id=row["id"]) + "#history")
+    return act(run, _("visit.commented"), visit_url(row["id"], queue_return(request.form.get("from"))) + "#history")
 
 
 @bp.route("/attachments/<sha256>")

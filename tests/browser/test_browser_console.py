@@ -50,7 +50,7 @@ def test_review_round_trip_send_back_revise_approve(browser_page, demo_server, t
 
     # Open the visit and send it back with a comment.
     page.click(f"#queue tr[data-visit='{visit_id}'] a.button")
-    page.wait_for_url(f"**/console/visits/{visit_id}")
+    page.wait_for_url(re.compile(rf".*/console/visits/{visit_id}\?from=.*"))  # remembers the filtered queue
     assert_persian_page(page)
     assert unit["name"] in page.inner_text("h1")
     assert "شناسایی و تماس" in page.inner_text("#answers")
@@ -79,10 +79,20 @@ def test_review_round_trip_send_back_revise_approve(browser_page, demo_server, t
     assert "نسخه ۲ دریافت شد" in history and comment in history
     assert "کارکنان با فهرست بیمه تطبیق داده شد." in history
 
-    # Approve the revision.
+    # Approve the revision. Approving is final, so the page asks first; dismissed, nothing happens.
+    questions = []
+    page.once("dialog", lambda dialog: (questions.append(dialog.message), dialog.dismiss()))
+    page.click("#approve")
+    assert questions and "نهایی" in questions[0]
+    assert "در انتظار بررسی" in page.inner_text("h1")
+    page.once("dialog", lambda dialog: dialog.accept())
     page.click("#approve")
     page.wait_for_selector(".flash-ok")
     assert "تأییدشده" in page.inner_text("h1")
+    # Back to the queue as it was filtered, not the whole queue.
+    page.click("#back-to-queue")
+    page.wait_for_url(re.compile(r".*/console/queue\?.*state=submitted.*engineer_id=\d+"))
+    assert page.input_value("#queue-filters select[name=state]") == "submitted"
     device.pull()
     assert device.visits()[visit_id]["review_state"] == "approved"
     device.close()

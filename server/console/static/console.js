@@ -1,8 +1,11 @@
 // fieldsync console: the little behaviour the pages need. No inline handlers (the CSP forbids
-// them), no libraries. Forms marked data-confirm ask before they are sent.
+// them), no libraries. Forms, or the button that sends one, marked data-confirm ask first
+// (approving and rejecting a visit are final; the send-back button of the same form is not).
 document.addEventListener("submit", function (event) {
   var form = event.target;
-  var question = form.getAttribute && form.getAttribute("data-confirm");
+  var button = event.submitter;
+  var question = (button && button.getAttribute("data-confirm")) ||
+                 (form.getAttribute && form.getAttribute("data-confirm"));
   if (question && !window.confirm(question)) {
     event.preventDefault();
   }
