@@ -254,7 +254,7 @@ _TRAILING_NUMBER_WORDS = {_homophone_token(w): v for w, v in (
 # Legal-form words long enough that one slip in them ("کارخنه", "تویدی", "متمع") still
 # leaves them recognisable and unlike any brand. Not "بازرگانی" (بازرگان is a family
 # name) nor short ones (سهام, صنعت are words of names).
-_SLIPPABLE_LEGAL_WORDS = tuple(_homophone_token(w) for w in (
+_SLIPPABLE_LEGAL_WORDS = tuple(homophone(w) for w in (
     "کارخانه", "کارخانجات", "صنایع", "صنعتی", "تولیدی", "مجتمع", "تعاونی", "سهامی", "مسئولیت",
     "مسولیت"))
 _LEGAL_WORDS = {phrase[0] for phrases in LEGAL_FORM_PHRASES.values() for phrase in phrases}
@@ -304,6 +304,23 @@ def _take_branch(words: list[str]) -> tuple[list[str], int | None]:
     return words, None
 
 
+_LIMITED = homophone("محدود")
+_LIABILITY = {homophone(w) for w in ("مسئولیت", "مسولیت", "مسوولیت", "بامسئولیت", "بامسولیت")}
+
+
+def _legal_words(words: list[str]) -> list[str]:
+    """Words with slips in legal-form words undone (see ``_legal_word``).
+
+    "محدود" only right after "مسئولیت": alone, one slip away it is "محمود".
+    """
+    out = [_legal_word(w) for w in words]
+    for i in range(1, len(out)):
+        if out[i - 1] in _LIABILITY and out[i] != _LIMITED and len(out[i]) >= 4 \
+                and OSA.distance(out[i], _LIMITED, score_cutoff=1) <= 1:
+            out[i] = _LIMITED
+    return out
+
+
 @lru_cache(maxsize=_CACHE)
 def _legal_word(word: str) -> str:
     """The legal-form word ``word`` is one slip away from, or ``word`` itself."""
@@ -338,7 +355,7 @@ def _name_key(text: str) -> NameKey:
     Branch 1 is reported as None: "X شماره ۱" and "X" name the same first plant.
     """
     # legal forms first: "X ۲ با مسئولیت محدود" ends in its branch number once stripped
-    words, legal = _strip_phrases([_legal_word(w) for w in homophone(text).split()], LEGAL_FORM_PHRASES)
+    words, legal = _strip_phrases(_legal_words(homophone(text).split()), LEGAL_FORM_PHRASES)
     words, branch = _take_branch(words)
     # single letters left over are debris of abbreviations (ش.س.خ split oddly)
     words = [w for w in words if len(w) > 1 or w.isdigit()]

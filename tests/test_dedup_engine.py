@@ -243,7 +243,15 @@ def test_words_glued_on_one_side_and_apart_on_the_other_are_partners():
     c = prepare({"id": "c", "name": "قطعهسازی آرمان تجارت ایرانیان"})
     assert features(a, b)["name_words"] == "subset"  # only ایرانیان is extra
     assert features(a, c)["name_words"] == "all"
-    # a brand next to another brand is still a conflict
+    # in another order, or glued to the extra word
+    order = (prepare({"id": "f", "name": "قطعات خودرو ایران سازان"}),
+             prepare({"id": "g", "name": "ایرانسازان قطعات خودرو"}))
+    assert features(*order)["name"] == "exact" and features(*order)["name_words"] == "all"
+    glued = (prepare({"id": "h", "name": "کوثرایرانیان چوب"}), prepare({"id": "i", "name": "کوثر چوب"}))
+    assert features(*glued)["name"] == "exact" and features(*glued)["name_words"] == "subset"
+    # a brand next to another brand is still a conflict, and so is a longer brand
+    longer = (prepare({"id": "j", "name": "پارسیان"}), prepare({"id": "k", "name": "پارس"}))
+    assert features(*longer)["name_words"] == "conflict"
     d = prepare({"id": "d", "name": "پلاستیک مهرام"})
     assert features(prepare({"id": "e", "name": "غذایی مهرام"}), d)["name_words"] == "conflict"
 

@@ -107,6 +107,8 @@ def test_homophones_share_a_key():
     "کارخنه غذایی مهرام",
     "تعاونی تویدی غذایی مهرام",
     "غذایی مهرام بامسئولیت محدود",
+    "غذایی مهرام (با مسئولیت حمدود)",
+    "غذایی مهرام با مسولیت محدوود",
 ])
 def test_legal_forms_do_not_change_the_name(typed):
     key = name_key(typed)
@@ -166,7 +168,7 @@ def test_mobile_and_unreadable_phones():
     assert national_phone("12") == ""
 
 
-@pytest.mark.parametrize("typed", ["برادران بازرگان", "سپهر صنعت", "سهام پارس", "مجمع البرز"])
+@pytest.mark.parametrize("typed", ["برادران بازرگان", "سپهر صنعت", "سهام پارس", "مجمع البرز", "برادران محمود"])
 def test_words_near_a_legal_form_stay_in_the_name(typed):
     """Only long legal-form words are recognised through a slip: these are names."""
     assert len(name_key(typed).tokens) == 2

@@ -73,8 +73,16 @@ def _glued_run(word: str, words: list[str]) -> list[str] | None:
     return None
 
 
+_MIN_GLUED_REST = 4  # "کوثرایرانیان" = "کوثر" + "ایرانیان"; not "پارسیان" = "پارس" + "یان"
+
+
 def _unglue(left: list[str], right: list[str]) -> tuple[list[str], list[str]]:
-    """Drop each word of one side that is a run of neighbouring words of the other, and that run."""
+    """Drop each word of one side that is a run of neighbouring words of the other, and that run.
+
+    Then a word that starts or ends with a word of the other side plus a whole word
+    ("کوثرایرانیان" / "کوثر") is that word glued to an extra one: the partner goes,
+    the extra word ("ایرانیان") stays as a leftover.
+    """
     for one, other in ((left, right), (right, left)):
         for word in list(one):
             run = _glued_run(word, other) if len(other) >= 2 else None
@@ -82,6 +90,15 @@ def _unglue(left: list[str], right: list[str]) -> tuple[list[str], list[str]]:
                 one.remove(word)
                 for w in run:
                     other.remove(w)
+    for one, other in ((left, right), (right, left)):
+        for k, word in enumerate(one):
+            for part in other:
+                if len(part) < 3 or len(word) - len(part) < _MIN_GLUED_REST:
+                    continue
+                if word.startswith(part) or word.endswith(part):
+                    one[k] = word[len(part):] if word.startswith(part) else word[:-len(part)]
+                    other.remove(part)
+                    break
     return left, right
 
 
@@ -141,15 +158,30 @@ def _similarity(a_compact: str, b_compact: str, a_sorted: str, b_sorted: str) ->
                100 * OSA.normalized_similarity(a_compact, b_compact))
 
 
-def _shared_words(a: Unit, b: Unit) -> tuple[list[str], Unit] | None:
-    """When one name only adds words to the other: (the longer name without them, the shorter unit)."""
+def _aligned(a: Unit, b: Unit) -> tuple[str, str] | None:
+    """Both names glued with their words lined up, or None when each has a word the other lacks.
+
+    The words both names spell alike come first (sorted, so word order does not count),
+    then each name's other words in typed order (slips, words glued or apart), without
+    the words one name adds ("غذایی" of "غذایی مهرام" against "مهرام").
+    """
     left, right = leftovers(a, b)
-    if bool(left) == bool(right):
+    if left and right:
         return None
-    extra = set(left or right)
-    longer, shorter = (a, b) if left else (b, a)
-    kept = [w for w in longer.name if w not in extra]
-    return (kept, shorter) if kept else None
+    in_a, in_b = set(a.name), set(b.name)
+    shared = "".join(sorted(in_a & in_b))
+    rest_a = "".join(w for w in a.name if w not in in_b)
+    rest_b = "".join(w for w in b.name if w not in in_a)
+    for extra in left:  # a whole word, or the part of a glued word the other name lacks
+        rest_a = rest_a.replace(extra, "", 1)
+    for extra in right:
+        rest_b = rest_b.replace(extra, "", 1)
+    return shared + rest_a, shared + rest_b
+
+
+def _aligned_exact(a: Unit, b: Unit) -> bool:
+    aligned = _aligned(a, b)
+    return aligned is not None and aligned[0] == aligned[1]
 
 
 def name_level(a: Unit, b: Unit) -> str:
@@ -157,21 +189,21 @@ def name_level(a: Unit, b: Unit) -> str:
 
     When one name only adds words to the other ("مهرام" / "غذایی مهرام"), the
     added words are left out here: whether a name may lack a word is ``name_words``'
-    question ("subset"), not a spelling difference.
+    question ("subset"), not a spelling difference. Word order and words written
+    glued or apart do not count either.
     """
     if not a.name_compact or not b.name_compact:
         return "none"
     if a.name_compact == b.name_compact or a.name_sorted == b.name_sorted:
         return "exact"
     sim = _similarity(a.name_compact, b.name_compact, a.name_sorted, b.name_sorted)
-    if sim < 95 and len(a.name) != len(b.name):
-        shared = _shared_words(a, b)
-        if shared:
-            kept, shorter = shared
-            if " ".join(sorted(kept)) == shorter.name_sorted:
+    if sim < 95:
+        aligned = _aligned(a, b)
+        if aligned:
+            x, y = aligned
+            if x == y:
                 return "exact"
-            sim = max(sim, _similarity("".join(kept), shorter.name_compact,
-                                       " ".join(sorted(kept)), shorter.name_sorted))
+            sim = max(sim, fuzz.ratio(x, y), 100 * OSA.normalized_similarity(x, y))
     if sim >= 95:
         return "s95"
     if sim >= 90:
@@ -251,8 +283,8 @@ def owner_level(a: Unit, b: Unit) -> str:
 
 
 def commonness_level(a: Unit, b: Unit) -> str:
-    """How likely two firms here bear this exact name by chance (exact names, or one name
-    exactly the other plus words).
+    """How likely two firms here bear this exact name by chance (exact names, or names equal
+    once lined up: one adding words, words glued or apart).
 
     Agreeing on a name unique in the country in a small park says much more
     than agreeing on "پارس" in a big town (Fellegi-Sunter frequency
@@ -261,12 +293,10 @@ def commonness_level(a: Unit, b: Unit) -> str:
     """
     if not a.name_sorted or not b.name_sorted:
         return "none"
-    if a.name_sorted != b.name_sorted:
-        # one name adds words to the other: how common is the name they share? (the
+    if a.name_sorted != b.name_sorted and not _aligned_exact(a, b):
+        # (one name adding words to the other: how common is the name they share? the
         # shorter name's figure, the larger of the two)
-        shared = _shared_words(a, b) if len(a.name) != len(b.name) else None
-        if not shared or " ".join(sorted(shared[0])) != shared[1].name_sorted:
-            return "none"
+        return "none"
     expected = max(a.commonness, b.commonness)
     if expected < 0:
         return "none"
