@@ -266,3 +266,14 @@ def test_a_name_without_its_activity_word_merges_on_a_shared_phone():
     trap = variant(id="u", name="مهرام", activity="تولید قطعات پلاستیکی", national_id=OTHER_LEGAL_ID,
                    license_no="", phone="021-36009876", owner="علی کریمی", address="", lat=35.4830, lon=51.6830)
     assert decide(FACTORY, trap).verdict != "merge"
+
+
+def test_a_shorter_name_in_the_same_town_is_a_candidate():
+    from sync.dedup.keys import weak_pair_plausible
+
+    short = prepare({"id": "a", "name": "سبلان صنعت", "city": "تاکستان"})
+    full = prepare({"id": "b", "name": "قطعه‌سازی سبلان صنعت نوین", "city": "تاکستان"})
+    assert blocking_keys(short) & query_keys(full)
+    assert weak_pair_plausible("P", short, full)  # one name's words all in the other
+    other = prepare({"id": "c", "name": "سبلان پلاستیک نوین", "city": "تاکستان"})
+    assert not weak_pair_plausible("P", short, other)  # one shared word is not enough

@@ -50,7 +50,8 @@ def posting_cap(key: str) -> int:
 # D alone is "one slip apart somewhere in Iran", P alone "a common word in one
 # town". Together, or with any other kind, they make a candidate outright.
 WEAK_KINDS = ("D", "P")
-WEAK_WORD_SIMILARITY = 60  # P alone: the whole names must be at least this alike
+WEAK_WORD_SIMILARITY = 60  # P alone: the whole names must be at least this alike,
+WEAK_SUBSET_SIMILARITY = 95  # or the words of one all be in the other (token set ratio)
 
 
 def weak_pair_plausible(kind: str, a: Unit, b: Unit) -> bool:
@@ -58,12 +59,15 @@ def weak_pair_plausible(kind: str, a: Unit, b: Unit) -> bool:
 
     D alone: not when the two sit in provinces or towns known to differ (the
     same name elsewhere, the commonest false candidate of a big batch). P
-    alone: only when the names are alike overall, not just sharing a word.
+    alone: only when the names are alike overall, or one name's words are all in the
+    other, not just sharing a word.
     """
     if kind == "D":
         return not ((comparable(a.province, b.province) and a.province != b.province)
                     or (comparable(a.city, b.city) and a.city != b.city))
-    return fuzz.ratio(a.name_sorted, b.name_sorted, score_cutoff=WEAK_WORD_SIMILARITY) > 0
+    return (fuzz.ratio(a.name_sorted, b.name_sorted, score_cutoff=WEAK_WORD_SIMILARITY) > 0
+            # or one name is the other plus words ("سبلان صنعت" / "قطعه‌سازی سبلان صنعت نوین")
+            or fuzz.token_set_ratio(a.name_sorted, b.name_sorted, score_cutoff=WEAK_SUBSET_SIMILARITY) > 0)
 
 
 def candidate_ids(unit: Unit, postings: Iterable[tuple[str, Iterable]],
