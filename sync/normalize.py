@@ -289,8 +289,17 @@ def _branch_value(word: str) -> int | None:
     return _NUMBER_WORDS.get(word)
 
 
+def _unglue_marker(word: str) -> list[str]:
+    """"شمارهدو" (the space dropped) as "شماره", "دو"; any other word as itself."""
+    for marker in _BRANCH_MARKERS:
+        if len(marker) >= 3 and word.startswith(marker) and word[len(marker):] in _NUMBER_WORDS:
+            return [marker, word[len(marker):]]
+    return [word]
+
+
 def _take_branch(words: list[str]) -> tuple[list[str], int | None]:
     """Remove a branch number from a name's words: "X شماره 2", "X واحد دو", "X 2"."""
+    words = [part for word in words for part in _unglue_marker(word)]
     for i in range(len(words) - 1):
         if words[i] in _BRANCH_MARKERS:
             value = _branch_value(words[i + 1])

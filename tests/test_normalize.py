@@ -131,6 +131,8 @@ def test_legal_forms_do_not_change_the_name(typed):
     ("صنایع البرز کارخانه دو", 2),
     ("کارخنه البرز - دو ش.س.خ", 2),
     ("البرز سوم", 3),
+    ("صنایع البرز شمارهدو", 2),
+    ("صنایع البرز واحدسه", 3),
 ])
 def test_branch_numbers(typed, branch):
     key = name_key(typed)
