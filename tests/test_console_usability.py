@@ -260,3 +260,18 @@ def test_final_decisions_ask_for_confirmation_and_send_back_does_not(client, see
     for button in ("approve", "reject"):
         assert re.search(rf'id="{button}" data-confirm="[^"]*نهایی', page), button
     assert not re.search(r'id="return" data-confirm', page)
+
+
+def test_every_dedup_feature_level_and_hard_rule_has_words():
+    """The duplicates page explains a score with the engine's features and levels: each needs a
+    label in both languages, or its code would show in the page (as name_commonness once did)."""
+    from server.console import i18n
+    from sync.dedup import scoring
+    from sync.dedup.features import LEVELS
+
+    for catalogue in (i18n.FA, i18n.EN):
+        missing = [f"dupf.{f}" for f in LEVELS if f"dupf.{f}" not in catalogue]
+        levels = {level for of_feature in LEVELS.values() for level in of_feature}
+        missing += [f"dupl.{level}" for level in levels if f"dupl.{level}" not in catalogue]
+        missing += [f"duprule.{name}" for name, _level in scoring.HARD_RULES if f"duprule.{name}" not in catalogue]
+        assert missing == []
