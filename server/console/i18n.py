@@ -451,7 +451,7 @@ EN = {
     "field.state": "Review state",
     "field.date_from": "From",
     "field.date_to": "To",
-    "field.date_hint": "Jalali (1404/12/10) or Gregorian (2026-03-01)",
+    "field.date_hint": "1404/12/10 or 2026-03-01",
     "field.observed_at": "Visit date",
     "field.received_at": "Received",
     "field.unit": "Unit",
