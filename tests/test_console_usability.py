@@ -109,6 +109,8 @@ def test_error_pages_tell_a_domain_refusal_in_persian(app, client, seeded):
     assert i18n.domain_message("fa", "No visit 12.") == "این رکورد پیدا نشد."
     assert i18n.domain_message("fa", "Username 'x' is taken.") == "نام کاربری «x» پیش‌تر گرفته شده است."
     assert i18n.domain_message("fa", "Unknown province ids: [98, 99].") == "استان ناشناخته: ۹۸، ۹۹"
+    stale = ("The phone of this unit has changed since the conflict; flipping would overwrite the newer value.")
+    assert i18n.domain_message("fa", stale).startswith("«تلفن» این واحد پس از این تعارض دوباره تغییر کرده است")
     assert i18n.domain_message("fa", "Something new.") == "Something new."  # unknown: kept as it is
     assert i18n.domain_message("en", "At most 4000 characters.") == "At most 4000 characters."
 

@@ -361,6 +361,8 @@ FA = {
     "msg.already_merged": "واحدی که ادغام شده دوباره ادغام نمی‌شود؛ از واحد باقی‌مانده استفاده کنید.",
     "msg.self_merge": "یک واحد را نمی‌توان در خودش ادغام کرد.",
     "msg.conflict_done": "این تعارض پیش‌تر بررسی شده است.",
+    "msg.conflict_stale": "«{field}» این واحد پس از این تعارض دوباره تغییر کرده است؛ جایگزینی، مقدار تازه‌تر را از بین "
+                          "می‌برد. می‌توانید مقدار ماندگار را تأیید کنید.",
     "msg.device_revoked": "این دستگاه باطل شده است.",
     "msg.pick_of_pair": "باید یکی از دو رکورد باشد.",
     "msg.unknown_provinces": "استان ناشناخته: {ids}",
@@ -716,6 +718,8 @@ EN = {
     "msg.already_merged": "A unit that is already merged cannot be merged again; use the surviving unit.",
     "msg.self_merge": "A unit cannot be merged into itself.",
     "msg.conflict_done": "This conflict was already decided.",
+    "msg.conflict_stale": "The unit's “{field}” has changed since this conflict; using the other value would "
+                          "overwrite the newer one. You can still confirm the kept value.",
     "msg.device_revoked": "This device has been revoked.",
     "msg.pick_of_pair": "Must be one of the pair.",
     "msg.unknown_provinces": "Unknown province: {ids}",
@@ -742,6 +746,8 @@ DOMAIN_MESSAGES = [
     (r"A unit that is already merged cannot be merged again; use the surviving unit\.", "msg.already_merged"),
     (r"A unit cannot be merged into itself\.", "msg.self_merge"),
     (r"Conflict \d+ was already \w+\.", "msg.conflict_done"),
+    (r"The (?P<field>\w+) of this unit has changed since the conflict; flipping would overwrite the newer value\.",
+     "msg.conflict_stale"),
     (r"This device has been revoked\.", "msg.device_revoked"),
     (r"Must be one of the pair\.", "msg.pick_of_pair"),
     (r"Unknown province ids: \[(?P<ids>[\d, ]*)\]\.", "msg.unknown_provinces"),
@@ -762,6 +768,8 @@ def domain_message(lang: str, message: str) -> str:
         match = pattern.fullmatch(message.strip())
         if match:
             values = match.groupdict()
+            if "field" in values:
+                values["field"] = translate(lang, f"field.{values['field']}")
             if "state" in values:
                 values["state"] = translate(lang, f"review.{values['state']}")
             if "ids" in values:
