@@ -27,32 +27,32 @@ from sync.dedup.features import features as _features
 from sync.dedup.record import Unit, prepare
 
 # BEGIN FITTED WEIGHTS - written by `bench/dedup_fit.py --write` (sync.dedup.fit)
-BIAS = -5.99
+BIAS = -6.08
 WEIGHTS: dict[str, dict[str, float]] = {
     "name": {
-        "exact": 2.84, "s95": 2.6, "s90": 2.47, "s80": 0.95, "s70": -1.48, "low": -2.86,
+        "exact": 3.18, "s95": 3.18, "s90": 2.95, "s80": 1.31, "s70": -1.38, "low": -2.7,
         "none": 0.0,
     },
-    "name_words": {"all": 3.41, "subset": 1.3, "conflict": -0.19, "none": 0.0},
-    "name_commonness": {"c0": 0.18, "c1": -0.25, "c2": -0.65, "c3": -1.58, "none": 0.0},
-    "branch": {"same": 0.0, "differ": -15.42},
-    "legal_id": {"match": 4.96, "conflict": -4.73, "one": 0.0, "none": 0.0},
-    "license": {"match": 7.67, "conflict": -5.15, "none": 0.0},
-    "phone": {"match": 8.22, "conflict": -1.79, "other": 0.0, "none": 0.0},
+    "name_words": {"all": 2.91, "subset": 0.88, "conflict": -0.42, "none": 0.0},
+    "name_commonness": {"c0": 0.45, "c1": 0.0, "c2": -0.39, "c3": -1.34, "none": 0.0},
+    "branch": {"same": 0.0, "differ": -15.58},
+    "legal_id": {"match": 4.95, "conflict": -4.78, "one": 0.0, "none": 0.0},
+    "license": {"match": 7.74, "conflict": -5.24, "none": 0.0},
+    "phone": {"match": 8.34, "conflict": -1.83, "other": 0.0, "none": 0.0},
     "distance": {
-        "d50": 4.71, "d150": 1.94, "d300": -0.25, "d1k": -6.05, "d5k": -6.05, "d50k": -6.05,
-        "far": -6.59, "none": 0.0,
+        "d50": 4.74, "d150": 1.93, "d300": -0.25, "d1k": -6.12, "d5k": -6.12, "d50k": -6.12,
+        "far": -6.7, "none": 0.0,
     },
-    "province": {"same": 0.62, "differ": -7.2, "none": 0.0},
-    "city": {"same": 0.97, "differ": -8.2, "none": 0.0},
-    "park": {"same": 0.87, "differ": -3.83, "none": 0.0},
-    "activity": {"same": 1.4, "similar": -0.17, "differ": -4.2, "none": 0.0},
-    "owner": {"same": 3.37, "family": 2.04, "differ": -2.14, "none": 0.0},
-    "address": {"same": 2.48, "similar": 0.61, "differ": -0.97, "none": 0.0},
-    "plate": {"match": 3.51, "conflict": -7.19, "none": 0.0},
+    "province": {"same": 0.56, "differ": -7.32, "none": 0.0},
+    "city": {"same": 0.9, "differ": -8.32, "none": 0.0},
+    "park": {"same": 0.85, "differ": -3.88, "none": 0.0},
+    "activity": {"same": 1.58, "similar": -0.26, "differ": -4.24, "none": 0.0},
+    "owner": {"same": 3.47, "family": 2.08, "differ": -2.15, "none": 0.0},
+    "address": {"same": 2.44, "similar": 0.63, "differ": -0.99, "none": 0.0},
+    "plate": {"match": 3.67, "conflict": -7.27, "none": 0.0},
 }
 # END FITTED WEIGHTS
-MERGE_THRESHOLD = 2.5  # log-odds; best F1 with pairwise precision >= 0.998 on every tuning set
+MERGE_THRESHOLD = 2.5  # log-odds; worst tuning-set precision 0.998 (docs/dedup.md, section 4)
 REVIEW_THRESHOLD = -1.0  # log-odds: about one chance in four on the candidates fitted on
 
 # Feature levels that forbid an automatic merge.
