@@ -22,15 +22,13 @@ class UserSchema(Schema):
     created_at = fields.String()
 
 
-class TokensSchema(Schema):
+class RefreshedSchema(Schema):
     access_token = fields.String(required=True)
-    refresh_token = fields.String()
-    access_expires_at = fields.String()
-    refresh_expires_at = fields.String()
+    refresh_token = fields.String(required=True)
+    access_expires_at = fields.String(required=True)
+    refresh_expires_at = fields.String(required=True)
+
+
+class TokensSchema(RefreshedSchema):
     device_id = fields.String()
     user = fields.Nested(UserSchema)
-
-
-class AccessTokenSchema(Schema):
-    access_token = fields.String(required=True)
-    access_expires_at = fields.String()

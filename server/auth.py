@@ -40,7 +40,8 @@ class TokenRevoked(Unauthorized):
 
 
 def issue_tokens(user: dict, device_id: str) -> dict:
-    """A fresh access and refresh token for ``user`` on ``device_id``."""
+    """A fresh access and refresh token for ``user`` on ``device_id`` (at login and at every
+    refresh: a device that keeps syncing keeps its session; an idle one expires)."""
     moment = now()
     access_for = timedelta(minutes=current_app.config["ACCESS_TOKEN_MINUTES"])
     refresh_for = timedelta(days=current_app.config["REFRESH_TOKEN_DAYS"])
@@ -57,17 +58,6 @@ def issue_tokens(user: dict, device_id: str) -> dict:
         "access_expires_at": iso(moment + access_for),
         "refresh_expires_at": iso(moment + refresh_for),
     }
-
-
-def issue_access_token(user: dict, device_id: str) -> dict:
-    moment = now()
-    access_for = timedelta(minutes=current_app.config["ACCESS_TOKEN_MINUTES"])
-    token = create_access_token(
-        str(user["id"]),
-        additional_claims={"dev": device_id, "role": user["role"], "tv": token_version(get_db(), user["id"]),
-                           "xp": int((moment + access_for).timestamp())},
-        expires_delta=access_for)
-    return {"access_token": token, "access_expires_at": iso(moment + access_for)}
 
 
 def _authenticate(roles, refresh: bool) -> None:

@@ -368,7 +368,9 @@ class Device:
             raise NeedsLogin(answer.get("error", {}).get("message", "Log in again."))
         if status >= 400:
             raise ServerError(status, answer)
-        self._set("access_token", answer["access_token"])
+        with self._local_tx():
+            self._set("access_token", answer["access_token"])
+            self._set("refresh_token", answer.get("refresh_token") or token)  # older servers sent none
 
     def push(self) -> list[dict]:
         """Send the outbox in order, batch by batch, until it is empty; returns all results."""

@@ -47,6 +47,30 @@ def test_refresh_token_lasts_sixty_days_by_default(client, make_user, clock):
     assert (response.status_code, code_of(response)) == (401, "token_expired")
 
 
+def test_refreshing_renews_the_session_and_the_replaced_token_still_works(client, make_user, clock):
+    make_user("reza")
+    first = login(client).get_json()
+    clock.advance(days=50)
+    renewed = client.post("/api/v1/auth/refresh", headers=bearer(first["refresh_token"])).get_json()
+    assert renewed["refresh_expires_at"] == "2026-06-19T06:30:00.000Z"  # 60 days from the refresh
+    # the answer may have been lost: the token it replaced works until its own expiry
+    assert client.post("/api/v1/auth/refresh", headers=bearer(first["refresh_token"])).status_code == 200
+    clock.advance(days=50)  # 100 days after the login, 50 after the last refresh
+    assert code_of(client.post("/api/v1/auth/refresh", headers=bearer(first["refresh_token"]))) == "token_expired"
+    again = client.post("/api/v1/auth/refresh", headers=bearer(renewed["refresh_token"]))
+    assert again.status_code == 200
+    assert client.get("/api/v1/auth/me", headers=bearer(again.get_json()["access_token"])).status_code == 200
+
+
+def test_a_phone_that_syncs_every_week_never_has_to_log_in_again(phone, clock):
+    device = phone("reza")
+    for _week in range(20):  # 140 days, more than two refresh-token lifetimes
+        clock.advance(days=7)
+        device.create_unit({"name": "صنایع غذایی مهر", "province_id": TEHRAN})
+        device.sync()
+    assert device.outbox_size() == 0 and len(device.units()) == 20
+
+
 def test_access_token_expires_by_the_clock(client, make_user, clock):
     make_user("reza")
     token = login(client).get_json()["access_token"]

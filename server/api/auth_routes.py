@@ -2,8 +2,8 @@
 
 from flask import current_app, g, request
 
-from schemas.auth import AccessTokenSchema, LoginSchema, TokensSchema, UserSchema
-from server.auth import access, issue_access_token, issue_tokens
+from schemas.auth import LoginSchema, RefreshedSchema, TokensSchema, UserSchema
+from server.auth import access, issue_tokens
 from server.db import get_db, writing
 from server.requests import Blueprint
 from sync import users
@@ -44,10 +44,15 @@ def login(body):
 
 @bp.route("/refresh", methods=["POST"])
 @access(refresh=True)
-@bp.response(200, AccessTokenSchema)
+@bp.response(200, RefreshedSchema)
 def refresh():
-    """A new access token, for the bearer of a refresh token (Authorization: Bearer <refresh>)."""
-    return issue_access_token(g.user, g.device_id)
+    """New tokens for the bearer of a refresh token (Authorization: Bearer <refresh>).
+
+    The answer holds a new refresh token too, valid for REFRESH_TOKEN_DAYS from now, so a
+    device that keeps syncing is never logged out. The one it replaces stays valid until its
+    own expiry: an answer lost on the way leaves the device with a token that still works.
+    """
+    return issue_tokens(g.user, g.device_id)
 
 
 @bp.route("/me", methods=["GET"])

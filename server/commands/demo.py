@@ -129,7 +129,6 @@ DUPLICATES = [  # (engineer, original, fields typed, metres-ish offset of the lo
 # How the field's time runs (see the module's docstring).
 HISTORY_DAYS = 125          # the users exist a little before the first visit
 SYNC_DELAY = timedelta(hours=3)
-RELOGIN_AFTER = timedelta(days=45)
 DECISION_DELAY = timedelta(days=1)
 REVISION_DELAY = timedelta(days=1)
 DUPLICATES_DAYS_AGO = 3
@@ -282,23 +281,13 @@ def _record_field_work(db, app, moment, clock: _DemoClock, folder: str) -> dict:
     unit_ids, locations, visit_count = {}, {}, [0]
     timeline = _Timeline(clock)
 
-    logged_in = dict.fromkeys(devices, clock())
-
-    def device_of(username: str, at) -> Device:
-        # A refresh token lasts REFRESH_TOKEN_DAYS; over four months the engineers log in again.
-        device = devices[username]
-        if at - logged_in[username] > RELOGIN_AFTER:
-            device.login(username, DEMO_PASSWORD, label="گوشی نمایشی")
-            logged_in[username] = at
-        return device
-
     def synced(device: Device, at) -> None:
         clock.move_to(at + SYNC_DELAY)  # back in the office, with a network
         device.sync()
 
     def create_unit(index: int, unit: DemoUnit):
         def run(at):
-            device = device_of(unit.engineer, at)
+            device = devices[unit.engineer]
             _at(device, at)
             fields = {"name": unit.name, "province_id": unit.province, "park_id": unit.park,
                       "activity": unit.activity, "owner": unit.owner, "address": unit.address, "phone": unit.phone,
@@ -313,7 +302,7 @@ def _record_field_work(db, app, moment, clock: _DemoClock, folder: str) -> dict:
     def create_duplicate(username: str, key: str, typed: dict, offset: tuple):
         def run(at):
             original = next(u for u in UNITS if u.key == key)
-            device = device_of(username, at)
+            device = devices[username]
             _at(device, at)
             where = locations[key]
             device.create_unit({**typed, "province_id": original.province, "park_id": original.park,
@@ -325,7 +314,7 @@ def _record_field_work(db, app, moment, clock: _DemoClock, folder: str) -> dict:
 
     def record_visit(unit: DemoUnit, status: str, employees: int, decision):
         def run(at):
-            device = device_of(unit.engineer, at)
+            device = devices[unit.engineer]
             _at(device, at)
             answers = diagnosis_answers(rng, unit_status=status, employees_now=employees,
                                         employees_capacity=max(60, (employees or 0) + 10))
@@ -352,7 +341,7 @@ def _record_field_work(db, app, moment, clock: _DemoClock, folder: str) -> dict:
 
     def revise(username: str, visit_id: str, answers: dict, employees: int):
         def run(at):
-            device = device_of(username, at)
+            device = devices[username]
             device.pull()
             _at(device, at)
             fixed = {**answers, "employees_now": (employees or 0) + 2, "summary": REVISED_SUMMARY}
@@ -368,11 +357,11 @@ def _record_field_work(db, app, moment, clock: _DemoClock, folder: str) -> dict:
         timeline.add(_working_hours(moment, DUPLICATES_DAYS_AGO, index),
                      create_duplicate(username, key, typed, offset))
     timeline.add(_working_hours(moment, CONFLICT_DAYS_AGO, 0),
-                 lambda at: _two_devices_disagree(app, folder, device_of(CONFLICT[0], at), unit_ids, at, clock))
+                 lambda at: _two_devices_disagree(app, folder, devices[CONFLICT[0]], unit_ids, at, clock))
     timeline.run()
     clock.move_to(moment)
     for username in devices:
-        device = device_of(username, moment)
+        device = devices[username]
         device.sync()
         device.close()
     return {"users": len(USERS), "units": len(UNITS) + len(DUPLICATES), "visits": visit_count[0]}
