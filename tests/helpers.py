@@ -1,6 +1,8 @@
 """Test helpers: talking to the app in-process, and to a real server process."""
 
 import gzip
+import hashlib
+import io
 import json
 import os
 import random
@@ -14,6 +16,7 @@ import urllib.request
 from pathlib import Path
 
 from sync.client import Device, HttpTransport, ServerError, TransportError
+from sync.errors import Conflict
 from sync.sample_visits import TEMPLATE_REF, sample_obstacles
 from sync.sample_visits import diagnosis_answers as sample_answers
 
@@ -441,3 +444,38 @@ def acked_ids(device_path: str) -> set[int]:
         return {r[0] for r in conn.execute("SELECT mutation_id FROM acked")}
     finally:
         conn.close()
+
+
+class MemoryStorage:
+    """The Storage protocol over a dict: what a deployment keeping files elsewhere would write."""
+
+    def __init__(self):
+        self.files, self.uploads = {}, {}
+
+    def has(self, sha256):
+        return sha256 in self.files
+
+    def progress(self, sha256):
+        upload = self.uploads.get(sha256)
+        return upload and {"received": len(upload["data"]), "size": upload["size"],
+                           "media_type": upload["media_type"]}
+
+    def write(self, sha256, first, data, size, media_type):
+        upload = self.uploads.get(sha256)
+        if first > 0 and (upload is None or upload["size"] != size or first > len(upload["data"])):
+            have = len(upload["data"]) if upload and upload["size"] == size else 0
+            raise Conflict(f"send from byte {have}", {"received": have})
+        if first == 0:
+            upload = self.uploads[sha256] = {"data": bytearray(), "size": size, "media_type": media_type}
+        upload["data"][first:] = data
+        return self.progress(sha256)
+
+    def finish(self, sha256):
+        data = bytes(self.uploads.pop(sha256)["data"])
+        if hashlib.sha256(data).hexdigest() != sha256:
+            return False
+        self.files[sha256] = data
+        return True
+
+    def open(self, sha256):
+        return io.BytesIO(self.files[sha256])

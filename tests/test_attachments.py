@@ -2,14 +2,12 @@
 
 import base64
 import hashlib
-import io
 import os
 
 from sync.client import Device, TransportError
-from sync.errors import Conflict
 from tests.checklist_helpers import new_unit, record
 from tests.conftest import ISFAHAN
-from tests.helpers import diagnosis_answers
+from tests.helpers import MemoryStorage, diagnosis_answers
 
 JPEG_HEAD = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01"
 
@@ -215,41 +213,6 @@ def test_downloads_follow_visit_visibility(phone, supervisor, login, tmp_path):
     refused = get(login("mina", "supervisor", [ISFAHAN]))
     assert refused.status_code == 404 and refused.get_json()["error"]["code"] == "not_found"
     assert get(login("hamid", "engineer")).status_code == 404
-
-
-class MemoryStorage:
-    """The Storage protocol over a dict: what a deployment keeping files elsewhere would write."""
-
-    def __init__(self):
-        self.files, self.uploads = {}, {}
-
-    def has(self, sha256):
-        return sha256 in self.files
-
-    def progress(self, sha256):
-        upload = self.uploads.get(sha256)
-        return upload and {"received": len(upload["data"]), "size": upload["size"],
-                           "media_type": upload["media_type"]}
-
-    def write(self, sha256, first, data, size, media_type):
-        upload = self.uploads.get(sha256)
-        if first > 0 and (upload is None or upload["size"] != size or first > len(upload["data"])):
-            have = len(upload["data"]) if upload and upload["size"] == size else 0
-            raise Conflict(f"send from byte {have}", {"received": have})
-        if first == 0:
-            upload = self.uploads[sha256] = {"data": bytearray(), "size": size, "media_type": media_type}
-        upload["data"][first:] = data
-        return self.progress(sha256)
-
-    def finish(self, sha256):
-        data = bytes(self.uploads.pop(sha256)["data"])
-        if hashlib.sha256(data).hexdigest() != sha256:
-            return False
-        self.files[sha256] = data
-        return True
-
-    def open(self, sha256):
-        return io.BytesIO(self.files[sha256])
 
 
 def test_files_can_live_in_another_storage(app, phone, supervisor, tmp_path):

@@ -6,7 +6,7 @@ import pytest
 
 from sync import merge, users
 from sync.store import write
-from tests.helpers import PASSWORD
+from tests.helpers import PASSWORD, MemoryStorage
 from tests.test_console_helpers import ABBASABAD, SHAMSABAD, TEHRAN, ConsoleUser, seed_console
 
 
@@ -145,10 +145,14 @@ def test_admin_creates_deactivates_and_reactivates_users_and_revokes_devices(cli
         device.pull()
 
 
-def test_visit_photos_show_which_arrived_and_which_are_missing(client, seeded, clock):
+@pytest.mark.parametrize("storage", ["files", "elsewhere"])
+def test_visit_photos_show_which_arrived_and_which_are_missing(client, seeded, clock, storage):
     import hashlib
 
     from sync.sample_visits import TEMPLATE_REF, diagnosis_answers
+
+    if storage == "elsewhere":  # the console reads through the Storage interface, as the API does
+        client.application.config["ATTACHMENT_STORAGE"] = MemoryStorage()
 
     png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
     arrived, never = hashlib.sha256(png).hexdigest(), "ab" * 32

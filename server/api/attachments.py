@@ -3,6 +3,8 @@
 The protocol is described in sync/attachments.py and docs/checklists.md ("Attachments").
 """
 
+from typing import BinaryIO
+
 from flask import current_app, g, request, send_file
 
 from schemas.checklists import (
@@ -62,14 +64,22 @@ def chunk_status(sha):
 @bp.response(200, description="The file, with its media type.")
 def download(sha):
     """The file, to its uploader and to whoever may see a visit that refers to it."""
+    found = held_file(sha)
+    if found is None:
+        raise NotFound(f"No file {sha}.")
+    return send_file(found[0], mimetype=found[1], max_age=86400, download_name=sha, etag=sha, conditional=True)
+
+
+def held_file(sha: str) -> tuple[BinaryIO, str] | None:
+    """The file (open) and its media type, if it has arrived whole and the caller may see it;
+    the API's download and the console's share this rule. Read through the Storage interface,
+    not a path: the file need not be on this disk."""
     db = get_db()
     files = storage()
     held = attachments.status(db, files, sha)
     if not held["complete"] or not attachments.visible_to(db, g.actor, sha) or not files.has(sha):
-        raise NotFound(f"No file {sha}.")
-    # Through the Storage interface, not a path: the file need not be on this disk.
-    return send_file(files.open(sha), mimetype=held["media_type"], max_age=86400,
-                     download_name=sha, etag=sha, conditional=True)
+        return None
+    return files.open(sha), held["media_type"]
 
 
 @bp.route("/attachments/missing", methods=["GET"])

@@ -4,8 +4,9 @@ Decisions and comments go through ``sync.review`` on the write path, so the engi
 devices receive them through pull and the audit log records who decided what, and why.
 """
 
-from flask import abort, current_app, g, request, send_file, url_for
+from flask import abort, g, request, send_file, url_for
 
+from server.api.attachments import held_file
 from server.auth import STAFF
 from server.console import filters, labels, visit_view
 from server.console.web import _, act, bp, console_access, lang, page, safe_next
@@ -152,12 +153,9 @@ def comment(visit_id):
 @console_access(*STAFF)
 def attachment(sha256):
     """A photo or PDF of a visit the caller may see (the same rule as the API's download)."""
-    db = get_db()
-    if not attachments.SHA256_RE.match(sha256) or not attachments.visible_to(db, g.actor, sha256):
+    found = held_file(sha256) if attachments.SHA256_RE.match(sha256) else None
+    if found is None:
         abort(404)
-    media_type = console_queries.attachment_types(db, [sha256]).get(sha256)
-    storage = attachments.FileStorage(current_app.config["ATTACHMENTS_DIR"])
-    if media_type is None or not storage.has(sha256):
-        abort(404)
-    return send_file(storage.path(sha256), mimetype=media_type, max_age=3600,
+    file, media_type = found
+    return send_file(file, mimetype=media_type, max_age=3600,
                      as_attachment=not media_type.startswith("image/"), download_name=sha256)
