@@ -140,6 +140,12 @@ class Day(fields.String):
             raise self.make_error("invalid") from error
 
 
+def check_period(data: dict, first: str, last: str, last_name: str) -> None:
+    """A period whose first day comes after its last is refused (it would answer nothing)."""
+    if data.get(first) and data.get(last) and data[first] > data[last]:
+        raise ValidationError(f"The period starts ({data[first]}) after it ends ({data[last]}).", last_name)
+
+
 class PeriodQuerySchema(StatsQuerySchema):
     start = Day(metadata={"description": "First day, included (Tehran time): Gregorian 2026-02-10 or "
                                          "Jalali 1404/11/21."})
@@ -147,8 +153,7 @@ class PeriodQuerySchema(StatsQuerySchema):
 
     @validates_schema
     def _ordered(self, data, **kwargs):
-        if data.get("start") and data.get("end") and data["start"] > data["end"]:
-            raise ValidationError(f"The period starts ({data['start']}) after it ends ({data['end']}).", "end")
+        check_period(data, "start", "end", "end")
 
 
 class ObstacleStatsQuerySchema(StatsQuerySchema):

@@ -1,8 +1,9 @@
 """Visits as supervisors and the API read them, and their review."""
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, fields, validate, validates_schema
 
 from schemas.admin import PageQuerySchema
+from schemas.checklists import Day, check_period
 from schemas.common import LocationSchema
 from sync.migrations import REVIEW_STATES
 from sync.review import ACTIONS, MAX_COMMENT
@@ -18,8 +19,14 @@ class VisitQuerySchema(PageQuerySchema):
     engineer_id = fields.Integer()
     template_code = fields.String(data_key="template", validate=validate.Length(max=64),
                                   metadata={"description": "Template code."})
-    observed_from = fields.Date(data_key="from", metadata={"description": "Visits made on or after this day."})
-    observed_to = fields.Date(data_key="to", metadata={"description": "Visits made on or before this day."})
+    observed_from = Day(data_key="from", metadata={
+        "description": "Visits made on or after this day (Tehran time): Gregorian 2026-02-10 or Jalali 1404/11/21."})
+    observed_to = Day(data_key="to", metadata={
+        "description": "Visits made on or before this day (Tehran time); same forms."})
+
+    @validates_schema
+    def _ordered(self, data, **kwargs):
+        check_period(data, "observed_from", "observed_to", "to")
 
 
 class TemplateRefOutSchema(Schema):

@@ -183,6 +183,9 @@ def test_review_queue_filters_and_pages(phone, supervisor, admin, login, clock):
     assert ids(admin, engineer_id=device_user(isfahan)) == ([third], 1)
     assert ids(supervisor, template="diagnosis")[1] == 2 and ids(supervisor, template="mini")[1] == 0
     assert ids(admin, **{"from": "2026-02-11", "to": "2026-02-20"}) == ([second], 1)
+    assert ids(admin, **{"from": "۱۴۰۴/۱۱/۲۲", "to": "1404-12-01"}) == ([second], 1)  # the same days, Jalali
+    status, body = admin.get("/api/v1/visits", {"from": "2026-02-20", "to": "2026-02-11"})
+    assert status == 422 and "to" in body["error"]["details"]["fields"]
     assert ids(admin, limit=1, offset=1) == ([second], 3)
     status, body = supervisor.get("/api/v1/visits", {"review_state": "lost"})
     assert status == 422 and body["error"]["code"] == "validation_failed"
