@@ -1,12 +1,11 @@
 """Templates, the obstacle taxonomy, obstacles, statistics and attachments."""
 
-import re
 from datetime import date
 
-import jdatetime
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from schemas.admin import PageQuerySchema
+from sync.days import parse_day
 from sync.migrations import UNIT_STATUSES
 from sync.migrations.m002_checklists import TEMPLATE_STATUSES
 
@@ -117,27 +116,20 @@ class StatsQuerySchema(Schema):
         "description": "Count approved visits only (default); false: every visit not rejected."})
 
 
-_DAY_RE = re.compile(r"^(\d{4})[-/](\d{1,2})[-/](\d{1,2})$")
-_PERSIAN_DIGITS = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "01234567890123456789")
-
-
 class Day(fields.String):
     """A day as people in Iran type it: Gregorian ``2026-02-10`` or Solar Hijri (Jalali)
-    ``1404/11/21``, Persian digits welcome. Years below 1700 are Jalali: a supervisor who
-    types ``1404-11-21`` means Bahman 1404, not the year 1404 AD, and reading it as the
-    latter would silently answer for a period six centuries long."""
+    ``1404/11/21``, Persian digits welcome (:func:`sync.days.parse_day`)."""
 
     default_error_messages = {"invalid": "Not a day: write YYYY-MM-DD (Gregorian) or YYYY/MM/DD (Jalali)."}
 
     def _deserialize(self, value, attr, data, **kwargs) -> date:
-        match = _DAY_RE.match(str(value).strip().translate(_PERSIAN_DIGITS))
-        if not match:
-            raise self.make_error("invalid")
-        year, month, day = (int(g) for g in match.groups())
         try:
-            return jdatetime.date(year, month, day).togregorian() if year < 1700 else date(year, month, day)
+            day = parse_day(value)
         except ValueError as error:
             raise self.make_error("invalid") from error
+        if day is None:
+            raise self.make_error("invalid")
+        return day
 
 
 def check_period(data: dict, first: str, last: str, last_name: str) -> None:

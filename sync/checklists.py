@@ -22,9 +22,9 @@ from functools import lru_cache
 
 from sync import obstacles
 from sync.clock import parse_time
+from sync.days import TEHRAN
 from sync.errors import Conflict, Invalid, NotFound
 from sync.migrations import UNIT_STATUSES
-from sync.stats import TEHRAN
 from sync.store import GLOBAL_SCOPE, Tx
 from sync.taxonomy import codes_of, default_taxonomy, validate_obstacle, validate_taxonomy
 from sync.templates import (

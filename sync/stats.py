@@ -35,16 +35,15 @@ Signatures (``actor`` bounds every answer to its provinces; an admin sees all):
   approved_only=False)`` → ``[{"week", "visits"}]``, ``week`` being its Saturday.
 """
 
-from datetime import date, datetime, time, timedelta
+from datetime import timedelta
 from functools import lru_cache
-from zoneinfo import ZoneInfo
 
 from sync import units
-from sync.clock import iso, parse_time
+from sync.clock import parse_time
+from sync.days import TEHRAN, day_bounds
 from sync.obstacles import scope_clause
 
 REVIVED_FROM = ("stalled", "closed")
-TEHRAN = ZoneInfo("Asia/Tehran")
 SATURDAY = 5  # date.weekday(): Monday is 0
 
 
@@ -57,27 +56,6 @@ def _filters(pairs, clauses: list, params: list) -> None:
         if value is not None:
             clauses.append(f"{column} = ?")
             params.append(value)
-
-
-def _day(value) -> date:
-    return value if isinstance(value, date) else date.fromisoformat(str(value))
-
-
-def _day_start(day: date) -> str | None:
-    try:
-        return iso(datetime.combine(day, time(), TEHRAN))
-    except OverflowError:  # the first or last days a date can hold: no bound at all
-        return None
-
-
-def day_bounds(start=None, end=None) -> tuple[str | None, str | None]:
-    """The UTC instants (stored ISO text) bounding whole Tehran days: from 00:00 on
-    ``start`` (included) to 00:00 the day after ``end`` (excluded). None: unbounded."""
-    first = _day_start(_day(start)) if start is not None else None
-    after = None
-    if end is not None and _day(end) < date.max:
-        after = _day_start(_day(end) + timedelta(days=1))
-    return first, after
 
 
 def _period(column: str, start, end, clauses: list, params: list) -> None:

@@ -8,7 +8,7 @@ the visit rows, their versions and their thread of events (comments and state ch
 
 import json
 
-from sync import checklists, obstacles, stats, units
+from sync import checklists, days, obstacles, units
 from sync.errors import Conflict, Forbidden, Invalid, NotFound
 from sync.store import Tx, scope_of_user
 
@@ -319,7 +319,7 @@ def search(db, actor, unit_id=None, review_state=None, province_id=None, park_id
         if value is not None:
             clauses.append(f"{column} = ?")
             params.append(value)
-    first, after = stats.day_bounds(observed_from, observed_to)
+    first, after = days.day_bounds(observed_from, observed_to)
     if first is not None:
         clauses.append("v.observed_at >= ?")
         params.append(first)

@@ -5,6 +5,7 @@ from datetime import date
 import pytest
 
 from server.console import charts, i18n, jalali, visit_view
+from sync import days
 from sync.templates import default_template
 
 
@@ -33,17 +34,17 @@ def test_stored_utc_times_show_as_jalali_tehran_time():
 @pytest.mark.parametrize("typed, day", [("1404/12/10", date(2026, 3, 1)), ("۱۴۰۴/۱۲/۱۰", date(2026, 3, 1)),
                                         ("1404-12-10", date(2026, 3, 1)), ("2026-03-01", date(2026, 3, 1))])
 def test_filters_accept_jalali_or_gregorian_days(typed, day):
-    assert jalali.parse_day(typed) == day
+    assert days.parse_day(typed) == day
 
 
 @pytest.mark.parametrize("typed", ["yesterday", "1404/13/01", "2026-02-30", "12/10"])
 def test_malformed_days_are_refused(typed):
     with pytest.raises(ValueError):
-        jalali.parse_day(typed)
+        days.parse_day(typed)
 
 
 def test_day_bounds_are_tehran_midnights_in_utc():
-    assert jalali.day_bounds_utc(date(2026, 3, 1), date(2026, 3, 1)) == (
+    assert days.day_bounds(date(2026, 3, 1), date(2026, 3, 1)) == (
         "2026-02-28T20:30:00.000Z", "2026-03-01T20:30:00.000Z")
 
 

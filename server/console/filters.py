@@ -2,14 +2,15 @@
 
 Filters are forgiving: a value that does not parse (a malformed date, a province id that is
 not a number) is dropped and reported in ``errors`` so the page can say so, rather than
-failing the whole request. Dates are typed in Jalali or Gregorian (see ``jalali.parse_day``)
+failing the whole request. Dates are typed in Jalali or Gregorian (see ``sync.days.parse_day``)
 and mean whole days in Tehran time.
 """
 
 from dataclasses import dataclass, field
 
-from server.console import i18n, jalali
+from server.console import i18n
 from sync.console_queries import UNIT_STATUSES, UnitFilter, VisitFilter  # noqa: F401 - re-exported
+from sync.days import day_bounds, parse_day
 from sync.migrations import REVIEW_STATES
 
 PAGE_SIZES = (25, 50, 100)
@@ -62,11 +63,11 @@ def visit_filter(args) -> Parsed:
     days = {}
     for name in ("date_from", "date_to"):
         try:
-            days[name] = jalali.parse_day(args.get(name))
+            days[name] = parse_day(args.get(name))
         except ValueError:
             errors.append(name)
             days[name] = None
-    since, until = jalali.day_bounds_utc(days["date_from"], days["date_to"])
+    since, until = day_bounds(days["date_from"], days["date_to"])
     template = (args.get("template") or "").strip() or None
     q = (args.get("q") or "").strip() or None
     unit_id = (args.get("unit_id") or "").strip()[:64] or None

@@ -5,15 +5,14 @@ Jalali calendar and local time, and type Jalali dates into filters, so this modu
 both ways. Gregorian stays available (exports carry both).
 """
 
-from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, datetime, timedelta
 
 import jdatetime
 
-from server.console.i18n import ascii_digits, localize_digits
-from sync.clock import iso, parse_time
+from server.console.i18n import localize_digits
+from sync.clock import parse_time
+from sync.days import TEHRAN
 
-TEHRAN = ZoneInfo("Asia/Tehran")
 # The Iranian week starts on Saturday (Python: Monday = 0, so Saturday = 5).
 WEEK_START = 5
 
@@ -77,23 +76,3 @@ def month_start(day: date) -> date:
     return jdatetime.date(jday.year, jday.month, 1).togregorian()
 
 
-def parse_day(text: str | None) -> date | None:
-    """A day typed by a person: Jalali (``1404/12/10``, Persian digits welcome) or Gregorian
-    (``2026-03-01``). Years below 1700 are Jalali. Raises ValueError when it is neither."""
-    if text is None or not text.strip():
-        return None
-    cleaned = ascii_digits(text.strip()).replace("-", "/").replace(".", "/")
-    parts = cleaned.split("/")
-    if len(parts) != 3 or not all(p.isdigit() for p in parts):
-        raise ValueError(text)
-    year, month, day = (int(p) for p in parts)
-    if year < 1700:
-        return jdatetime.date(year, month, day).togregorian()
-    return date(year, month, day)
-
-
-def day_bounds_utc(first: date | None, last: date | None) -> tuple[str | None, str | None]:
-    """UTC ISO bounds [start of ``first``, start of the day after ``last``) in Tehran time."""
-    start = iso(datetime.combine(first, time(), TEHRAN)) if first else None
-    end = iso(datetime.combine(last + timedelta(days=1), time(), TEHRAN)) if last else None
-    return start, end
