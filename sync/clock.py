@@ -26,7 +26,10 @@ class FakeClock:
 
 def iso(moment: datetime) -> str:
     """UTC ISO 8601 with milliseconds and a ``Z``: sortable as text, which the store relies on."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    m = moment.astimezone(UTC)
+    # Not strftime: its %Y drops the leading zeros of years below 1000, which sort wrong.
+    return (f"{m.year:04d}-{m.month:02d}-{m.day:02d}T{m.hour:02d}:{m.minute:02d}:{m.second:02d}"
+            f".{m.microsecond // 1000:03d}Z")
 
 
 def parse_time(text: str) -> datetime:
