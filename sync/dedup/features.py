@@ -84,8 +84,10 @@ def _unglue(left: list[str], right: list[str]) -> tuple[list[str], list[str]]:
     the extra word ("ایرانیان") stays as a leftover.
     """
     for one, other in ((left, right), (right, left)):
+        if len(other) < 2:
+            continue
         for word in list(one):
-            run = _glued_run(word, other) if len(other) >= 2 else None
+            run = _glued_run(word, other)
             if run:
                 one.remove(word)
                 for w in run:
@@ -119,10 +121,23 @@ def leftovers(a: Unit, b: Unit) -> tuple[list[str], list[str]]:
     left = [w for w in a.name if w not in in_b]
     right = [w for w in b.name if w not in in_a]
     if left and right:  # pair up words one typo apart
-        left, right = ([w for w in left if not any(_word_match(w, v) for v in right)],
-                       [v for v in right if not any(_word_match(v, w) for w in left)])
+        paired_left, paired_right = set(), set()
+        for i, w in enumerate(left):
+            size = len(w)
+            for j, v in enumerate(right):
+                # at most two slips, so words further apart in length never match
+                if -2 <= size - len(v) <= 2 and _word_match(w, v):
+                    paired_left.add(i)
+                    paired_right.add(j)
+        if paired_left:
+            left = [w for i, w in enumerate(left) if i not in paired_left]
+            right = [v for j, v in enumerate(right) if j not in paired_right]
     if left and right:
-        left, right = _unglue(left, right)
+        # ungluing only matters when it can leave one side without leftovers: every
+        # word of that side then lies inside the other side's words glued together
+        glued_left, glued_right = "".join(left), "".join(right)
+        if all(w in glued_right for w in left) or all(v in glued_left for v in right):
+            left, right = _unglue(left, right)
     _LAST_ALIGNMENT[:] = [a.name, b.name, (left, right)]
     return left, right
 
