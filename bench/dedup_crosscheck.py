@@ -5,6 +5,7 @@
     .venv/bin/python bench/dedup_crosscheck.py --mix sparse --seed 7
     .venv/bin/python bench/dedup_crosscheck.py --robustness       # the input contract only
     .venv/bin/python bench/dedup_crosscheck.py --errors 40        # show misjudged pairs
+    .venv/bin/python bench/dedup_crosscheck.py --root /tmp/old    # another checkout's code, same file
 
 The engine was fitted on ``sync/dedup/generator.py``. This script shares nothing
 with it (no import from ``sync`` at all, on purpose): its own geography, name
