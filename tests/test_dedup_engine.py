@@ -225,6 +225,8 @@ def test_a_province_given_as_a_number_is_not_a_conflict_with_its_name():
     assert features(named, prepare(variant(id="z", city=8001)))["city"] == "none"
     # two town ids are equal or not: "#8001" and "#8002" are not "alike"
     assert features(prepare(variant(id="p", city=8001)), prepare(variant(id="q", city=8002)))["city"] == "differ"
+    # digits of other kinds are not a number here (and never raise)
+    assert features(named, prepare(variant(id="s", province="²")))["province"] != "same"
     # the retyped factory with its province as a number still merges
     assert decide(FACTORY, {**RETYPED, "province": 8}).verdict == "merge"
 

@@ -152,7 +152,7 @@ def _place(text: str, key) -> str:
     with a name: "8" next to "تهران" says nothing either way.
     """
     number = to_ascii_digits(text).strip()
-    if number.isdigit():
+    if number.isascii() and number.isdigit():  # not "²": isdigit, but no int
         return "#" + str(int(number))
     return key(text)
 
