@@ -105,8 +105,10 @@ def _unglue(left: list[str], right: list[str]) -> tuple[list[str], list[str]]:
 
 
 # One pair is looked at by ``name_level``, ``name_words`` and ``commonness_level`` in a
-# row: keep the last alignment (holding the name tuples, so ``is`` cannot see a reused id).
-_LAST_ALIGNMENT: list = [None, None, ([], [])]
+# row: keep the last alignment as one immutable (name, name, result) tuple, read and
+# replaced in one step (safe across threads), holding the name tuples so that ``is``
+# cannot be fooled by a reused id.
+_LAST_ALIGNMENT: list = [(object(), object(), ((), ()))]
 
 
 def leftovers(a: Unit, b: Unit) -> tuple[list[str], list[str]]:
@@ -115,8 +117,9 @@ def leftovers(a: Unit, b: Unit) -> tuple[list[str], list[str]]:
     Partners: the same word, a word one slip apart, or words written glued on one side
     and apart on the other. Each side's list is in typed order.
     """
-    if _LAST_ALIGNMENT[0] is a.name and _LAST_ALIGNMENT[1] is b.name:
-        return _LAST_ALIGNMENT[2]
+    last = _LAST_ALIGNMENT[0]
+    if last[0] is a.name and last[1] is b.name:
+        return last[2]
     in_a, in_b = set(a.name), set(b.name)
     left = [w for w in a.name if w not in in_b]
     right = [w for w in b.name if w not in in_a]
@@ -138,7 +141,7 @@ def leftovers(a: Unit, b: Unit) -> tuple[list[str], list[str]]:
         glued_left, glued_right = "".join(left), "".join(right)
         if all(w in glued_right for w in left) or all(v in glued_left for v in right):
             left, right = _unglue(left, right)
-    _LAST_ALIGNMENT[:] = [a.name, b.name, (left, right)]
+    _LAST_ALIGNMENT[0] = (a.name, b.name, (left, right))
     return left, right
 
 
