@@ -6,11 +6,13 @@ cold. A connection is never shared between threads or carried across a fork, and
 transaction still open when a request ends is rolled back.
 """
 
+import logging
 import os
 import threading
 
 from flask import current_app, g
 
+from sync import unit_index
 from sync.store import SYSTEM, connect, open_store, write
 
 
@@ -40,8 +42,20 @@ def now():
 
 
 def init_app(app) -> None:
-    # Migrate once at start-up so requests never race a schema change.
-    open_store(app.config["DATABASE"], app.config["BUSY_TIMEOUT_MS"]).close()
+    # Migrate once at start-up so requests never race a schema change, and bring the
+    # duplicate-matching index in step with this version's engine.
+    db = open_store(app.config["DATABASE"], app.config["BUSY_TIMEOUT_MS"])
+    try:
+        if unit_index.stale(db.conn):
+            with write(db, app.config["CLOCK"](), SYSTEM) as tx:
+                if unit_index.stale(db.conn):  # another process may have done it meanwhile
+                    count = unit_index.rebuild(db.conn)
+                    if count:
+                        tx.audit("dedup.reindex", "store", None, units=count)
+                        logging.getLogger("fieldsync").info(
+                            "Re-indexed %d units for duplicate matching (the matching engine changed).", count)
+    finally:
+        db.close()
     app.extensions["fieldsync_connections"] = threading.local()
     app.teardown_appcontext(release_db)
 

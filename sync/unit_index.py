@@ -8,9 +8,12 @@ instead of scanning units. The keys themselves come from the dedup engine
 """
 
 import dataclasses
+import functools
+import hashlib
 import json
 
 from sync.dedup import Unit, prepare
+from sync.dedup.generator import Config, generate
 from sync.dedup.keys import candidate_ids, commonness_of, count_keys, posting_cap, unit_keys
 
 _PLACES = ("SELECT (SELECT name FROM provinces WHERE id = ?), (SELECT name FROM cities WHERE id = ?),"
@@ -128,3 +131,50 @@ def candidates(conn, unit: Unit, exclude: str) -> dict:
     loaded = _loaded(conn, every)
     found = candidate_ids(unit, lists, loaded.__getitem__, lambda other: other in loaded)
     return {i: loaded[i] for i in found}
+
+
+# --- keeping the index in step with the engine -------------------------------------------
+
+_ENGINE_KEY = "match_engine"  # meta key: the fingerprint of the engine that built the index
+
+
+@functools.lru_cache(maxsize=1)
+def engine_fingerprint() -> str:
+    """What the dedup engine makes of a fixed sample of generated records, hashed.
+
+    Normalisation, keys and prepared records change as the engine improves; an index built
+    by an older engine then holds keys the new one never asks for (its units drop out of
+    matching) and prepared records it cannot read. The sample is generated from a fixed
+    seed, so the fingerprint changes exactly when the engine's output does.
+    """
+    records, _ = generate(Config(size=300, seed=20261126, noise=1.5, malformed=0.05))
+    digest = hashlib.sha256(json.dumps(_UNIT_FIELDS).encode())
+    for record in records:
+        unit = prepare(record)
+        blocking, query = unit_keys(unit)
+        digest.update(json.dumps([_dump(unit), sorted(set(blocking)), sorted(set(query)),
+                                  sorted(count_keys(unit))], ensure_ascii=False).encode())
+    return digest.hexdigest()
+
+
+def stale(conn) -> bool:
+    row = conn.execute("SELECT value FROM meta WHERE key = ?", (_ENGINE_KEY,)).fetchone()
+    return row is None or row[0] != engine_fingerprint()
+
+
+def rebuild(conn) -> int:
+    """Index every live unit afresh with the current engine; returns how many. Call inside a
+    write transaction: it changes no synced data, only the index beside it."""
+    conn.execute("DELETE FROM unit_keys")
+    conn.execute("DELETE FROM unit_match")
+    conn.execute("DELETE FROM name_counts")
+    cursor = conn.execute("SELECT * FROM units WHERE merged_into IS NULL ORDER BY rowid")
+    names = [d[0] for d in cursor.description]
+    count = 0
+    for values in cursor.fetchall():
+        write_index(conn, dict(zip(names, values, strict=True)))
+        count += 1
+    conn.execute("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                 (_ENGINE_KEY, engine_fingerprint()))
+    return count
+
