@@ -48,6 +48,9 @@ def test_the_queue_filters_and_pages(client, seeded):
     # A malformed filter is reported, not a failure.
     bad = sara.page("/console/queue?date_from=yesterday&province_id=x")
     assert "برخی از مقادیر نامعتبر است" in bad and bad.count("data-visit=") == 2
+    since = sara.page("/console/queue?date_from=1404/12/01").count("data-visit=")
+    backwards = sara.page("/console/queue?date_from=1404/12/01&date_to=1404/11/01")
+    assert "برخی از مقادیر نامعتبر است" in backwards and backwards.count("data-visit=") == since > 0
 
 
 def test_the_visit_page_lays_out_answers_by_section(client, seeded):

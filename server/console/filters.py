@@ -67,6 +67,11 @@ def visit_filter(args) -> Parsed:
         except ValueError:
             errors.append(name)
             days[name] = None
+    if days["date_from"] and days["date_to"] and days["date_from"] > days["date_to"]:
+        # A period ending before it starts: say so, and filter by its start alone, rather
+        # than show an empty queue as if there were no visits.
+        errors.append("date_to")
+        days["date_to"] = None
     since, until = day_bounds(days["date_from"], days["date_to"])
     template = (args.get("template") or "").strip() or None
     q = (args.get("q") or "").strip() or None
