@@ -44,15 +44,22 @@ class DropAfterChunks:
         return self.inner.request_bytes(*args, **kwargs)
 
 
-def test_interrupted_upload_resumes_and_is_verified(phone, supervisor, tmp_path, app):
+def half_sent_photo(phone, tmp_path, chunks):
+    """A phone (16 KiB chunks) whose visit with one photo synced while its connection died
+    after ``chunks`` chunks of the photo; returns (device, working transport, bytes, sha, visit)."""
     device = phone("ali")
     device.UPLOAD_CHUNK_BYTES = 16 * 1024
     path, data, sha = photo(tmp_path)
     visit = record(device, new_unit(device), answers=diagnosis_answers(photos=[device.attach(path)]))
     online = device.transport
-    device.transport = DropAfterChunks(online, chunks=3)
+    device.transport = DropAfterChunks(online, chunks=chunks)
     summary = device.sync()  # the data is synced; the photo stops part way, without an error
     assert summary["statuses"] == ["applied"] and summary["uploads"] == {"pending": 1, "done": 0, "failed": 0}
+    return device, online, data, sha, visit
+
+
+def test_interrupted_upload_resumes_and_is_verified(phone, supervisor, tmp_path, app):
+    device, online, data, sha, visit = half_sent_photo(phone, tmp_path, chunks=3)
     status = supervisor.get(f"/api/v1/attachments/{sha}/status")[1]
     assert (status["received"], status["size"], status["complete"]) == (3 * 16 * 1024, len(data), False)
     assert supervisor.get(f"/api/v1/visits/{visit}")[1]["missing_attachments"] == [sha]
@@ -103,14 +110,8 @@ def test_a_fresh_upload_asks_nothing_and_sends_large_chunks(phone, tmp_path):
 
 
 def test_an_upload_queued_by_an_older_client_resumes_after_the_upgrade(phone, tmp_path):
-    device = phone("ali")
-    device.UPLOAD_CHUNK_BYTES = 16 * 1024
-    path, data, sha = photo(tmp_path)
-    record(device, new_unit(device), answers=diagnosis_answers(photos=[device.attach(path)]))
-    online = device.transport
-    device.transport = DropAfterChunks(online, chunks=2)
-    device.sync()
-    # the device file as the client before 0.1 kept it: no note of which uploads had begun
+    device, online, _, sha, _ = half_sent_photo(phone, tmp_path, chunks=2)
+    # the device file as an older client kept it: no note of which uploads had begun
     device.conn.execute("ALTER TABLE uploads DROP COLUMN started")
     device.close()
 
@@ -217,13 +218,7 @@ def test_downloads_follow_visit_visibility(phone, supervisor, login, tmp_path):
 
 def test_files_can_live_in_another_storage(app, phone, supervisor, tmp_path):
     app.config["ATTACHMENT_STORAGE"] = elsewhere = MemoryStorage()
-    device = phone("ali")
-    device.UPLOAD_CHUNK_BYTES = 16 * 1024
-    path, data, sha = photo(tmp_path)
-    visit = record(device, new_unit(device), answers=diagnosis_answers(photos=[device.attach(path)]))
-    online = device.transport
-    device.transport = DropAfterChunks(online, chunks=2)
-    device.sync()
+    device, online, data, sha, visit = half_sent_photo(phone, tmp_path, chunks=2)
     assert supervisor.get(f"/api/v1/attachments/{sha}/status")[1]["received"] == 2 * 16 * 1024
     device.transport = online
     assert device.sync()["uploads"] == {"pending": 0, "done": 1, "failed": 0}
