@@ -34,6 +34,7 @@ from sync.templates import (
     default_template,
     is_number,
     photo_refs,
+    shown_keys,
     validate_answers,
     validate_definition,
 )
@@ -345,8 +346,10 @@ def check_form(db, visit: dict, memo: dict | None = None) -> dict:
     except Invalid as error:
         errors.update(error.fields)
         template = None
+    # Conditions decide what is shown; evaluated once, they serve all three checks below.
+    shown = shown_keys(template, answers) if template is not None and isinstance(answers, dict) else None
     if template is not None:
-        for question, messages in validate_answers(template, answers, visit_day(visit)).items():
+        for question, messages in validate_answers(template, answers, visit_day(visit), shown=shown).items():
             errors[f"answers.{question}"] = messages
     records = visit.get("obstacles") or []
     if records:
@@ -360,8 +363,8 @@ def check_form(db, visit: dict, memo: dict | None = None) -> dict:
                 for field, messages in validate_obstacle(taxonomy["taxonomy"], record,
                                                          taxonomy["codes"]).items():
                     errors[f"obstacles[{i}].{field}"] = messages
-    cleaned = clean_answers(template, answers) if template is not None and not errors else None
-    photos = photo_refs(template, cleaned) if cleaned is not None else []
+    cleaned = clean_answers(template, answers, shown=shown) if template is not None and not errors else None
+    photos = photo_refs(template, cleaned, shown=shown) if cleaned is not None else []
     return {"template": template, "errors": errors, "cleaned": cleaned, "photos": photos}
 
 

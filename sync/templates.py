@@ -530,7 +530,7 @@ def shown_keys(definition: Template | Mapping, answers: Any) -> frozenset[str]:
 
 
 def validate_answers(definition: Template | Mapping, answers: Any,
-                     visit_date: date | None = None) -> dict[str, list[str]]:
+                     visit_date: date | None = None, *, shown: frozenset | None = None) -> dict[str, list[str]]:
     """Field-level problems with ``answers`` (question key -> messages); empty when valid.
 
     ``definition`` is a template document or a compiled Template; an invalid definition raises
@@ -546,7 +546,7 @@ def validate_answers(definition: Template | Mapping, answers: Any,
     for key in answers:
         if key not in known:
             errors.setdefault(str(key), []).append("unknown question")
-    shown = shown_keys(template, answers)
+    shown = shown_keys(template, answers) if shown is None else shown
     for q in template.questions:
         value = answers.get(q.key)
         if q.type == "note":
@@ -567,12 +567,13 @@ def validate_answers(definition: Template | Mapping, answers: Any,
     return errors
 
 
-def clean_answers(definition: Template | Mapping, answers: Any) -> dict[str, Any]:
-    """The answers worth storing: shown, known, non-note questions with a non-blank value."""
+def clean_answers(definition: Template | Mapping, answers: Any, *, shown: frozenset | None = None) -> dict[str, Any]:
+    """The answers worth storing: shown, known, non-note questions with a non-blank value.
+    ``shown``: :func:`shown_keys` of these answers, when the caller has it already."""
     template = _as_template(definition)
     if not isinstance(answers, dict):
         return {}
-    shown = shown_keys(template, answers)
+    shown = shown_keys(template, answers) if shown is None else shown
     return {
         q.key: answers[q.key]
         for q in template.questions
@@ -625,13 +626,14 @@ def _example_value(q: Question) -> Any:
     }[q.type]
 
 
-def photo_refs(definition: Template | Mapping, answers: Any) -> list[str]:
+def photo_refs(definition: Template | Mapping, answers: Any, *, shown: frozenset | None = None) -> list[str]:
     """SHA-256 hashes referenced by shown photo questions, deduplicated, in answer order.
-    Malformed values are skipped (validate_answers reports them)."""
+    Malformed values are skipped (validate_answers reports them). ``shown`` as for
+    :func:`clean_answers`."""
     template = _as_template(definition)
     if not isinstance(answers, dict):
         return []
-    shown = shown_keys(template, answers)
+    shown = shown_keys(template, answers) if shown is None else shown
     refs: dict[str, None] = {}
     for q in template.questions:
         if q.type != "photo" or q.key not in shown:
