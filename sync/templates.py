@@ -29,6 +29,8 @@ from typing import Any
 
 import yaml
 
+from sync.normalize import to_ascii_digits
+
 QUESTION_TYPES = (
     "text",
     "integer",
@@ -665,12 +667,11 @@ def _check_text(q: Question, value: Any) -> list[str]:
 
 
 _NUMBER_TEXT_RE = re.compile(r"^\s*[-+]?(\d+(\.\d*)?|\.\d+)\s*$")
-_PERSIAN_DIGITS = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩٫", "01234567890123456789.")
 
 
 def _number_hint(value: Any) -> str:
     """Why a value that looks like a number is not one: a client bug worth naming exactly."""
-    if isinstance(value, str) and _NUMBER_TEXT_RE.match(value.translate(_PERSIAN_DIGITS)):
+    if isinstance(value, str) and _NUMBER_TEXT_RE.match(to_ascii_digits(value).replace("٫", ".")):
         return f" (got the text {short_repr(value)}: send a JSON number with ASCII digits, without quotes)"
     return ""
 

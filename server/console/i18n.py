@@ -7,12 +7,13 @@ to the id itself, and a test checks both catalogues have the same keys. Labels o
 
 import re
 
+from sync.normalize import to_ascii_digits
+
 LANGUAGES = ("fa", "en")
 DEFAULT_LANGUAGE = "fa"
 DIRECTION = {"fa": "rtl", "en": "ltr"}
 
 _PERSIAN_DIGITS = str.maketrans("0123456789.,", "۰۱۲۳۴۵۶۷۸۹٫٬")
-_TO_ASCII_DIGITS = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "01234567890123456789")
 
 FA = {
     "app.name": "فیلدسینک",
@@ -832,4 +833,4 @@ def percent(fraction: float, lang: str) -> str:
 
 def ascii_digits(text: str) -> str:
     """Persian and Arabic-Indic digits typed into a filter, read as ASCII digits."""
-    return text.translate(_TO_ASCII_DIGITS)
+    return to_ascii_digits(text)
