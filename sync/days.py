@@ -14,6 +14,12 @@ from sync.clock import iso
 from sync.normalize import to_ascii_digits
 
 TEHRAN = ZoneInfo("Asia/Tehran")
+SATURDAY = 5  # date.weekday() of the first day of the Iranian week (Monday is 0)
+
+
+def week_start(day: date) -> date:
+    """The Saturday that starts ``day``'s week."""
+    return day - timedelta(days=(day.weekday() - SATURDAY) % 7)
 
 
 def parse_day(text) -> date | None:

@@ -35,16 +35,14 @@ Signatures (``actor`` bounds every answer to its provinces; an admin sees all):
   approved_only=False)`` → ``[{"week", "visits"}]``, ``week`` being its Saturday.
 """
 
-from datetime import timedelta
 from functools import lru_cache
 
 from sync import units
 from sync.clock import parse_time
-from sync.days import TEHRAN, day_bounds
+from sync.days import TEHRAN, day_bounds, week_start
 from sync.obstacles import scope_clause
 
 REVIVED_FROM = ("stalled", "closed")
-SATURDAY = 5  # date.weekday(): Monday is 0
 
 
 def _counted(approved_only: bool, alias: str = "v") -> str:
@@ -71,7 +69,7 @@ def _period(column: str, start, end, clauses: list, params: list) -> None:
 @lru_cache(maxsize=8192)
 def _week_of_minute(minute: str) -> str:
     day = parse_time(minute + ":00Z").astimezone(TEHRAN).date()
-    return (day - timedelta(days=(day.weekday() - SATURDAY) % 7)).isoformat()
+    return week_start(day).isoformat()
 
 
 def tehran_week(moment: str | None) -> str | None:

@@ -5,16 +5,13 @@ Jalali calendar and local time, and type Jalali dates into filters, so this modu
 both ways. Gregorian stays available (exports carry both).
 """
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 import jdatetime
 
 from server.console.i18n import localize_digits
 from sync.clock import parse_time
 from sync.days import TEHRAN
-
-# The Iranian week starts on Saturday (Python: Monday = 0, so Saturday = 5).
-WEEK_START = 5
 
 
 def local(moment: str | datetime | None) -> datetime | None:
@@ -64,10 +61,6 @@ def gregorian_date(moment) -> str:
 def local_day(moment) -> date | None:
     moment = local(moment)
     return moment.date() if moment else None
-
-
-def week_start(day: date) -> date:
-    return day - timedelta(days=(day.weekday() - WEEK_START) % 7)
 
 
 def month_start(day: date) -> date:

@@ -17,6 +17,7 @@ from server.console.i18n import DIRECTION
 from server.console.web import _, bp, console_access, lang, page
 from server.db import get_db
 from sync import console_queries, stats
+from sync.days import week_start
 
 STATUS_SERIES = (("active", "c0"), ("semi_active", "c1"), ("stalled", "c2"), ("closed", "c3"), (None, "cx"))
 AREA_COLOURS = ("c4", "c1", "c5", "c6", "c7", "c0", "c2", "c3")
@@ -65,7 +66,7 @@ def obstacle_charts(db, where: dict, approved_only: bool) -> tuple:
 
 
 def _weeks(first: date, last: date) -> list[date]:
-    weeks, day = [], jalali.week_start(first)
+    weeks, day = [], week_start(first)
     while day <= last:
         weeks.append(day)
         day += timedelta(days=7)
