@@ -111,7 +111,7 @@ def _unglue(left: list[str], right: list[str]) -> tuple[list[str], list[str]]:
 _LAST_ALIGNMENT: list = [(object(), object(), ((), ()))]
 
 
-def leftovers(a: Unit, b: Unit) -> tuple[list[str], list[str]]:
+def leftovers(a: Unit, b: Unit) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """The name words of each side that have no partner on the other side.
 
     Partners: the same word, a word one slip apart, or words written glued on one side
@@ -141,8 +141,9 @@ def leftovers(a: Unit, b: Unit) -> tuple[list[str], list[str]]:
         glued_left, glued_right = "".join(left), "".join(right)
         if all(w in glued_right for w in left) or all(v in glued_left for v in right):
             left, right = _unglue(left, right)
-    _LAST_ALIGNMENT[0] = (a.name, b.name, (left, right))
-    return left, right
+    result = (tuple(left), tuple(right))  # immutable: the memo hands the same object out again
+    _LAST_ALIGNMENT[0] = (a.name, b.name, result)
+    return result
 
 
 def name_words(a: Unit, b: Unit) -> str:
