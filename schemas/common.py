@@ -3,9 +3,21 @@
 from marshmallow import Schema, fields, validate
 
 
+class Number(fields.Float):
+    """A JSON number, never text: ``35`` and ``35.7``, not ``"35"`` (the same rule as checklist
+    answers; see docs/sync-protocol.md, "Numbers")."""
+
+    default_error_messages = {"text": "Must be a JSON number, not text: send it without quotes."}
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, str):
+            raise self.make_error("text")
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
 class LocationSchema(Schema):
-    lat = fields.Float(required=True, validate=validate.Range(-90, 90))
-    lon = fields.Float(required=True, validate=validate.Range(-180, 180))
+    lat = Number(required=True, validate=validate.Range(-90, 90))
+    lon = Number(required=True, validate=validate.Range(-180, 180))
 
 
 class ErrorBodySchema(Schema):
@@ -27,15 +39,19 @@ def text(max_length: int, **kwargs):
 class Timestamp(fields.Field):
     """An ISO 8601 time, loaded as an aware UTC datetime (a time without zone is UTC)."""
 
-    default_error_messages = {"invalid": "Not a valid ISO 8601 time."}
+    default_error_messages = {"invalid": "Not a valid ISO 8601 time.",
+                              "calendar": "Not a time a calendar can hold: its UTC instant must lie between "
+                                          "0001-01-02 and 9999-12-30."}
 
     def _deserialize(self, value, attr, data, **kwargs):
-        from sync.clock import parse_time
+        from sync.clock import OutsideCalendar, parse_time
 
         if not isinstance(value, str) or len(value) > 40:
             raise self.make_error("invalid")
         try:
             return parse_time(value)
+        except OutsideCalendar as error:
+            raise self.make_error("calendar") from error
         except ValueError as error:
             raise self.make_error("invalid") from error
 

@@ -60,6 +60,9 @@ class VisitPageSchema(Schema):
 class VisitDetailSchema(VisitSummarySchema):
     original_unit_id = fields.String()
     device_id = fields.String()
+    observed_at_device = fields.String(metadata={
+        "description": "The time the device sent; `observed_at` is the receipt time where the device's clock "
+                       "was beyond the tolerance in the future or before 2000."})
     reviewed_by = fields.Integer(allow_none=True)
     template = fields.Nested(TemplateRefOutSchema, allow_none=True)
     location = fields.Nested(LocationSchema, allow_none=True)

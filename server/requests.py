@@ -6,7 +6,7 @@ import math
 import re
 import zlib
 
-from flask import request
+from flask import current_app, request
 from flask.json.provider import DefaultJSONProvider
 from flask_smorest import Blueprint as SmorestBlueprint
 from webargs.flaskparser import FlaskParser
@@ -14,10 +14,12 @@ from werkzeug.exceptions import BadRequest, UnsupportedMediaType
 from werkzeug.routing import IntegerConverter
 
 from sync.errors import Invalid
+from sync.field_paths import INT64_MAX, INT64_MIN
 
 # SQLite stores integers in 64 bits; a larger number cannot name or count anything we keep,
-# and binding one raises OverflowError deep in a query (a 500). Refuse it at the door.
-INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+# and binding one raises OverflowError deep in a query (a 500). Refuse it at the door —
+# except on routes marked with @numbers_checked_per_item, whose body is a batch of
+# independent items: there one such number must cost only the item that carries it.
 # A \uD800–\uDFFF escape: JSON allows it, but alone (not in a pair) it is no character and
 # cannot be stored as UTF-8. Only bodies that contain one are walked to find it.
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
@@ -62,17 +64,27 @@ def _no_lone_surrogates(value) -> None:
             pending.extend(item)
 
 
-def strict_loads(data):
+def _wide_int(text: str) -> int:
+    # Past Python's int-from-text limit, any number beyond 64 bits gets the same answer.
+    return int(text) if len(text) <= 40 else INT64_MAX + 1
+
+
+def strict_loads(data, keep_wide_numbers: bool = False):
     """JSON that refuses duplicate keys (which parsers resolve differently), NaN and infinities,
-    integers beyond 64 bits and lone surrogates (neither can be stored)."""
+    integers beyond 64 bits and lone surrogates (neither can be stored). With
+    ``keep_wide_numbers`` the numbers are kept (NaN and infinities as floats) for the caller
+    to refuse item by item."""
     if isinstance(data, bytes):
         data = data.decode("utf-8")
 
     def no_constants(name):
         raise ValueError(f"{name} is not JSON")
 
-    value = json.loads(data, object_pairs_hook=_no_duplicate_keys, parse_constant=no_constants,
-                       parse_int=_int64, parse_float=_finite)
+    if keep_wide_numbers:
+        numbers = {"parse_constant": float, "parse_int": _wide_int, "parse_float": float}
+    else:
+        numbers = {"parse_constant": no_constants, "parse_int": _int64, "parse_float": _finite}
+    value = json.loads(data, object_pairs_hook=_no_duplicate_keys, **numbers)
     if _SURROGATE_ESCAPE.search(data):
         _no_lone_surrogates(value)
     return value
@@ -86,12 +98,20 @@ class StrictJSONProvider(DefaultJSONProvider):
         return strict_loads(s)
 
 
+def numbers_checked_per_item(view):
+    """Mark a view whose body items are checked one by one for numbers no field can hold
+    (see :func:`sync.field_paths.unstorable_numbers`), instead of the whole body refused."""
+    view.keeps_wide_numbers = True
+    return view
+
+
 def parse_json_body():
     """The request's JSON body, or a 4xx saying exactly what is wrong with it."""
     if not request.is_json:
         raise UnsupportedMediaType("Send the body as JSON with Content-Type: application/json.")
+    view = current_app.view_functions.get(request.endpoint)
     try:
-        return strict_loads(request.get_data(cache=True))
+        return strict_loads(request.get_data(cache=True), getattr(view, "keeps_wide_numbers", False))
     except UnicodeDecodeError as error:
         raise BadRequest(f"The body is not valid UTF-8 ({error.reason} at byte {error.start}).") from error
     except RecursionError as error:

@@ -32,9 +32,27 @@ def iso(moment: datetime) -> str:
             f".{m.microsecond // 1000:03d}Z")
 
 
+# The instants a time may name: a day inside each end of the calendar, so that the time can
+# be moved to any zone (Tehran's +03:30 included) without leaving what a datetime can hold.
+EARLIEST = datetime(1, 1, 2, tzinfo=UTC)
+LATEST = datetime(9999, 12, 30, tzinfo=UTC)
+
+
+class OutsideCalendar(ValueError):
+    """A well-formed time that lies outside EARLIEST..LATEST."""
+
+
 def parse_time(text: str) -> datetime:
-    """Parse an ISO 8601 time; a time without zone is taken as UTC."""
+    """Parse an ISO 8601 time; a time without zone is taken as UTC. Raises ValueError for
+    text that is no time, and for a time outside EARLIEST..LATEST (whose UTC instant, or
+    its day in Tehran, a datetime cannot hold)."""
     moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
+    try:
+        moment = moment.astimezone(UTC)
+    except OverflowError:
+        moment = None
+    if moment is None or not EARLIEST <= moment <= LATEST:
+        raise OutsideCalendar(f"{text!r} lies outside the years 0001–9999 in UTC")
+    return moment

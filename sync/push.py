@@ -10,12 +10,12 @@ changes nothing.
 import hashlib
 import json
 import sqlite3
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from marshmallow import ValidationError
 
 from schemas.sync import MUTATION_SCHEMAS
-from sync import checklists, matching, units, visits
+from sync import checklists, field_paths, matching, units, visits
 from sync.clock import iso
 from sync.errors import BatchTooLarge, Conflict, DomainError, Invalid
 from sync.store import Actor, Tx, write
@@ -38,11 +38,16 @@ def _body_hash(mutation: dict) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def _observed(mutation: dict, now: datetime, skew: timedelta) -> tuple[str, str]:
-    """(trusted, as sent) observation times: a device clock in the future beyond the
-    tolerance is clamped to receipt time."""
+# A device time before this is a clock that was reset (phones fall back to 1970 or their
+# build date when the battery dies), not an observation.
+TRUSTED_SINCE = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+def _observed(mutation: dict, now: datetime, skew: timedelta) -> tuple[datetime, str]:
+    """(trusted time, time as sent): a device clock beyond the tolerance in the future, or
+    before TRUSTED_SINCE, is replaced by the receipt time; what the device sent is kept."""
     sent = mutation["observed_at"]
-    return iso(min(sent, now) if sent > now + skew else sent), iso(sent)
+    return (now if sent > now + skew or sent < TRUSTED_SINCE else sent), iso(sent)
 
 
 def _create_unit(tx: Tx, m: dict, observed: str, _sent: str) -> dict:
@@ -109,13 +114,18 @@ def _prepare(db, raw: dict, now: datetime, skew: timedelta, memo: dict):
     times and, for visits, the form itself. Returns (mutation, observed, sent), or the
     DomainError to reject it with. Runs outside the transaction, so batches from several
     devices are checked in parallel and the lock is held only to write."""
+    wide = field_paths.unstorable_numbers(raw)
+    if wide:
+        return Invalid(wide)
     try:
         mutation = MUTATION_SCHEMAS[raw["type"]].load(raw)
     except ValidationError as error:
         return Invalid(error.normalized_messages())
+    # The form sees the trusted time: a visit_date bound means the day the engineer was there.
+    mutation["observed_at"], sent = _observed(mutation, now, skew)
     if raw["type"] in _FORMS:
         mutation[checklists.FORM_KEY] = checklists.check_form(db, mutation, memo)
-    return (mutation, *_observed(mutation, now, skew))
+    return mutation, iso(mutation["observed_at"]), sent
 
 
 def _apply(tx: Tx, raw: dict, prepared) -> dict:
@@ -131,16 +141,34 @@ def _apply(tx: Tx, raw: dict, prepared) -> dict:
         raise Invalid({"mutation": [f"Breaks a store constraint: {error}."]}) from error
 
 
+# Mutation types whose ``fields`` are a unit's fields: errors name them ``fields.<name>``.
+_UNIT_TYPES = ("create_unit", "update_unit")
+
+
+def _answer(error: DomainError, mutation_type: str) -> dict:
+    """The error as a device receives it: field errors keyed by their path in the mutation
+    (see sync/field_paths.py), whichever check raised them."""
+    answer = error.as_dict()
+    messages = answer.get("details", {}).get("fields")
+    if isinstance(messages, dict):
+        flat = field_paths.flatten(messages)
+        if mutation_type in _UNIT_TYPES:
+            flat = field_paths.prefixed(flat, "fields", units.FIELDS)
+        answer["details"] = {**answer["details"], "fields": flat}
+    return answer
+
+
 def _reject(tx: Tx, raw: dict, error: DomainError) -> dict:
+    answer = _answer(error, raw["type"])
     tx.execute(
         "INSERT INTO dead_letters (device_id, user_id, mutation_id, type, mutation, error, received_at)"
         " VALUES (?, ?, ?, ?, ?, ?, ?)",
         (tx.actor.device_id, tx.actor.user_id, raw["mutation_id"], raw["type"],
-         json.dumps(raw, ensure_ascii=False), json.dumps(error.as_dict(), ensure_ascii=False), tx.at),
+         json.dumps(field_paths.json_safe(raw), ensure_ascii=False), json.dumps(answer, ensure_ascii=False), tx.at),
     )
     tx.audit("mutation.reject", "mutation", f"{tx.actor.device_id}/{raw['mutation_id']}",
              code=error.code, type=raw["type"])
-    return {"status": "rejected", "error": error.as_dict()}
+    return {"status": "rejected", "error": answer}
 
 
 def _one(tx: Tx, raw: dict, prepared, last_applied: int) -> dict:
@@ -159,8 +187,9 @@ def _one(tx: Tx, raw: dict, prepared, last_applied: int) -> dict:
             {"fields": {"mutation_id": ["Reused with different content."]}})
         kept = tx.execute("SELECT mutation FROM dead_letters WHERE device_id = ? AND mutation_id = ?",
                           (device_id, mutation_id)).fetchall()
-        if any(_body_hash(json.loads(text)) == body_hash for (text,) in kept):
-            outcome = {"status": "rejected", "error": error.as_dict()}
+        kept_as = _body_hash(field_paths.json_safe(raw))  # dead letters keep the JSON-safe form
+        if any(_body_hash(json.loads(text)) == kept_as for (text,) in kept):
+            outcome = {"status": "rejected", "error": _answer(error, raw["type"])}
         else:
             outcome = _reject(tx, raw, error)
         return {"mutation_id": mutation_id, **outcome}

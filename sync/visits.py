@@ -251,6 +251,7 @@ def detail(db, visit_id: str) -> dict:
         "province_id": row["province_id"],
         "reviewed_by": row["reviewed_by"],
         "observed_at": row["observed_at"],
+        "observed_at_device": row["observed_at_device"],
         "received_at": row["received_at"],
         "location": content.get("location"),
         "answers": content.get("answers"),

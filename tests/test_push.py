@@ -60,7 +60,7 @@ def test_rejected_mutation_is_dead_lettered_and_does_not_block_the_rest(engineer
     rejected, applied = body["results"]
     assert rejected["status"] == "rejected"
     assert rejected["error"]["code"] == "validation_failed"
-    assert set(rejected["error"]["details"]["fields"]) == {"name", "employees"}
+    assert set(rejected["error"]["details"]["fields"]) == {"fields.name", "fields.employees"}
     assert applied["status"] == "applied"
     assert db.execute("SELECT count(*) FROM units WHERE id = ?", [bad]).fetchone()[0] == 0
     status, letters = supervisor.get("/api/v1/dead-letters")
@@ -92,13 +92,13 @@ def test_visit_for_unit_out_of_scope_is_rejected_with_nothing_written(login, db)
 def test_creating_a_unit_outside_own_provinces_is_rejected(engineer):
     _, body = push(engineer, create_unit_mutation(1, new_id(), unit_fields(province_id=FARS)))
     assert body["results"][0]["status"] == "rejected"
-    assert body["results"][0]["error"]["details"]["fields"] == {"province_id": ["Outside your provinces."]}
+    assert body["results"][0]["error"]["details"]["fields"] == {"fields.province_id": ["Outside your provinces."]}
 
 
 def test_city_and_park_must_lie_in_the_province(engineer):
     _, body = push(engineer, create_unit_mutation(1, new_id(), unit_fields(city_id=17001, park_id=999999)))
     fields = body["results"][0]["error"]["details"]["fields"]
-    assert set(fields) == {"city_id", "park_id"}
+    assert set(fields) == {"fields.city_id", "fields.park_id"}
 
 
 def test_same_valid_legal_id_in_same_province_merges_into_existing(login, db):

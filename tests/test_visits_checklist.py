@@ -73,8 +73,9 @@ def _sent(device, visit_id):
             "observed_at": "2026-03-01T06:00:00Z", **visit["content"]}
 
 
-def test_dates_are_checked_against_the_day_of_the_visit_in_tehran(phone):
+def test_dates_are_checked_against_the_day_of_the_visit_in_tehran(phone, clock):
     device = phone("ali")
+    clock.advance(hours=15)  # 21:30 UTC: the visits below lie in the past (a future time is clamped)
     unit = new_unit(device)
     # 00:30 on 2 March in Tehran (still 1 March in UTC): "since today" is the 2nd.
     late_night = record(device, unit, observed="2026-03-01T21:00:00Z",

@@ -5,7 +5,7 @@ from flask import current_app, g
 from schemas.sync import PullQuerySchema, PullResponseSchema, PushRequestSchema, PushResponseSchema
 from server.auth import access
 from server.db import get_db, now
-from server.requests import Blueprint
+from server.requests import Blueprint, numbers_checked_per_item
 from sync import pull, push
 from sync.clock import iso
 
@@ -13,6 +13,7 @@ bp = Blueprint("sync", __name__, url_prefix="/api/v1/sync", description="Device 
 
 
 @bp.route("/push", methods=["POST"])
+@numbers_checked_per_item
 @access()
 @bp.arguments(PushRequestSchema)
 @bp.response(200, PushResponseSchema)

@@ -1,0 +1,120 @@
+"""What two outside probes found (issue 10), one test per finding, through HTTP.
+
+Each test failed before its fix. The generated sweeps that look for the same kind of fault
+everywhere live beside the older ones: tests/test_hostile_input.py (every mutation field at
+its extremes), tests/test_console_extremes.py (every console route and query parameter).
+"""
+
+import json
+import uuid
+
+import pytest
+
+from tests.conftest import TEHRAN
+from tests.helpers import create_unit_mutation, table_counts, unit_fields, update_unit_mutation, visit_mutation
+
+
+def push(api, *mutations):
+    return api.post("/api/v1/sync/push", {"mutations": list(mutations)})
+
+
+def push_text(api, text):
+    """Push a body given as JSON text (for numbers Python's json module would not write)."""
+    response = api.client.post("/api/v1/sync/push", data=text, content_type="application/json",
+                               headers={"Authorization": f"Bearer {api.token}"})
+    return response.status_code, response.get_json()
+
+
+def new_id():
+    return str(uuid.uuid4())
+
+
+@pytest.fixture
+def unit(engineer):
+    unit_id = new_id()
+    _, body = push(engineer, create_unit_mutation(1, unit_id, unit_fields(employees=5)))
+    assert body["results"][0]["status"] == "applied"
+    return unit_id
+
+
+# 1. A time at the edge of the calendar answered 500 for the whole batch.
+EDGE_TIMES = ["0001-01-01T00:00:00+03:30", "9999-12-31T23:59:59-05:00", "0001-01-01T00:00:00+05:00",
+              "0001-01-01T00:00:00Z", "9999-12-31T23:59:59.999999Z"]
+
+
+@pytest.mark.parametrize("observed_at", EDGE_TIMES)
+def test_1_a_time_at_the_edge_of_the_calendar_rejects_only_its_mutation(engineer, unit, observed_at, db):
+    for mutation in (create_unit_mutation(10, new_id(), unit_fields(), observed_at=observed_at),
+                     update_unit_mutation(10, unit, {"employees": 6}, observed_at=observed_at),
+                     visit_mutation(10, new_id(), unit, observed_at=observed_at)):
+        mutation_id = db.execute("SELECT coalesce(max(mutation_id), 0) + 1 FROM mutations").fetchone()[0]
+        status, body = push(engineer, {**mutation, "mutation_id": mutation_id},
+                            update_unit_mutation(mutation_id + 1, unit, {"owner": f"مالک {mutation_id}"}))
+        assert status == 200, body
+        edge, normal = body["results"]
+        assert edge["status"] == "rejected", edge
+        assert list(edge["error"]["details"]["fields"]) == ["observed_at"]
+        assert normal["status"] == "applied"
+
+
+def test_1_a_reset_device_clock_is_replaced_by_the_receipt_time_and_kept_as_sent(engineer, unit, supervisor, clock):
+    """A phone whose battery died wakes up in 1970: its visit is real, its time is not."""
+    visit = new_id()
+    _, body = push(engineer, visit_mutation(2, visit, unit, observed_at="1970-01-01T00:00:00Z"))
+    assert body["results"][0]["status"] == "applied"
+    status, stored = supervisor.get(f"/api/v1/visits/{visit}")
+    assert status == 200
+    assert stored["observed_at"] == "2026-03-01T06:30:00.000Z" and stored["observed_at_device"].startswith("1970")
+
+
+# 4. An integer beyond 64 bits refused the whole batch with 400, and numbers had two rules.
+def test_4_a_number_no_field_can_hold_rejects_only_its_mutation(engineer, unit, db):
+    wide = 2**64
+    mutations = [
+        {"mutation_id": 2, "type": "update_unit", "unit_id": unit, "observed_at": "2026-03-01T06:00:00Z",
+         "base_seq": 1, "fields": {"employees": wide}},
+        {"mutation_id": 3, "type": "create_visit", "unit_id": unit, "visit_id": new_id(),
+         "observed_at": "2026-03-01T06:00:00Z", "template": {"code": "diagnosis", "version": wide},
+         "answers": {}},
+        {"mutation_id": 4, "type": "update_unit", "unit_id": unit, "observed_at": "2026-03-01T06:00:00Z",
+         "base_seq": None, "fields": {"location": {"lat": "NaN_HERE", "lon": 51.0}}},
+        {"mutation_id": 5, "type": "update_unit", "unit_id": unit, "observed_at": "2026-03-01T06:00:00Z",
+         "base_seq": None, "fields": {"status": "stalled"}},
+    ]
+    text = json.dumps({"mutations": mutations}).replace('"NaN_HERE"', "NaN")
+    status, body = push_text(engineer, text)
+    assert status == 200, body
+    results = body["results"]
+    assert [r["status"] for r in results] == ["rejected", "rejected", "rejected", "applied"]
+    assert list(results[0]["error"]["details"]["fields"]) == ["fields.employees"]
+    assert list(results[1]["error"]["details"]["fields"]) == ["template.version"]
+    assert list(results[2]["error"]["details"]["fields"]) == ["fields.location.lat"]
+    # The dead letter keeps the mutation as JSON that any client can read back.
+    kept = db.execute("SELECT mutation FROM dead_letters WHERE mutation_id = 4").fetchone()[0]
+    assert json.loads(kept, parse_constant=pytest.fail)["fields"]["location"]["lat"] == "NaN"
+
+
+def test_4_numbers_are_json_numbers_everywhere(engineer, unit, db):
+    before = table_counts(db)
+    _, body = push(engineer,
+                   update_unit_mutation(2, unit, {"location": {"lat": "35", "lon": "51"}}),
+                   update_unit_mutation(3, unit, {"employees": "12"}),
+                   update_unit_mutation(4, unit, {"employees": 12.0}),
+                   update_unit_mutation(5, unit, {"location": {"lat": 35, "lon": 51.5}}))
+    assert [r["status"] for r in body["results"]] == ["rejected", "rejected", "rejected", "applied"]
+    assert set(body["results"][0]["error"]["details"]["fields"]) == {"fields.location.lat", "fields.location.lon"}
+    assert "fields.employees" in body["results"][1]["error"]["details"]["fields"]
+    assert table_counts(db)["units"] == before["units"]
+
+
+def test_dead_letters_with_odd_numbers_are_served_as_json(engineer, supervisor, unit):
+    mutation = json.dumps(update_unit_mutation(2, unit, {"employees": "INFINITY_HERE"}))
+    push_text(engineer, '{"mutations": [' + mutation.replace('"INFINITY_HERE"', "Infinity") + "]}")
+    response = supervisor.client.get("/api/v1/dead-letters", headers={"Authorization": f"Bearer {supervisor.token}"})
+    letters = json.loads(response.get_data(as_text=True), parse_constant=lambda name: pytest.fail(name))
+    assert letters["items"][0]["mutation"]["fields"]["employees"] == "Infinity"
+
+
+def test_a_province_of_another_user_is_named_as_a_field_of_the_unit(engineer):
+    _, body = push(engineer, create_unit_mutation(1, new_id(), unit_fields(province_id=TEHRAN + 1)))
+    assert body["results"][0]["error"]["details"]["fields"] == {"fields.province_id": ["Outside your provinces."]}
