@@ -81,14 +81,16 @@ def merge(tx: Tx, loser_id: str, winner_id: str, reason: str, details: dict | No
     merge_id = cursor.lastrowid
     taken_seq = None
     if taken:
-        observed = {f: loser_meta.get(f, {}).get("t", tx.at) for f in taken}
+        # Each taken field keeps its own observation time, and where it came from (``via``):
+        # a device that saw this value on the loser has not missed a concurrent edit.
+        stamps = {}
+        for f in taken:
+            stamps[f] = {"t": loser_meta.get(f, {}).get("t", tx.at), "d": tx.actor.device_id, "u": tx.actor.user_id}
+            if f in loser_meta:
+                stamps[f]["via"] = {"unit": loser_id, **loser_meta[f]}
         updated = units.set_fields(tx, winner, {f: t["value"] for f, t in taken.items()},
-                                   max(observed.values()), action="unit.merge_fields")
-        # Keep each taken field's own observation time, not the latest of them.
-        meta = json.loads(updated["field_meta"])
-        for field in taken:
-            meta[field]["t"] = observed[field]
-        tx.execute("UPDATE units SET field_meta = ? WHERE id = ?", (json.dumps(meta), winner_id))
+                                   max(st["t"] for st in stamps.values()), action="unit.merge_fields",
+                                   stamps=stamps)
         taken_seq = updated["seq"]
     else:
         _restamp(tx, winner)
@@ -125,6 +127,49 @@ def _restamp(tx: Tx, unit: dict) -> None:
     the unit with that seq, so that devices comparing seqs know which copy is newer."""
     seq = tx.changed("unit", unit["id"], [scope_of_province(unit["province_id"])])
     tx.execute("UPDATE units SET seq = ?, updated_at = ? WHERE id = ?", (seq, tx.at, unit["id"]))
+
+
+def _winner_restore(winner: dict, record: dict, edits: list[dict]) -> dict:
+    """field → (value, stamp) the winner goes back to: the value before the edits that named
+    the loser and before what the merge took, peeled newest first for as long as each is
+    still the field's current value (a later change of the winner's own stays)."""
+    meta = json.loads(winner["field_meta"])
+    layers: dict[str, list] = {}
+    for edit in reversed(edits):
+        if edit["applied_seq"] is not None:
+            layers.setdefault(edit["field"], []).append(
+                (edit["applied_seq"], json.loads(edit["previous_value"]), json.loads(edit["previous_meta"])))
+    for field, taken in record["fields"].items():
+        layers.setdefault(field, []).append((record["taken_seq"], taken["previous"], taken["previous_meta"]))
+    restore = {}
+    for field, peel in layers.items():
+        current = meta.get(field)
+        for seq, value, previous_meta in peel:
+            if current is None or current.get("s") != seq:
+                break
+            restore[field] = (value, previous_meta)
+            current = previous_meta
+    return restore
+
+
+def _give_back_edits(tx: Tx, loser_id: str, edits: list[dict]) -> None:
+    """Replay on the restored loser, in order, the edits that named it (or a unit merged
+    into it) while it was merged: the engineer meant this unit. An edit naming a unit still
+    merged into the loser stays recorded, now as having landed on the loser."""
+    for edit in edits:
+        row = units.get_row(tx.db, loser_id)
+        field = edit["field"]
+        previous = units.field_value(row, field)
+        previous_meta = json.loads(row["field_meta"]).get(field)
+        updated = units.set_fields(tx, row, {field: json.loads(edit["value"])}, tx.at, action="unit.unmerge_edit",
+                                   stamps={field: json.loads(edit["stamp"])})
+        if edit["named_unit_id"] == loser_id:
+            tx.execute("DELETE FROM redirected_edits WHERE id = ?", (edit["id"],))
+        else:
+            tx.execute("UPDATE redirected_edits SET unit_id = ?, applied_seq = ?, previous_value = ?,"
+                       " previous_meta = ? WHERE id = ?",
+                       (loser_id, updated["seq"], json.dumps(previous, ensure_ascii=False),
+                        json.dumps(previous_meta), edit["id"]))
 
 
 def _move_visits(tx: Tx, from_unit: str, to_unit: str, only=None, named=None) -> list[str]:
@@ -164,28 +209,22 @@ def unmerge(tx: Tx, loser_id: str) -> dict:
     units.require_in_scope(tx, winner["province_id"])
     units.require_in_scope(tx, loser["province_id"])
     record = json.loads(merge_row["fields_taken"])
-
-    # Give back the fields the winner took, unless someone changed them since.
-    winner_meta = json.loads(winner["field_meta"])
-    restore = {}
-    for field, taken in record["fields"].items():
-        if winner_meta.get(field, {}).get("s") == record["taken_seq"]:
-            restore[field] = taken
+    # The units whose edits landed on the winner through this merge: the loser, and those
+    # merged into it before (their redirects went through it).
+    named = [loser_id, *record["chained"]]
+    edits = list(tx.db.query(
+        f"SELECT * FROM redirected_edits WHERE unit_id = ? AND named_unit_id IN ({','.join('?' * len(named))})"
+        " ORDER BY id", [winner["id"], *named]))
+    restore = _winner_restore(winner, record, edits)
     if restore:
-        updated = units.set_fields(tx, winner, {f: t["previous"] for f, t in restore.items()},
-                                   tx.at, action="unit.unmerge_fields")
-        meta = json.loads(updated["field_meta"])
-        for field, taken in restore.items():
-            if taken["previous_meta"] is None:
-                meta.pop(field, None)
-            else:
-                meta[field] = {**taken["previous_meta"], "s": meta[field]["s"]}
-        tx.execute("UPDATE units SET field_meta = ? WHERE id = ?", (json.dumps(meta), winner["id"]))
+        units.set_fields(tx, winner, {f: value for f, (value, _) in restore.items()}, tx.at,
+                         action="unit.unmerge_fields", stamps={f: meta for f, (_, meta) in restore.items()})
 
     loser_seq = tx.changed("unit", loser_id, [scope_of_province(loser["province_id"])])
     tx.execute("UPDATE units SET merged_into = NULL, seq = ?, updated_at = ? WHERE id = ?",
                (loser_seq, tx.at, loser_id))
     unit_index.reindex(tx, units.get_row(tx.db, loser_id))
+    _give_back_edits(tx, loser_id, edits)
     # The visits the merge moved, and those recorded on the loser while it was merged.
     moved_back = _move_visits(tx, winner["id"], loser_id, only=record["visits"], named=loser_id)
     scopes = _redirect_scopes(tx, loser["province_id"], winner["province_id"])

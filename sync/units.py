@@ -153,8 +153,11 @@ def create(tx: Tx, unit_id: str, fields: dict, observed_at: str) -> dict:
     return row
 
 
-def set_fields(tx: Tx, row: dict, fields: dict, observed_at: str, action: str = "unit.update") -> dict:
-    """Write ``fields`` to the unit unconditionally, stamping each field's meta."""
+def set_fields(tx: Tx, row: dict, fields: dict, observed_at: str, action: str = "unit.update",
+               stamps: dict | None = None) -> dict:
+    """Write ``fields`` to the unit unconditionally, stamping each field's meta with this
+    change's seq. ``stamps`` gives a field another stamp than this actor's (a merge keeps
+    where a value came from; an unmerge puts an older stamp back; None removes it)."""
     if not fields:
         return row
     scopes = {scope_of_province(row["province_id"])}
@@ -163,7 +166,13 @@ def set_fields(tx: Tx, row: dict, fields: dict, observed_at: str, action: str = 
     seq = tx.changed("unit", row["id"], sorted(scopes))
     meta = json.loads(row["field_meta"])
     for field in fields:
-        meta[field] = _stamp(tx, seq, observed_at)
+        if stamps and field in stamps:
+            if stamps[field] is None:
+                meta.pop(field, None)
+            else:
+                meta[field] = {**stamps[field], "s": seq}
+        else:
+            meta[field] = _stamp(tx, seq, observed_at)
     columns = _columns(fields) | {"field_meta": json.dumps(meta), "updated_at": tx.at, "seq": seq}
     assignments = ", ".join(f"{c} = ?" for c in columns)
     tx.execute(f"UPDATE units SET {assignments} WHERE id = ?", (*columns.values(), row["id"]))
@@ -183,12 +192,28 @@ def _move_obstacles(tx: Tx, unit_id: str, scopes: list[str]) -> None:
         tx.execute("UPDATE obstacles SET seq = ? WHERE id = ?", (seq, obstacle_id))
 
 
+def _seen_through_merge(stamp: dict, named: str, base: int, device_id: str) -> bool:
+    """Did a device that saw unit ``named`` at ``base`` see this value? True when the value
+    came, through one merge or a chain of them (the stamp's ``via``), from ``named``'s own
+    field as it stood when the device saw it (or as the device itself set it)."""
+    via = stamp.get("via")
+    while via:
+        if via.get("unit") == named:
+            return via["s"] <= base or via.get("d") == device_id
+        via = via.get("via")
+    return False
+
+
 def update(tx: Tx, unit_id: str, fields: dict, base_seq: int | None, observed_at: str) -> dict:
     """Apply a device's edit of some fields, merging with concurrent edits field by field.
 
     A field changed by someone else after ``base_seq`` (the unit's seq the device last
     saw) is a concurrent edit: the later observation wins, and the collision is recorded
-    as a conflict for a supervisor. Returns ``{"unit_id", "redirected_from", "conflicts"}``.
+    as a conflict for a supervisor. An edit naming a merged unit lands on the survivor and
+    is judged against what the device saw of the unit it named (a value the merge carried
+    over from that unit is no concurrent edit); it is kept in ``redirected_edits`` so that
+    undoing the merge gives it back (:func:`sync.merge.unmerge`).
+    Returns ``{"unit_id", "redirected_from", "conflicts"}``.
     """
     target = resolve(tx.db, unit_id)
     row = get_row(tx.db, target)
@@ -198,23 +223,25 @@ def update(tx: Tx, unit_id: str, fields: dict, base_seq: int | None, observed_at
     if "province_id" in fields:
         require_in_scope(tx, fields["province_id"])
     check_places(tx.db, fields, {f: field_value(row, f) for f in FIELDS})
+    redirected = target != unit_id
     meta = json.loads(row["field_meta"])
     base = base_seq or 0
+    device = tx.actor.device_id
     to_apply, conflicts = {}, []
     for field, value in fields.items():
         current = field_value(row, field)
         if value == current:
             continue
         stamp = meta.get(field)
-        concurrent = stamp is not None and stamp["s"] > base and stamp.get("d") != tx.actor.device_id
+        concurrent = (stamp is not None and stamp["s"] > base and stamp.get("d") != device
+                      and not (redirected and _seen_through_merge(stamp, unit_id, base, device)))
         if not concurrent:
             to_apply[field] = value
             continue
         incoming_wins = observed_at >= stamp["t"]
         kept, other = (value, current) if incoming_wins else (current, value)
         kept_at, other_at = (observed_at, stamp["t"]) if incoming_wins else (stamp["t"], observed_at)
-        kept_dev, other_dev = ((tx.actor.device_id, stamp.get("d")) if incoming_wins
-                               else (stamp.get("d"), tx.actor.device_id))
+        kept_dev, other_dev = (device, stamp.get("d")) if incoming_wins else (stamp.get("d"), device)
         cursor = tx.execute(
             "INSERT INTO conflicts (unit_id, field, kept_value, other_value, kept_observed_at,"
             " other_observed_at, kept_device_id, other_device_id, created_at)"
@@ -228,9 +255,26 @@ def update(tx: Tx, unit_id: str, fields: dict, base_seq: int | None, observed_at
                           "theirs": current, "kept": "yours" if incoming_wins else "theirs"})
         if incoming_wins:
             to_apply[field] = value
-    set_fields(tx, row, to_apply, observed_at)
-    return {"unit_id": row["id"], "redirected_from": unit_id if target != unit_id else None,
+    updated = set_fields(tx, row, to_apply, observed_at)
+    if redirected:
+        _keep_redirected(tx, get_row(tx.db, unit_id), row, updated, fields, to_apply, observed_at)
+    return {"unit_id": row["id"], "redirected_from": unit_id if redirected else None,
             "conflicts": conflicts}
+
+
+def _keep_redirected(tx: Tx, named: dict, before: dict, after: dict, fields: dict, applied: dict,
+                     observed_at: str) -> None:
+    """Record each field an edit of the merged unit ``named`` would change on it, with what
+    it replaced on the survivor (``before``) where it was applied."""
+    meta = json.loads(before["field_meta"])
+    stamp = json.dumps({"t": observed_at, "d": tx.actor.device_id, "u": tx.actor.user_id})
+    rows = [(named["id"], before["id"], field, json.dumps(value, ensure_ascii=False), stamp,
+             after["seq"] if field in applied else None,
+             json.dumps(field_value(before, field), ensure_ascii=False), json.dumps(meta.get(field)))
+            for field, value in fields.items() if value != field_value(named, field)]
+    tx.db.conn.executemany(
+        "INSERT INTO redirected_edits (named_unit_id, unit_id, field, value, stamp, applied_seq,"
+        " previous_value, previous_meta) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
 
 
 def find_by_legal_id(db, province_id: int, national_id_key: str, exclude: str) -> str | None:

@@ -118,3 +118,87 @@ def test_dead_letters_with_odd_numbers_are_served_as_json(engineer, supervisor, 
 def test_a_province_of_another_user_is_named_as_a_field_of_the_unit(engineer):
     _, body = push(engineer, create_unit_mutation(1, new_id(), unit_fields(province_id=TEHRAN + 1)))
     assert body["results"][0]["error"]["details"]["fields"] == {"fields.province_id": ["Outside your provinces."]}
+
+
+# 2 and 3. An edit sent to a merged unit was taken for a conflict, and stayed on the survivor
+# after the merge was undone.
+@pytest.fixture
+def merged_pair(login, supervisor):
+    """Engineer A's unit L (employees 5, seen by engineer B at its seq) merged into W, which
+    had no employee count: the merge takes L's. Returns (B, L, W, the seq B saw)."""
+    a, b = login("reza"), login("ali")
+    loser, winner = new_id(), new_id()
+    push(a, create_unit_mutation(1, loser, unit_fields(name="کارخانه آجر البرز", employees=5, owner="مالک اول")),
+         create_unit_mutation(2, winner, unit_fields(name="آجر البرز", owner="مالک W")))
+    _, seen = b.get(f"/api/v1/units/{loser}")
+    status, merged = supervisor.post("/api/v1/merges", {"winner_id": winner, "loser_id": loser})
+    assert status == 200 and "employees" in merged["fields_taken"]
+    return b, loser, winner, seen["seq"]
+
+
+def test_2_an_edit_of_a_merged_unit_is_judged_against_what_the_device_saw(merged_pair, supervisor):
+    b, loser, winner, seen = merged_pair
+    _, body = push(b, update_unit_mutation(1, loser, {"employees": 42}, base_seq=seen))
+    result = body["results"][0]
+    assert result["status"] == "redirected" and "conflicts" not in result, result
+    assert result["unit_id"] == winner and result["redirected_from"] == loser
+    assert supervisor.get(f"/api/v1/units/{winner}")[1]["employees"] == 42
+    assert supervisor.get("/api/v1/conflicts")[1]["total"] == 0
+
+
+def test_2_a_real_concurrent_edit_of_the_survivor_is_still_a_conflict(merged_pair, login, supervisor):
+    b, loser, winner, seen = merged_pair
+    c = login("mina")
+    push(c, update_unit_mutation(1, winner, {"employees": 8}, base_seq=None, observed_at="2026-03-01T06:05:00Z"))
+    _, body = push(b, update_unit_mutation(1, loser, {"employees": 42}, base_seq=seen))
+    result = body["results"][0]
+    assert result["status"] == "conflict" and result["conflicts"][0]["theirs"] == 8
+
+
+def test_3_unmerging_gives_the_loser_the_edits_that_named_it(merged_pair, supervisor):
+    b, loser, winner, seen = merged_pair
+    push(b, update_unit_mutation(1, loser, {"employees": 42, "owner": "مالک تازه"}, base_seq=seen))
+    status, undone = supervisor.post(f"/api/v1/units/{loser}/unmerge")
+    assert status == 200, undone
+    restored, survivor = supervisor.get(f"/api/v1/units/{loser}")[1], supervisor.get(f"/api/v1/units/{winner}")[1]
+    assert (restored["employees"], restored["owner"]) == (42, "مالک تازه")
+    # W goes back to what it had before the merge and the edit: nobody changed W itself.
+    assert (survivor["employees"], survivor["owner"]) == (None, "مالک W")
+
+
+def test_3_a_change_made_on_the_survivor_after_the_edit_stays_there(merged_pair, login, supervisor):
+    b, loser, winner, seen = merged_pair
+    push(b, update_unit_mutation(1, loser, {"employees": 42}, base_seq=seen))
+    _, current = supervisor.get(f"/api/v1/units/{winner}")
+    push(login("mina"), update_unit_mutation(1, winner, {"employees": 50}, base_seq=current["seq"],
+                                             observed_at="2026-03-01T06:20:00Z"))
+    supervisor.post(f"/api/v1/units/{loser}/unmerge")
+    assert supervisor.get(f"/api/v1/units/{loser}")[1]["employees"] == 42
+    assert supervisor.get(f"/api/v1/units/{winner}")[1]["employees"] == 50
+
+
+def test_3_a_device_learns_both_units_after_the_unmerge(merged_pair, supervisor, phone):
+    b, loser, winner, seen = merged_pair
+    push(b, update_unit_mutation(1, loser, {"employees": 42}, base_seq=seen))
+    device = phone("nima")
+    device.sync()
+    supervisor.post(f"/api/v1/units/{loser}/unmerge")
+    device.sync()
+    assert device.units()[loser]["employees"] == 42 and device.units()[winner]["employees"] is None
+
+
+# 5. Two units with entirely different names were merged on a shared phone and owner.
+def test_5_names_that_share_no_word_never_merge_on_their_own(login, supervisor, db):
+    a, b = login("reza"), login("ali")
+    same = {"phone": "09121234567", "owner": "حسن رضایی", "park_id": 108002, "city_id": 8001,
+            "activity": "تولید"}
+    first, second = new_id(), new_id()
+    push(a, create_unit_mutation(1, first, unit_fields(name="کارخانه آجر البرز", **same)))
+    _, body = push(b, create_unit_mutation(1, second, unit_fields(name="تولیدی پوشاک آریا", **same)))
+    result = body["results"][0]
+    assert result["status"] == "applied" and result["dedup"]["status"] == "review", result
+    assert db.execute("SELECT count(*) FROM units WHERE merged_into IS NULL").fetchone()[0] == 2
+    _, pairs = supervisor.get("/api/v1/duplicates")
+    pair = pairs["items"][0]
+    assert pair["features"]["name_shared"] == "nothing"
+    assert any("share no word" in reason for reason in pair["reasons"])

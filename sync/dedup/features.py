@@ -20,6 +20,7 @@ LEVELS = {
     "name": ("exact", "s95", "s90", "s80", "s70", "low", "none"),
     "name_words": ("all", "subset", "conflict", "none"),
     "name_commonness": ("c0", "c1", "c2", "c3", "none"),
+    "name_shared": ("some", "nothing", "none"),
     "branch": ("same", "differ"),
     "legal_id": ("match", "conflict", "one", "none"),
     "license": ("match", "conflict", "none"),
@@ -326,6 +327,26 @@ def commonness_level(a: Unit, b: Unit) -> str:
     return "c2" if expected < 0.3 else "c3"
 
 
+def name_shared(a: Unit, b: Unit) -> str:
+    """"nothing" when the names share no word: none is equal to a word of the other, or one
+    slip from it, or part of one of its glued words. However much else agrees, such a pair
+    is never merged on its own (a hard rule): an owner with two factories and one mobile
+    number is common.
+    """
+    if not a.name or not b.name:
+        return "none"
+    if set(a.name) & set(b.name):
+        return "some"
+    for x in a.name:
+        for y in b.name:
+            if min(len(x), len(y)) >= 3 and OSA.distance(x, y, score_cutoff=1) <= 1:
+                return "some"
+    for words, compact in ((a.name, b.name_compact), (b.name, a.name_compact)):
+        if any(len(w) >= 3 and w in compact for w in words):
+            return "some"
+    return "nothing"
+
+
 def branch_level(a: Unit, b: Unit) -> str:
     """"differ" when both names carry different plant numbers (none counts as plant 1).
 
@@ -386,6 +407,7 @@ FEATURES = {
     "address": address_level,
     "name_words": name_words,
     "name_commonness": commonness_level,
+    "name_shared": name_shared,
 }
 
 

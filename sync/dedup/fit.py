@@ -23,7 +23,8 @@ def pattern(feats: dict[str, str]) -> Pattern:
 
 # Levels pinned to 0 besides "none": they mean "no evidence" by definition, so
 # a generator's missing-value habits must not turn them into evidence.
-PINNED = {("legal_id", "one"), ("phone", "other")}
+# name_shared is a rule (its "nothing" blocks an automatic merge), not evidence to weigh.
+PINNED = {("legal_id", "one"), ("phone", "other"), ("name_shared", "some"), ("name_shared", "nothing")}
 
 # Levels that must weigh in this order (most alike first). A fit that breaks
 # the order on sparse data is refitted with the offending levels tied together

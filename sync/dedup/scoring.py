@@ -17,7 +17,9 @@ Verdicts:
 Hard rules (never an automatic merge, whatever the score):
   * two different valid legal national ids;
   * two different licence numbers;
-  * two different branch numbers (…شماره ۲ is another plant of the firm).
+  * two different branch numbers (…شماره ۲ is another plant of the firm);
+  * names that share no word (``name_shared`` "nothing"): an owner with two factories
+    and one mobile number is common, so such a pair goes to review, whatever agrees.
 """
 
 from typing import NamedTuple
@@ -35,6 +37,7 @@ WEIGHTS: dict[str, dict[str, float]] = {
     },
     "name_words": {"all": 2.91, "subset": 0.88, "conflict": -0.42, "none": 0.0},
     "name_commonness": {"c0": 0.45, "c1": 0.0, "c2": -0.39, "c3": -1.34, "none": 0.0},
+    "name_shared": {"some": 0.0, "nothing": 0.0, "none": 0.0},
     "branch": {"same": 0.0, "differ": -15.58},
     "legal_id": {"match": 4.95, "conflict": -4.78, "one": 0.0, "none": 0.0},
     "license": {"match": 7.74, "conflict": -5.24, "none": 0.0},
@@ -60,6 +63,7 @@ HARD_RULES = {
     ("legal_id", "conflict"): "different valid legal national ids",
     ("license", "conflict"): "different licence numbers",
     ("branch", "differ"): "different branch/plant numbers",
+    ("name_shared", "nothing"): "names that share no word",
 }
 
 MERGE, REVIEW, DISTINCT = "merge", "review", "distinct"
