@@ -18,8 +18,10 @@ SATURDAY = 5  # date.weekday() of the first day of the Iranian week (Monday is 0
 
 
 def week_start(day: date) -> date:
-    """The Saturday that starts ``day``'s week."""
-    return day - timedelta(days=(day.weekday() - SATURDAY) % 7)
+    """The Saturday that starts ``day``'s week (the calendar's first day for the first week,
+    whose Saturday a date cannot hold)."""
+    back = (day.weekday() - SATURDAY) % 7
+    return day - timedelta(days=back) if day.toordinal() > back else date.min
 
 
 def parse_day(text) -> date | None:

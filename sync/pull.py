@@ -14,10 +14,11 @@ from datetime import datetime, timedelta
 
 from sync import checklists, obstacles, reference, units, visits
 from sync.clock import iso
-from sync.errors import Invalid
+from sync.field_paths import INT64_MAX
 from sync.store import GLOBAL_SCOPE, Actor, scope_of_province, scope_of_user, snapshot, store_id
 
 CURSOR_VERSION = 1
+MAX_CURSOR_TIME = 253402300799  # 9999-12-31T23:59:59Z, the last second a datetime holds
 
 
 def scope_fingerprint(user: dict) -> str:
@@ -31,16 +32,24 @@ def encode_cursor(store: str, seq: int, fingerprint: str, now: datetime, user_id
     return base64.urlsafe_b64encode(json.dumps(payload, separators=(",", ":")).encode()).decode().rstrip("=")
 
 
-def decode_cursor(text: str) -> dict:
+def _whole(value, low: int, high: int) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
+
+
+def decode_cursor(text: str) -> dict | None:
+    """The cursor's fields, or None when the text is no cursor this server could have issued
+    (garbage, another version, a field of the wrong type or range): the pull then resets."""
     try:
         padded = text + "=" * (-len(text) % 4)
-        payload = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
-        if payload.get("v") != CURSOR_VERSION or not isinstance(payload.get("s"), int):
-            raise ValueError("unknown cursor version")
-        return payload
-    except (ValueError, binascii.Error, UnicodeEncodeError, AttributeError) as error:
-        raise Invalid({"cursor": ["Not a cursor this server issued; send the last cursor "
-                                  "you received, or none to start over."]}) from error
+        payload = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")), parse_constant=float)
+    except (ValueError, binascii.Error, UnicodeEncodeError, RecursionError):
+        return None
+    if not (isinstance(payload, dict) and payload.get("v") == CURSOR_VERSION
+            and _whole(payload.get("s"), 0, INT64_MAX) and _whole(payload.get("t", 0), 0, MAX_CURSOR_TIME)
+            and isinstance(payload.get("st"), str) and isinstance(payload.get("f"), str)
+            and (payload.get("u") is None or _whole(payload["u"], 0, INT64_MAX))):
+        return None
+    return payload
 
 
 def device_scopes(db, actor: Actor) -> list[str]:
@@ -135,7 +144,9 @@ def pull(db, actor: Actor, user: dict, cursor: str | None, limit: int, now: date
         if cursor:
             state = decode_cursor(cursor)
             reason = None
-            if state.get("st") != store or state["s"] > high:
+            if state is None:
+                reason = "cursor_invalid"
+            elif state.get("st") != store or state["s"] > high:
                 reason = "store_replaced"
             elif state.get("f") != fingerprint or state.get("u", actor.user_id) != actor.user_id:
                 # Another user's cursor, even with the same provinces, skipped the changes to

@@ -170,6 +170,28 @@ def test_numbers_beyond_64_bits_are_refused_not_500(client, admin):
     assert checked > 20
 
 
+def test_every_query_parameter_at_its_extremes_is_never_a_500(client, admin, db):
+    """Every query parameter of every API operation in the spec, at the values the console sweep
+    uses (tests/test_console_extremes.py): numbers past 64 bits, negative pages, days outside
+    the calendar or a Jalali leap year, huge text. Only 2xx and 4xx, nothing written."""
+    from tests.test_console_extremes import EXTREMES
+
+    before = table_counts(db)
+    checked = 0
+    for method, path, operation in operations(client):
+        if method != "GET":
+            continue
+        for parameter in operation.get("parameters", []):
+            if parameter["in"] != "query":
+                continue
+            for value in EXTREMES:
+                response = client.get(path, query_string={parameter["name"]: value},
+                                      headers={"Authorization": f"Bearer {admin.token}"})
+                no_server_error(response, (path, parameter["name"], value))
+                checked += 1
+    assert checked > 300 and table_counts(db) == before
+
+
 def test_wide_numbers_inside_a_mutation_reject_that_mutation_only(client, admin, db):
     """A number no field can hold costs only the mutation that carries it, named by its path;
     the next mutation of the batch is applied (before: the whole batch was a 400)."""

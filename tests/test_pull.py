@@ -127,12 +127,15 @@ def test_cursor_from_another_store_resets(engineer, db):
     assert page["reset"] and page["reset_reason"] == "store_replaced"
 
 
-def test_garbage_cursor_is_a_clear_400(engineer):
+def test_a_cursor_the_server_cannot_read_resets(engineer):
+    """Garbage, or a cursor of another version: start over (before issue 10 this was a 422,
+    which left a client with a corrupted cursor nowhere to go; forged fields gave a 500)."""
     for cursor in ("not-a-cursor", "eyJ2Ijo5OX0", "%%%"):
         status, body = engineer.get("/api/v1/sync/pull", params={"cursor": cursor})
-        assert status == 422 or status == 400
-        assert body["error"]["code"] == "validation_failed"
-        assert "cursor" in body["error"]["details"]["fields"]
+        assert status == 200, body
+        assert body["reset"] and body["reset_reason"] == "cursor_invalid" and body["has_more"]
+    status, body = engineer.get("/api/v1/sync/pull", params={"cursor": "x" * 513})
+    assert status == 422 and "cursor" in body["error"]["details"]["fields"]
 
 
 def test_pull_writes_nothing(engineer, db):

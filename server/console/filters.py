@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from server.console import i18n
 from sync.console_queries import UNIT_STATUSES, UnitFilter, VisitFilter  # noqa: F401 - re-exported
 from sync.days import day_bounds, parse_day
+from sync.field_paths import INT64_MAX
 from sync.migrations import REVIEW_STATES
 
 PAGE_SIZES = (25, 50, 100)
@@ -30,15 +31,23 @@ class Parsed:
         return (self.page - 1) * self.per_page
 
 
-def _int(args, name: str, errors: list) -> int | None:
+# Ids and page numbers the store can look up: a larger one would not fit SQLite's integers.
+ID_RANGE = (1, INT64_MAX)
+PAGE_RANGE = (1, 10**9)
+
+
+def _int(args, name: str, errors: list, bounds: tuple[int, int] = ID_RANGE) -> int | None:
     text = i18n.ascii_digits((args.get(name) or "").strip())
     if not text:
         return None
     try:
-        return int(text)
+        value = int(text) if len(text) <= 20 else None
     except ValueError:
+        value = None
+    if value is None or not bounds[0] <= value <= bounds[1]:
         errors.append(name)
         return None
+    return value
 
 
 def _choice(args, name: str, allowed, errors: list) -> str | None:
@@ -52,8 +61,8 @@ def _choice(args, name: str, allowed, errors: list) -> str | None:
 
 
 def _paging(args, parsed: Parsed) -> Parsed:
-    parsed.page = max(1, _int(args, "page", parsed.errors) or 1)
-    per_page = _int(args, "per_page", parsed.errors)
+    parsed.page = _int(args, "page", parsed.errors, PAGE_RANGE) or 1
+    per_page = _int(args, "per_page", parsed.errors, PAGE_RANGE)
     parsed.per_page = per_page if per_page in PAGE_SIZES else DEFAULT_PAGE_SIZE
     return parsed
 

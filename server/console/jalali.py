@@ -22,12 +22,19 @@ def local(moment: str | datetime | None) -> datetime | None:
     return moment.astimezone(TEHRAN)
 
 
-def to_jalali(day: date) -> jdatetime.date:
-    return jdatetime.date.fromgregorian(date=day)
+def to_jalali(day: date) -> jdatetime.date | None:
+    """The Jalali date, or None for a day the Jalali calendar of jdatetime cannot hold
+    (before 622 AD or after its year 9377): the store may hold such a time, and a page
+    that shows it must still work."""
+    try:
+        return jdatetime.date.fromgregorian(date=day)
+    except (ValueError, OverflowError):
+        return None
 
 
 def jalali_date(moment, lang: str = "fa") -> str:
-    """``2026-03-01T06:30:00Z`` → ``۱۴۰۴/۱۲/۱۰`` (the date in Tehran)."""
+    """``2026-03-01T06:30:00Z`` → ``۱۴۰۴/۱۲/۱۰`` (the date in Tehran); a day outside the
+    Jalali calendar is shown as its Gregorian date."""
     if isinstance(moment, date) and not isinstance(moment, datetime):
         day = moment
     else:
@@ -35,7 +42,8 @@ def jalali_date(moment, lang: str = "fa") -> str:
         if moment is None:
             return ""
         day = moment.date()
-    return localize_digits(to_jalali(day).strftime("%Y/%m/%d"), lang)
+    jday = to_jalali(day)
+    return localize_digits(jday.strftime("%Y/%m/%d") if jday else day.isoformat(), lang)
 
 
 def jalali_datetime(moment, lang: str = "fa") -> str:
@@ -49,6 +57,8 @@ def jalali_datetime(moment, lang: str = "fa") -> str:
 def jalali_month(day: date, lang: str = "fa") -> str:
     """``2026-03-01`` → ``اسفند ۱۴۰۴`` (or ``Esfand 1404``)."""
     jday = to_jalali(day)
+    if jday is None:
+        return localize_digits(f"{day.year:04d}-{day.month:02d}", lang)
     names = jdatetime.date.j_months_fa if lang == "fa" else jdatetime.date.j_months_en
     return f"{names[jday.month - 1]} {localize_digits(str(jday.year), lang)}"
 
@@ -64,8 +74,11 @@ def local_day(moment) -> date | None:
 
 
 def month_start(day: date) -> date:
-    """The Gregorian date on which ``day``'s Jalali month began."""
+    """The Gregorian date on which ``day``'s Jalali month began (its Gregorian month's first
+    day outside the Jalali calendar)."""
     jday = to_jalali(day)
+    if jday is None:
+        return day.replace(day=1)
     return jdatetime.date(jday.year, jday.month, 1).togregorian()
 
 

@@ -23,6 +23,7 @@ STATUS_SERIES = (("active", "c0"), ("semi_active", "c1"), ("stalled", "c2"), ("c
 AREA_COLOURS = ("c4", "c1", "c5", "c6", "c7", "c0", "c2", "c3")
 TOP_GROUPS = 12
 MAX_WEEKS = 52
+MAX_MONTHS = 36
 
 
 def _place_name(row: dict) -> str:
@@ -66,11 +67,9 @@ def obstacle_charts(db, where: dict, approved_only: bool) -> tuple:
 
 
 def _weeks(first: date, last: date) -> list[date]:
-    weeks, day = [], week_start(first)
-    while day <= last:
-        weeks.append(day)
-        day += timedelta(days=7)
-    return weeks[-MAX_WEEKS:]
+    """The last MAX_WEEKS weeks up to ``last`` that are not before ``first``'s week."""
+    start = max(week_start(first), week_start(last) - timedelta(days=7 * (MAX_WEEKS - 1)))
+    return [start + timedelta(days=7 * k) for k in range((week_start(last) - start).days // 7 + 1)]
 
 
 def visits_chart(db, where: dict) -> tuple:
@@ -97,10 +96,11 @@ def revivals_chart(db, where: dict, approved_only: bool) -> tuple:
         start = jalali.month_start(jalali.local_day(item["revived_at"]))
         months.setdefault(start, []).append(item)
     first, last = min(months), max(months)
-    order, day = [], first
-    while day <= last:  # every month in between, empty ones too, so time reads evenly
-        order.append(day)
-        day = jalali.month_start(day + timedelta(days=32))
+    order, day = [last], last
+    # Every month in between, empty ones too, so time reads evenly; the last MAX_MONTHS.
+    while len(order) < MAX_MONTHS and day > first:
+        day = jalali.month_start(day - timedelta(days=1))
+        order.insert(0, day)
     units_series = charts.Series(_("dash.revived_units"), "c0", [len({i["unit_id"] for i in months.get(m, [])})
                                                                  for m in order])
     jobs_series = charts.Series(_("dash.jobs"), "c7", [sum(i["jobs"] for i in months.get(m, [])) for m in order])
