@@ -10,7 +10,11 @@ the file follows when the network allows. The protocol (docs/checklists.md, "Att
   before it is kept. A chunk must start at or before the bytes the server has (a resend
   overwrites from its start); the first chunk decides the file type by its magic bytes.
 * When the last byte arrives the whole file is hashed: a mismatch discards the upload,
-  a match stores the file once under its hash (a second upload of it is a no-op).
+  a match stores the file once under its hash.
+* A file belongs to those who sent its bytes (``attachment_owners``): an upload in
+  progress is its uploader's own (another user starting the same file starts their own),
+  a second user holding the same bytes proves it by sending them, and nobody learns that a
+  file exists by naming its hash. Who may read a file: :func:`visible_to`.
 
 Storage is behind :class:`Storage`; :class:`FileStorage` keeps files under the instance
 folder, and :func:`configured_storage` lets a deployment hand the app another one. Uploads
@@ -106,7 +110,9 @@ class Storage(Protocol):
     """Where attachment bytes live. ``size``/``media_type`` of an upload are kept with it.
 
     Everything the API does with files goes through these five methods (downloads too),
-    so any object that has them can stand in for :class:`FileStorage`.
+    so any object that has them can stand in for :class:`FileStorage`. An upload in
+    progress is named by the file's hash and its ``uploader`` (a user id as text): two
+    users sending the same file each have their own.
 
     * ``has``: whether a complete, verified file is held.
     * ``progress``: ``{"received", "size", "media_type"}`` of an upload in progress, or None.
@@ -114,15 +120,16 @@ class Storage(Protocol):
       and records size and type); raise :class:`~sync.errors.Conflict` with
       ``{"received": n}`` when ``first`` is past the bytes held or the size differs.
       Returns the progress after the write.
-    * ``finish``: hash the complete upload; keep it under its hash and answer True, or
-      discard it and answer False.
+    * ``finish``: hash the complete upload; keep it under its hash (once: a file already
+      held stays as it is) and answer True, or discard it and answer False.
     * ``open``: a binary file object of a complete file.
     """
 
     def has(self, sha256: str) -> bool: ...
-    def progress(self, sha256: str) -> dict | None: ...
-    def write(self, sha256: str, first: int, data: bytes, size: int, media_type: str | None) -> dict: ...
-    def finish(self, sha256: str) -> bool: ...
+    def progress(self, sha256: str, uploader: str) -> dict | None: ...
+    def write(self, sha256: str, uploader: str, first: int, data: bytes, size: int,
+              media_type: str | None) -> dict: ...
+    def finish(self, sha256: str, uploader: str) -> bool: ...
     def open(self, sha256: str) -> BinaryIO: ...
 
 
@@ -134,8 +141,8 @@ def configured_storage(config) -> Storage:
 
 class FileStorage:
     """Files on disk: complete ones at ``<root>/ab/<sha256>``, uploads in progress at
-    ``<root>/partial/<sha256>`` with a ``.json`` beside it. One lock file keeps server
-    workers from interleaving writes (a chunk write is short; a lock file per upload
+    ``<root>/partial/<uploader>-<sha256>`` with a ``.json`` beside it. One lock file keeps
+    server workers from interleaving writes (a chunk write is short; a lock file per upload
     would pile up)."""
 
     def __init__(self, root: str | Path):
@@ -144,33 +151,34 @@ class FileStorage:
     def path(self, sha256: str) -> Path:
         return self.root / sha256[:2] / sha256
 
-    def _partial(self, sha256: str) -> Path:
-        return self.root / "partial" / sha256
+    def _partial(self, sha256: str, uploader: str) -> Path:
+        return self.root / "partial" / f"{uploader}-{sha256}"
 
     def has(self, sha256: str) -> bool:
         return self.path(sha256).exists()
 
     @contextlib.contextmanager
-    def _locked(self, sha256: str):
-        partial = self._partial(sha256)
+    def _locked(self, sha256: str, uploader: str):
+        partial = self._partial(sha256, uploader)
         partial.parent.mkdir(parents=True, exist_ok=True)
         with open(partial.parent / ".lock", "a") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             yield partial
 
-    def progress(self, sha256: str) -> dict | None:
-        partial = self._partial(sha256)
+    def progress(self, sha256: str, uploader: str) -> dict | None:
+        partial = self._partial(sha256, uploader)
         try:
             meta = json.loads(partial.with_suffix(".json").read_text())
             return {**meta, "received": partial.stat().st_size}
         except (OSError, ValueError):
             return None
 
-    def write(self, sha256: str, first: int, data: bytes, size: int, media_type: str | None) -> dict:
+    def write(self, sha256: str, uploader: str, first: int, data: bytes, size: int,
+              media_type: str | None) -> dict:
         """Write ``data`` at ``first``; raises :class:`Conflict` when that leaves a gap or the
         size differs from the upload in progress. Returns the progress after the write."""
-        with self._locked(sha256) as partial:
-            current = self.progress(sha256)
+        with self._locked(sha256, uploader) as partial:
+            current = self.progress(sha256, uploader)
             if first > 0 and (current is None or current["size"] != size or first > current["received"]):
                 have = current["received"] if current and current["size"] == size else 0
                 raise Conflict(f"The server has {have} bytes of this file; send from byte {have}.",
@@ -183,10 +191,10 @@ class FileStorage:
                 out.write(data)
                 out.flush()
                 os.fsync(out.fileno())
-        return self.progress(sha256)
+        return self.progress(sha256, uploader)
 
-    def finish(self, sha256: str) -> bool:
-        with self._locked(sha256) as partial:
+    def finish(self, sha256: str, uploader: str) -> bool:
+        with self._locked(sha256, uploader) as partial:
             digest = hashlib.sha256()
             with open(partial, "rb") as source:
                 for block in iter(lambda: source.read(1 << 20), b""):
@@ -208,33 +216,47 @@ def _held(db, sha256: str) -> dict | None:
     return rows[0] if rows else None
 
 
-def status(db, storage: Storage, sha256: str) -> dict:
-    """``{"sha256", "received", "size", "complete", "media_type"}``: what the server has."""
+def owns(db, actor, sha256: str) -> bool:
+    """Has ``actor`` sent this file's bytes (so holds the file)?"""
+    return db.execute("SELECT 1 FROM attachment_owners WHERE sha256 = ? AND user_id = ?",
+                      [sha256, actor.user_id]).fetchone() is not None
+
+
+def _uploader(actor) -> str:
+    return str(actor.user_id)
+
+
+def status(db, storage: Storage, sha256: str, actor) -> dict:
+    """``{"sha256", "received", "size", "complete", "media_type"}``: what the server has of
+    this file for ``actor`` — complete once it is held and they may read it
+    (:func:`visible_to`), else their own upload in progress. It says nothing of files they
+    may not read."""
     check_sha(sha256)
     held = _held(db, sha256)
-    if held:
+    if held and visible_to(db, actor, sha256):
         return {"sha256": sha256, "received": held["size"], "size": held["size"], "complete": True,
                 "media_type": held["media_type"]}
-    progress = storage.progress(sha256) or {"received": 0, "size": None, "media_type": None}
+    progress = storage.progress(sha256, _uploader(actor)) or {"received": 0, "size": None, "media_type": None}
     return {"sha256": sha256, "received": progress["received"], "size": progress["size"],
             "complete": False, "media_type": progress["media_type"]}
 
 
-def receive(db, storage: Storage, sha256: str, content_range: str | None, data: bytes, max_bytes: int,
+def receive(db, storage: Storage, sha256: str, actor, content_range: str | None, data: bytes, max_bytes: int,
             digest_header: str | None = None) -> dict:
-    """Take one chunk; returns the progress after it. Touches only storage (no write lock
-    held while bytes arrive): when the answer says ``complete``, the caller lists the file
-    with :func:`record`, which answers the full :func:`status`."""
+    """Take one chunk of ``actor``'s upload; returns the progress after it. Touches only
+    storage (no write lock held while bytes arrive): when the answer says ``complete``, the
+    caller lists the file with :func:`record`, which answers the full :func:`status`."""
     check_sha(sha256)
-    if _held(db, sha256) or storage.has(sha256):
-        return {"sha256": sha256, "complete": True}  # stored once: a second upload changes nothing
+    if owns(db, actor, sha256):
+        return {"sha256": sha256, "complete": True}  # theirs already: a second upload changes nothing
+    uploader = _uploader(actor)
     first, size = parse_range(content_range, len(data))
     if size > max_bytes:
         raise TooLarge(f"The file is {size} bytes; files may be at most {max_bytes} bytes.",
                        {"max_attachment_bytes": max_bytes, "size": size})
     expected = chunk_digest(digest_header)
     if expected is not None and hashlib.sha256(data).digest() != expected:
-        have = (storage.progress(sha256) or {"received": 0})["received"]
+        have = (storage.progress(sha256, uploader) or {"received": 0})["received"]
         raise HashMismatch("The chunk does not match its Content-Digest (corrupted on the way); "
                            "nothing of it was kept. Send it again.", {"received": min(have, first)})
     media_type = None
@@ -247,17 +269,18 @@ def receive(db, storage: Storage, sha256: str, content_range: str | None, data: 
         if media_type is None:
             raise UnsupportedType("Only photos (JPEG, PNG, GIF, WebP, HEIC) and PDF files are accepted; "
                                   "this file is none of them.", {"allowed": list(MEDIA_TYPES)})
-    progress = storage.write(sha256, first, data, size, media_type)
+    progress = storage.write(sha256, uploader, first, data, size, media_type)
     if progress["received"] < size:
         return {"sha256": sha256, **progress, "complete": False}
-    if not storage.finish(sha256):
+    if not storage.finish(sha256, uploader):
         raise HashMismatch("The file's SHA-256 differs from the name it was uploaded under; the "
                            "upload was discarded. Start again from byte 0.", {"received": 0})
     return {"sha256": sha256, "complete": True}
 
 
 def record(tx: Tx, storage: Storage, sha256: str) -> dict:
-    """List a verified file as held (idempotent); audited with who uploaded it."""
+    """List a verified file as held, and its uploader (``tx.actor``) as one who holds it
+    (idempotent); audited."""
     if not _held(tx.db, sha256):
         with storage.open(sha256) as source:
             head = source.read(SNIFF_BYTES)
@@ -267,27 +290,34 @@ def record(tx: Tx, storage: Storage, sha256: str) -> dict:
                    " VALUES (?, ?, ?, ?, ?, ?)",
                    (sha256, size, sniff(head), tx.at, tx.actor.user_id, tx.actor.device_id))
         tx.audit("attachment.store", "attachment", sha256, size=size)
-    return status(tx.db, storage, sha256)
+    if not owns(tx.db, tx.actor, sha256):
+        tx.execute("INSERT INTO attachment_owners (sha256, user_id, device_id, at) VALUES (?, ?, ?, ?)",
+                   (sha256, tx.actor.user_id, tx.actor.device_id, tx.at))
+        tx.audit("attachment.hold", "attachment", sha256)
+    return status(tx.db, storage, sha256, tx.actor)
+
+
+# Visits whose engineer holds the file: only they lend it to those who may see the visit.
+_VOUCHED = ("visit_attachments va JOIN visits v ON v.id = va.visit_id"
+            " JOIN attachment_owners o ON o.sha256 = va.sha256 AND o.user_id = v.engineer_id")
 
 
 def visible_to(db, actor, sha256: str) -> bool:
-    """Who may download a file: its uploader, and whoever may see a visit that refers to it."""
-    if actor.sees_all:
+    """Who may read a file: whoever holds it (sent its bytes), an admin, and whoever may see
+    a visit that refers to it *and* whose engineer holds it. Naming another's hash in one's
+    own visit lends nothing: that visit's engineer does not hold the file."""
+    if actor.sees_all or owns(db, actor, sha256):
         return True
-    if db.execute("SELECT 1 FROM attachments WHERE sha256 = ? AND uploaded_by = ?",
-                  [sha256, actor.user_id]).fetchone():
-        return True
-    rows = db.execute("SELECT v.engineer_id, v.province_id FROM visit_attachments va JOIN visits v"
-                      " ON v.id = va.visit_id WHERE va.sha256 = ?", [sha256]).fetchall()
     if actor.role == "engineer":
-        return any(engineer == actor.user_id for engineer, _ in rows)
-    return any(actor.can_see_province(province) for _, province in rows)
+        return False  # an engineer sees only their own visits, whose files they would hold
+    rows = db.execute(f"SELECT DISTINCT v.province_id FROM {_VOUCHED} WHERE va.sha256 = ?", [sha256]).fetchall()
+    return any(actor.can_see_province(province) for (province,) in rows)
 
 
 def missing(db, actor, province_id=None, visit_id=None, unit_id=None, limit=100, offset=0) -> dict:
-    """Files that visits (their current version) refer to and the server does not hold yet,
-    in the actor's provinces; oldest visit first. Items: sha256, visit, unit, engineer."""
-    clauses, params = ["a.sha256 IS NULL"], []
+    """Files that visits (their current version) refer to and that their engineer has not
+    sent yet, in the actor's provinces; oldest visit first. Items: sha256, visit, unit, engineer."""
+    clauses, params = ["o.sha256 IS NULL"], []
     if not actor.sees_all:
         provinces = sorted(actor.provinces)
         clauses.append(f"v.province_id IN ({','.join('?' * len(provinces))})")
@@ -297,7 +327,8 @@ def missing(db, actor, province_id=None, visit_id=None, unit_id=None, limit=100,
             clauses.append(f"{column} = ?")
             params.append(value)
     sql = (" FROM visit_attachments va JOIN visits v ON v.id = va.visit_id AND v.version = va.version"
-           " LEFT JOIN attachments a ON a.sha256 = va.sha256 WHERE " + " AND ".join(clauses))
+           " LEFT JOIN attachment_owners o ON o.sha256 = va.sha256 AND o.user_id = v.engineer_id"
+           " WHERE " + " AND ".join(clauses))
     total = db.execute("SELECT count(*)" + sql, params).fetchone()[0]
     rows = db.query("SELECT va.sha256, v.id AS visit_id, v.unit_id, v.province_id, v.engineer_id,"
                     " v.observed_at, v.received_at" + sql + " ORDER BY v.received_at, va.sha256"

@@ -227,10 +227,11 @@ def outcomes(db, ids: list[str]) -> list[dict]:
 
 
 def missing_attachments(db, visit_id: str, version: int) -> list[str]:
-    """Hashes the visit refers to that the server does not hold complete."""
+    """Hashes the visit refers to whose bytes its engineer has not sent (complete)."""
     return [r[0] for r in db.execute(
-        "SELECT va.sha256 FROM visit_attachments va LEFT JOIN attachments a ON a.sha256 = va.sha256"
-        " WHERE va.visit_id = ? AND va.version = ? AND a.sha256 IS NULL ORDER BY va.sha256",
+        "SELECT va.sha256 FROM visit_attachments va JOIN visits v ON v.id = va.visit_id"
+        " LEFT JOIN attachment_owners o ON o.sha256 = va.sha256 AND o.user_id = v.engineer_id"
+        " WHERE va.visit_id = ? AND va.version = ? AND o.sha256 IS NULL ORDER BY va.sha256",
         [visit_id, version])]
 
 

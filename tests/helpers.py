@@ -455,26 +455,27 @@ class MemoryStorage:
     def has(self, sha256):
         return sha256 in self.files
 
-    def progress(self, sha256):
-        upload = self.uploads.get(sha256)
+    def progress(self, sha256, uploader):
+        upload = self.uploads.get((uploader, sha256))
         return upload and {"received": len(upload["data"]), "size": upload["size"],
                            "media_type": upload["media_type"]}
 
-    def write(self, sha256, first, data, size, media_type):
-        upload = self.uploads.get(sha256)
+    def write(self, sha256, uploader, first, data, size, media_type):
+        upload = self.uploads.get((uploader, sha256))
         if first > 0 and (upload is None or upload["size"] != size or first > len(upload["data"])):
             have = len(upload["data"]) if upload and upload["size"] == size else 0
             raise Conflict(f"send from byte {have}", {"received": have})
         if first == 0:
-            upload = self.uploads[sha256] = {"data": bytearray(), "size": size, "media_type": media_type}
+            upload = self.uploads[(uploader, sha256)] = {"data": bytearray(), "size": size,
+                                                         "media_type": media_type}
         upload["data"][first:] = data
-        return self.progress(sha256)
+        return self.progress(sha256, uploader)
 
-    def finish(self, sha256):
-        data = bytes(self.uploads.pop(sha256)["data"])
+    def finish(self, sha256, uploader):
+        data = bytes(self.uploads.pop((uploader, sha256))["data"])
         if hashlib.sha256(data).hexdigest() != sha256:
             return False
-        self.files[sha256] = data
+        self.files.setdefault(sha256, data)
         return True
 
     def open(self, sha256):

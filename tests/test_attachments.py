@@ -58,9 +58,14 @@ def half_sent_photo(phone, tmp_path, chunks):
     return device, online, data, sha, visit
 
 
+def upload_status(device, transport, sha):
+    """What the server tells the uploading device (only the uploader learns of its upload)."""
+    return transport.request("GET", f"/api/v1/attachments/{sha}/status", token=device._get("access_token"))[1]
+
+
 def test_interrupted_upload_resumes_and_is_verified(phone, supervisor, tmp_path, app):
     device, online, data, sha, visit = half_sent_photo(phone, tmp_path, chunks=3)
-    status = supervisor.get(f"/api/v1/attachments/{sha}/status")[1]
+    status = upload_status(device, online, sha)
     assert (status["received"], status["size"], status["complete"]) == (3 * 16 * 1024, len(data), False)
     assert supervisor.get(f"/api/v1/visits/{visit}")[1]["missing_attachments"] == [sha]
 
@@ -219,7 +224,7 @@ def test_downloads_follow_visit_visibility(phone, supervisor, login, tmp_path):
 def test_files_can_live_in_another_storage(app, phone, supervisor, tmp_path):
     app.config["ATTACHMENT_STORAGE"] = elsewhere = MemoryStorage()
     device, online, data, sha, visit = half_sent_photo(phone, tmp_path, chunks=2)
-    assert supervisor.get(f"/api/v1/attachments/{sha}/status")[1]["received"] == 2 * 16 * 1024
+    assert upload_status(device, online, sha)["received"] == 2 * 16 * 1024
     device.transport = online
     assert device.sync()["uploads"] == {"pending": 0, "done": 1, "failed": 0}
     assert supervisor.get(f"/api/v1/visits/{visit}")[1]["missing_attachments"] == []

@@ -248,3 +248,83 @@ def test_6_console_pages_name_a_value_they_cannot_use(app, db, clock, client, tm
 # 7. One stored value broke nine pages of its province for every supervisor: see
 # tests/test_console_extremes.py::test_a_stored_time_at_the_edge_of_the_calendar_breaks_no_page,
 # and finding 1 above for the way in.
+
+
+# 8. Photos leaked across provinces: naming another's hash lent its file, status told anyone
+# a file existed, and anyone could restart another's upload.
+JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01" + bytes(range(256)) * 40
+
+
+def put_chunk(api, data, first, size, sha):
+    response = api.client.put(f"/api/v1/attachments/{sha}", data=data, headers={
+        "Authorization": f"Bearer {api.token}", "Content-Type": "application/octet-stream",
+        "Content-Range": f"bytes {first}-{first + len(data) - 1}/{size}"})
+    return response.status_code, response.get_json()
+
+
+def visit_with_photo(api, mutation_id, province, sha):
+    unit_id = new_id()
+    visit_id = new_id()
+    _, body = push(api, create_unit_mutation(mutation_id, unit_id, unit_fields(province_id=province)),
+                   visit_mutation(mutation_id + 1, visit_id, unit_id, attachments=[sha]))
+    assert [r["status"] for r in body["results"]] == ["applied", "applied"], body
+    return visit_id
+
+
+@pytest.fixture
+def photo_of_b(login):
+    """Engineer B of Isfahan sends a visit with a photo, whole."""
+    import hashlib
+
+    b = login("bahar", provinces=[4])
+    sha = hashlib.sha256(JPEG).hexdigest()
+    visit = visit_with_photo(b, 1, 4, sha)
+    assert put_chunk(b, JPEG, 0, len(JPEG), sha)[1]["complete"]
+    return b, sha, visit
+
+
+def test_8_naming_another_provinces_photo_lends_nothing(photo_of_b, engineer, login, app):
+    from tests.test_console_helpers import ConsoleUser
+
+    b, sha, _ = photo_of_b
+    theirs = login("sara", "supervisor", [TEHRAN])
+    mine = visit_with_photo(engineer, 1, TEHRAN, sha)  # Tehran's engineer names B's photo
+    for api in (engineer, theirs):
+        response = api.client.get(f"/api/v1/attachments/{sha}", headers={"Authorization": f"Bearer {api.token}"})
+        assert response.status_code == 404, api.user["username"]
+    assert ConsoleUser(app.test_client(), "sara").get(f"/console/attachments/{sha}").status_code == 404
+    # The naming visit still waits for the file its engineer never sent.
+    assert theirs.get(f"/api/v1/visits/{mine}")[1]["missing_attachments"] == [sha]
+    isfahan = login("maryam", "supervisor", [4])
+    ok = isfahan.client.get(f"/api/v1/attachments/{sha}", headers={"Authorization": f"Bearer {isfahan.token}"})
+    assert ok.status_code == 200 and ok.data == JPEG
+
+
+def test_8_status_says_nothing_of_files_the_caller_may_not_read(photo_of_b, engineer):
+    _, sha, _ = photo_of_b
+    status, body = engineer.get(f"/api/v1/attachments/{sha}/status")
+    assert status == 200 and body == {"sha256": sha, "received": 0, "size": None, "complete": False,
+                                      "media_type": None}
+    # A PUT of a first chunk does not answer "complete" either: it starts the caller's own upload.
+    status, body = put_chunk(engineer, JPEG[:1000], 0, len(JPEG), sha)
+    assert status == 200 and body["complete"] is False and body["received"] == 1000
+
+
+def test_8_an_upload_in_progress_belongs_to_whoever_began_it(login, engineer):
+    import hashlib
+
+    b = login("bahar", provinces=[4])
+    sha = hashlib.sha256(JPEG).hexdigest()
+    visit_with_photo(b, 1, 4, sha)
+    assert put_chunk(b, JPEG[:4000], 0, len(JPEG), sha)[1]["received"] == 4000
+    assert put_chunk(engineer, JPEG[:100], 0, len(JPEG), sha)[0] == 200  # someone else starts over
+    status, body = put_chunk(b, JPEG[4000:], 4000, len(JPEG), sha)
+    assert status == 200 and body["complete"], body
+
+
+def test_8_a_second_holder_of_the_same_bytes_proves_it_by_sending_them(photo_of_b, engineer):
+    _, sha, _ = photo_of_b
+    visit_with_photo(engineer, 1, TEHRAN, sha)
+    assert put_chunk(engineer, JPEG, 0, len(JPEG), sha)[1]["complete"]
+    response = engineer.client.get(f"/api/v1/attachments/{sha}", headers={"Authorization": f"Bearer {engineer.token}"})
+    assert response.status_code == 200 and response.data == JPEG

@@ -42,7 +42,7 @@ def put_chunk(headers, sha):
     verified against its hash (422 ``hash_mismatch`` discards it).
     """
     files = storage()
-    progress = attachments.receive(get_db(), files, sha, headers["content_range"],
+    progress = attachments.receive(get_db(), files, sha, g.actor, headers["content_range"],
                                    request.get_data(cache=False), current_app.config["MAX_ATTACHMENT_BYTES"],
                                    headers.get("content_digest"))
     if not progress["complete"]:
@@ -55,8 +55,9 @@ def put_chunk(headers, sha):
 @access()
 @bp.response(200, AttachmentStatusSchema)
 def chunk_status(sha):
-    """How many bytes of this file the server has (``received``), and whether it is complete."""
-    return attachments.status(get_db(), storage(), sha)
+    """How many bytes of this file the caller has sent (``received``), and whether the caller
+    holds it complete; nothing about files other users hold."""
+    return attachments.status(get_db(), storage(), sha, g.actor)
 
 
 @bp.route("/attachments/<sha>", methods=["GET"])
@@ -76,10 +77,10 @@ def held_file(sha: str) -> tuple[BinaryIO, str] | None:
     not a path: the file need not be on this disk."""
     db = get_db()
     files = storage()
-    held = attachments.status(db, files, sha)
-    if not held["complete"] or not attachments.visible_to(db, g.actor, sha) or not files.has(sha):
+    held = db.execute("SELECT media_type FROM attachments WHERE sha256 = ?", [sha]).fetchone()
+    if held is None or not attachments.visible_to(db, g.actor, sha) or not files.has(sha):
         return None
-    return files.open(sha), held["media_type"]
+    return files.open(sha), held[0]
 
 
 @bp.route("/attachments/missing", methods=["GET"])
