@@ -33,27 +33,7 @@ def _rows(db, sql: str, params=()) -> list[dict]:
     return list(db.query(sql, list(params)))
 
 
-# --- session --------------------------------------------------------------------------------
-
-def session_user(db, user_id) -> dict | None:
-    """The active user behind a console session, with provinces and password hash; else None."""
-    try:
-        user_id = int(user_id)
-    except (TypeError, ValueError):
-        return None
-    rows = _rows(db, "SELECT * FROM users WHERE id = ? AND active = 1", [user_id])
-    if not rows:
-        return None
-    row = rows[0]
-    provinces = [r[0] for r in db.execute(
-        "SELECT province_id FROM user_provinces WHERE user_id = ? ORDER BY province_id", [user_id])]
-    return {"id": row["id"], "username": row["username"], "full_name": row["full_name"],
-            "role": row["role"], "active": True, "provinces": provinces,
-            "scope_version": row["scope_version"], "created_at": row["created_at"],
-            "password_hash": row["password_hash"]}
-
-
-# --- choices for filter forms ---------------------------------------------------------------
+# --- places ---------------------------------------------------------------------------------
 
 def provinces_for(db, actor: Actor) -> list[dict]:
     where, params = province_scope(actor, "id")

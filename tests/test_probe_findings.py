@@ -328,3 +328,46 @@ def test_8_a_second_holder_of_the_same_bytes_proves_it_by_sending_them(photo_of_
     assert put_chunk(engineer, JPEG, 0, len(JPEG), sha)[1]["complete"]
     response = engineer.client.get(f"/api/v1/attachments/{sha}", headers={"Authorization": f"Bearer {engineer.token}"})
     assert response.status_code == 200 and response.data == JPEG
+
+
+# 9. A console session outlived logout and deactivation (it lived only in the signed cookie).
+def copied_browser(app, user):
+    """Another browser holding a copy of ``user``'s session cookie."""
+    thief = app.test_client()
+    cookie = user.client.get_cookie(app.config["SESSION_COOKIE_NAME"], path="/console")
+    thief.set_cookie(cookie.key, cookie.value, path="/console")
+    return thief
+
+
+def test_9_a_copied_session_cookie_stops_working_at_logout(app, make_user):
+    from tests.test_console_helpers import ConsoleUser
+
+    make_user("sara", "supervisor")
+    sara = ConsoleUser(app.test_client(), "sara")
+    thief = copied_browser(app, sara)
+    assert thief.get("/console/queue").status_code == 200
+    sara.post("/console/logout")
+    response = thief.get("/console/queue")
+    assert response.status_code == 302 and "/console/login" in response.headers["Location"]
+
+
+def test_9_a_session_from_before_a_deactivation_never_works_again(app, make_user, admin):
+    from tests.test_console_helpers import ConsoleUser
+
+    user = make_user("sara", "supervisor")
+    sara = ConsoleUser(app.test_client(), "sara")
+    thief = copied_browser(app, sara)
+    assert admin.patch(f"/api/v1/users/{user['id']}", {"active": False})[0] == 200
+    assert admin.patch(f"/api/v1/users/{user['id']}", {"active": True})[0] == 200
+    for browser in (sara.client, thief):
+        assert browser.get("/console/queue").status_code == 302
+    assert ConsoleUser(app.test_client(), "sara").get("/console/queue").status_code == 200  # a new login works
+
+
+def test_9_a_session_expires_by_the_apps_clock(app, make_user, clock):
+    from tests.test_console_helpers import ConsoleUser
+
+    make_user("sara", "supervisor")
+    sara = ConsoleUser(app.test_client(), "sara")
+    clock.advance(hours=app.config["CONSOLE_SESSION_HOURS"], seconds=1)
+    assert sara.get("/console/queue").status_code == 302

@@ -47,7 +47,7 @@ def login():
         users.release_attempt(tx, attempt)
         users.clear_login_failures(tx, username)
         tx.audit("auth.login", "user", user["id"], remote_addr=request.remote_addr, via="console")
-    start_session(user, users.find_user(db, username)["password_hash"])
+        start_session(tx, user)
     return redirect(safe_next(next_url))
 
 
@@ -56,7 +56,7 @@ def login():
 def logout():
     with writing() as tx:
         tx.audit("auth.logout", "user", g.user["id"], via="console")
-    end_session()
+        end_session(tx)
     flash(_("login.logged_out"), "ok")
     return redirect(url_for("console.login"))
 

@@ -1,15 +1,15 @@
 """The console's plumbing: blueprint, session login, access rules, CSRF, headers, error pages.
 
-The console authenticates with a signed session cookie rather than the API's bearer tokens,
-but it applies the same rules: the same accounts and password check, deactivated users
-refused (re-checked on every request, so deactivation ends a session at once), the caller's
-role and provinces in ``g.actor`` so every domain query scopes the same way.
+The console authenticates with a session rather than the API's bearer tokens, but it
+applies the same rules: the same accounts and password check, the session held by the
+server (``sync.sessions``) and re-checked on every request, so logout, expiry, a password
+change or a deactivation end it at once, even for a copy of the cookie; the caller's role
+and provinces in ``g.actor`` so every domain query scopes the same way.
 
 Every view declares its rule with :func:`console_access`, which sets ``view.access_rule``
 like ``server.auth.access`` does, so the route-table test covers console views too.
 """
 
-import hashlib
 import hmac
 import logging
 import secrets
@@ -36,7 +36,7 @@ from server.auth import ROLES_ALL
 from server.console import i18n
 from server.db import get_db, now
 from server.errors import STATUS_OF_CODE
-from sync.console_queries import session_user
+from sync import sessions
 from sync.errors import DomainError, Invalid
 from sync.users import actor_for
 
@@ -76,24 +76,21 @@ def _(key: str, **values) -> str:
 
 # --- session login --------------------------------------------------------------------------
 
-def credential_stamp(password_hash: str) -> str:
-    """A short digest of the password hash: a password change ends existing console sessions."""
-    return hashlib.sha256(password_hash.encode()).hexdigest()[:16]
-
-
-def start_session(user: dict, password_hash: str) -> None:
+def start_session(tx, user: dict) -> None:
+    """Log ``user`` in: a new server-side session, its key in the cookie (inside ``tx``)."""
     keep = session.get("lang")
     session.clear()
     session.permanent = True
-    session["uid"] = user["id"]
-    session["cred"] = credential_stamp(password_hash)
-    session["exp"] = int(now().timestamp()) + 3600 * current_app.config["CONSOLE_SESSION_HOURS"]
+    session["sid"] = sessions.open_session(tx, user["id"], current_app.config["CONSOLE_SESSION_HOURS"])
     session[CSRF_FIELD] = secrets.token_urlsafe(32)  # a fresh token for the logged-in session
     if keep:
         session["lang"] = keep
 
 
-def end_session() -> None:
+def end_session(tx=None) -> None:
+    """Forget the session in this browser; with ``tx``, end it on the server too (logout)."""
+    if tx is not None:
+        sessions.close_session(tx, session.get("sid"))
     keep = session.get("lang")
     session.clear()
     if keep:
@@ -101,20 +98,15 @@ def end_session() -> None:
 
 
 def _load_user() -> None:
-    """``g.user``/``g.actor`` from the session cookie, or None when absent, expired or stale."""
+    """``g.user``/``g.actor`` from the session, or None when absent, ended or expired."""
     g.user, g.actor, g.device_id = None, None, None
-    uid = session.get("uid")
-    if uid is None:
+    if "sid" not in session:
         return
-    if session.get("exp", 0) <= now().timestamp():
-        g.session_expired = True
+    user, why = sessions.holder(get_db(), session["sid"], now())
+    if user is None:
+        g.session_expired = why == "expired"
         end_session()
         return
-    found = session_user(get_db(), uid)
-    if found is None or credential_stamp(found["password_hash"]) != session.get("cred"):
-        end_session()  # deactivated, deleted or password changed since login
-        return
-    user = {k: v for k, v in found.items() if k != "password_hash"}
     g.user = user
     # No device: console actions are audited under the user with device_id NULL.
     g.actor = actor_for(user, None)
