@@ -12,7 +12,7 @@ for any view without one.
 from datetime import timedelta
 from functools import wraps
 
-from flask import current_app, g
+from flask import current_app, g, request
 from flask_jwt_extended import (
     JWTManager,
     create_access_token,
@@ -21,8 +21,9 @@ from flask_jwt_extended import (
     verify_jwt_in_request,
 )
 
-from server.db import get_db, now
+from server.db import get_db, now, writing
 from server.errors import error_response
+from sync import users
 from sync.clock import iso
 from sync.errors import Forbidden, Unauthorized
 from sync.users import actor_for, token_holder, token_version
@@ -37,6 +38,26 @@ class TokenExpired(Unauthorized):
 
 class TokenRevoked(Unauthorized):
     code = "token_revoked"
+
+
+def check_password_throttled(username: str, password: str) -> dict | None:
+    """The user, if ``username`` and ``password`` are right; else None (audited). Raises
+    :class:`~sync.errors.TooManyAttempts` when this address has failed too often (see
+    ``sync.users.LoginLimits``). Shared by the API's and the console's login."""
+    config, address = current_app.config, request.remote_addr
+    limits = users.LoginLimits(config["LOGIN_MAX_FAILURES"], config["LOGIN_MAX_FAILURES"] * 4,
+                               config["LOGIN_MAX_FAILURES_PER_ACCOUNT"], config["LOGIN_WINDOW_SECONDS"])
+    with writing() as tx:  # counted before the password is checked: parallel guesses queue here
+        attempt = users.reserve_attempt(tx, username, address, limits)
+    user = users.authenticate(get_db(), username, password) if username and password else None
+    with writing(users.actor_for(user) if user else None) as tx:
+        if user is None:
+            tx.audit("auth.login_failed", "user", None, username=username, remote_addr=address)
+        else:
+            users.release_attempt(tx, attempt)
+            users.clear_login_failures(tx, username, address)
+            users.upgrade_hash(tx, user["id"], password)
+    return user
 
 
 def issue_tokens(user: dict, device_id: str) -> dict:

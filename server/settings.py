@@ -30,8 +30,13 @@ SETTINGS = [
             "Lifetime of a refresh token, in days: how long a device may stay offline and still "
             "sync without its user typing the password again.", int),
     Setting("LOGIN_MAX_FAILURES", 5,
-            "Failed logins allowed per username within the window before further attempts are "
-            "refused (per client address: four times as many).", int),
+            "Failed logins allowed for one username from one client address within the window "
+            "before that address is refused for that username (wrong passwords sent from "
+            "elsewhere never lock the owner out). One address may fail four times as often "
+            "across all usernames.", int),
+    Setting("LOGIN_MAX_FAILURES_PER_ACCOUNT", 50,
+            "Failed logins allowed for one username from all addresses together within the "
+            "window (guessing from many addresses); gentler, as it can lock the owner out.", int),
     Setting("LOGIN_WINDOW_SECONDS", 900, "The login-throttling window, in seconds.", int),
     Setting("PASSWORD_HASH_TIME_COST", 3, "argon2id time cost (iterations) for password hashes.", int),
     Setting("PASSWORD_HASH_MEMORY_KIB", 65536, "argon2id memory cost, in KiB, for password hashes.", int),

@@ -1,6 +1,7 @@
 """Users, their provinces, devices, passwords and login throttling."""
 
 from datetime import timedelta
+from typing import NamedTuple
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -173,35 +174,38 @@ def actor_for(user: dict, device_id: str | None = None) -> Actor:
 
 # --- login throttling -------------------------------------------------------------------
 
-def _throttle_keys(username: str, remote_addr: str | None) -> list[str]:
-    # Per account (guessing one password from many addresses) and per address
-    # (trying many accounts from one place).
-    keys = [f"user:{username.strip().lower()}"]
-    if remote_addr:
-        keys.append(f"addr:{remote_addr}")
-    return keys
+class LoginLimits(NamedTuple):
+    """Failed logins allowed within ``window_s`` seconds, counted three ways. A guesser
+    mostly slows down themselves: the tight limit is per address *and* username, so wrong
+    passwords sent from elsewhere do not lock the owner out; one address trying many
+    accounts meets ``per_address``; many addresses after one account meet the gentler
+    ``per_account``."""
+
+    per_address_and_user: int
+    per_address: int
+    per_account: int
+    window_s: int
 
 
-def check_throttle(db, username: str, remote_addr, now, max_failures: int, window_s: int) -> None:
-    since = iso(now - timedelta(seconds=window_s))
-    for key in _throttle_keys(username, remote_addr):
-        limit = max_failures if key.startswith("user:") else max_failures * 4
+def _throttle_keys(username: str, remote_addr: str | None) -> list[tuple[str, str]]:
+    """(key, kind) of the counters an attempt adds to."""
+    name, addr = username.strip().lower(), remote_addr or "-"
+    return [(f"pair:{addr}|{name}", "per_address_and_user"), (f"user:{name}", "per_account"),
+            (f"addr:{addr}", "per_address")]
+
+
+def check_throttle(db, username: str, remote_addr, now, limits: LoginLimits) -> None:
+    since = iso(now - timedelta(seconds=limits.window_s))
+    for key, kind in _throttle_keys(username, remote_addr):
         rows = db.execute(
             "SELECT count(*), min(at) FROM login_failures WHERE key = ? AND at > ?", [key, since]
         ).fetchone()
-        if rows[0] >= limit:
-            retry = int((parse_time(rows[1]) + timedelta(seconds=window_s) - now).total_seconds()) + 1
+        if rows[0] >= getattr(limits, kind):
+            retry = int((parse_time(rows[1]) + timedelta(seconds=limits.window_s) - now).total_seconds()) + 1
             raise TooManyAttempts("Too many failed logins; wait and try again.", max(retry, 1))
 
 
-def record_login_failure(tx: Tx, username: str, remote_addr, window_s: int) -> None:
-    tx.execute("DELETE FROM login_failures WHERE at < ?", (iso(tx.now - timedelta(seconds=window_s)),))
-    for key in _throttle_keys(username, remote_addr):
-        tx.execute("INSERT INTO login_failures (key, at) VALUES (?, ?)", (key, tx.at))
-    tx.audit("auth.login_failed", "user", None, username=username, remote_addr=remote_addr)
-
-
-def reserve_attempt(tx: Tx, username: str, remote_addr, max_failures: int, window_s: int) -> list[int]:
+def reserve_attempt(tx: Tx, username: str, remote_addr, limits: LoginLimits) -> list[int]:
     """Check the throttle and count this attempt as failed, in one write transaction.
 
     Write transactions are serialised, so of a burst of parallel guesses exactly the allowed
@@ -209,10 +213,10 @@ def reserve_attempt(tx: Tx, username: str, remote_addr, max_failures: int, windo
     let every guess already in flight through. Returns the rows that :func:`release_attempt`
     deletes when the password turns out right.
     """
-    check_throttle(tx.db, username, remote_addr, tx.now, max_failures, window_s)
-    tx.execute("DELETE FROM login_failures WHERE at < ?", (iso(tx.now - timedelta(seconds=window_s)),))
+    check_throttle(tx.db, username, remote_addr, tx.now, limits)
+    tx.execute("DELETE FROM login_failures WHERE at < ?", (iso(tx.now - timedelta(seconds=limits.window_s)),))
     return [tx.execute("INSERT INTO login_failures (key, at) VALUES (?, ?)", (key, tx.at)).lastrowid
-            for key in _throttle_keys(username, remote_addr)]
+            for key, _kind in _throttle_keys(username, remote_addr)]
 
 
 def release_attempt(tx: Tx, rows: list[int]) -> None:
@@ -220,15 +224,17 @@ def release_attempt(tx: Tx, rows: list[int]) -> None:
     tx.execute(f"DELETE FROM login_failures WHERE rowid IN ({','.join('?' * len(rows))})", rows)
 
 
+def clear_login_failures(tx: Tx, username: str, remote_addr) -> None:
+    """The owner got in from this address: forget their own slips here. Failures from other
+    addresses stay counted (they may be someone else's guesses)."""
+    tx.execute("DELETE FROM login_failures WHERE key = ?", (_throttle_keys(username, remote_addr)[0][0],))
+
+
 def upgrade_hash(tx: Tx, user_id: int, password: str) -> None:
     """Re-hash a password stored with other argon2 parameters, now that we have it in clear."""
     stored = tx.one("SELECT password_hash FROM users WHERE id = ?", (user_id,))
     if stored and needs_rehash(stored["password_hash"]):
         tx.execute("UPDATE users SET password_hash = ? WHERE id = ?", (hash_password(password), user_id))
-
-
-def clear_login_failures(tx: Tx, username: str) -> None:
-    tx.execute("DELETE FROM login_failures WHERE key = ?", (_throttle_keys(username, None)[0],))
 
 
 def authenticate(db, username: str, password: str) -> dict | None:

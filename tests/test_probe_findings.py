@@ -371,3 +371,58 @@ def test_9_a_session_expires_by_the_apps_clock(app, make_user, clock):
     sara = ConsoleUser(app.test_client(), "sara")
     clock.advance(hours=app.config["CONSOLE_SESSION_HOURS"], seconds=1)
     assert sara.get("/console/queue").status_code == 302
+
+
+# 10. Five wrong passwords from anyone locked the real user out for 15 minutes.
+def login_from(client, address, username, password, device_id="phone-1"):
+    return client.post("/api/v1/auth/login", environ_base={"REMOTE_ADDR": address}, json={
+        "username": username, "password": password, "device_id": device_id})
+
+
+def test_10_a_guesser_slows_down_the_guesser_not_the_owner(client, make_user):
+    from tests.helpers import PASSWORD
+
+    make_user("reza")
+    for _ in range(5):
+        assert login_from(client, "203.0.113.7", "reza", "guess").status_code == 401
+    assert login_from(client, "203.0.113.7", "reza", "guess").status_code == 429  # the guesser waits
+    assert login_from(client, "203.0.113.7", "reza", PASSWORD).status_code == 429  # from there, even right
+    assert login_from(client, "198.51.100.2", "reza", PASSWORD).status_code == 200  # the owner's phone
+
+
+def test_10_many_addresses_after_one_account_meet_a_gentler_limit(app, client, make_user):
+    from tests.helpers import PASSWORD
+
+    make_user("reza")
+    limit = app.config["LOGIN_MAX_FAILURES_PER_ACCOUNT"]
+    for i in range(limit):
+        assert login_from(client, f"10.1.{i // 250}.{i % 250}", "reza", "guess").status_code == 401
+    assert login_from(client, "198.51.100.2", "reza", PASSWORD).status_code == 429
+
+
+# 11. Exports ran formulas typed by an engineer.
+FORMULAS = ["=HYPERLINK(\"http://127.0.0.1/x\",\"click\")", "+1+cmd|' /C calc'!A0", "-2+3", "@SUM(A1:A2)"]
+
+
+def test_11_exports_write_typed_formulas_as_text(app, db, clock, client, tmp_path):
+    import csv
+    import io
+
+    from openpyxl import load_workbook
+
+    from tests.test_console_helpers import ConsoleUser, make_device
+    from tests.test_console_helpers import seed_console as seed
+
+    seed(app, db, clock, client, tmp_path)
+    reza = make_device(tmp_path, client, clock, "reza", phone="tablet")
+    for i, text in enumerate(FORMULAS):
+        reza.create_unit({"name": f"واحد {i}", "province_id": TEHRAN, "owner": text, "address": text})
+    reza.sync()
+    sara = ConsoleUser(client, "sara")
+    sheet = load_workbook(io.BytesIO(sara.get("/console/exports/units.xlsx").data)).active
+    cells = [c for row in sheet.iter_rows() for c in row if isinstance(c.value, str) and c.value in FORMULAS]
+    assert len(cells) == 2 * len(FORMULAS) and all(c.data_type == "s" for c in cells)
+    rows = list(csv.reader(io.StringIO(sara.get("/console/exports/units.csv").data.decode("utf-8-sig"))))
+    written = {cell for row in rows for cell in row}
+    assert {"'" + text for text in FORMULAS} <= written
+    assert not written & set(FORMULAS)

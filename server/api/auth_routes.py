@@ -1,10 +1,10 @@
 """Logging in (which enrols the device), refreshing the access token, and who am I."""
 
-from flask import current_app, g, request
+from flask import g, request
 
 from schemas.auth import LoginSchema, RefreshedSchema, TokensSchema, UserSchema
-from server.auth import access, issue_tokens
-from server.db import get_db, writing
+from server.auth import access, check_password_throttled, issue_tokens
+from server.db import writing
 from server.requests import Blueprint
 from sync import users
 from sync.errors import Unauthorized
@@ -20,23 +20,13 @@ def login(body):
     """Exchange username and password for tokens bound to this device.
 
     The first login from a device id registers that device to the user. Failed attempts
-    are throttled per username and per client address (429 with Retry-After).
+    are throttled per client address and username, per address, and per username
+    (429 with Retry-After).
     """
-    config = current_app.config
-    with writing() as tx:  # counted before the password is checked: parallel guesses queue here
-        attempt = users.reserve_attempt(tx, body["username"], request.remote_addr,
-                                        config["LOGIN_MAX_FAILURES"], config["LOGIN_WINDOW_SECONDS"])
-    user = users.authenticate(get_db(), body["username"], body["password"])
+    user = check_password_throttled(body["username"], body["password"])
     if user is None:
-        with writing() as tx:
-            tx.audit("auth.login_failed", "user", None, username=body["username"],
-                     remote_addr=request.remote_addr)
         raise Unauthorized("Wrong username or password, or the account is deactivated.")
-    with writing() as tx:
-        users.release_attempt(tx, attempt)
     with writing(users.actor_for(user, body["device_id"])) as tx:
-        users.clear_login_failures(tx, body["username"])
-        users.upgrade_hash(tx, user["id"], body["password"])
         users.enrol_device(tx, user, body["device_id"], body["device_label"])
         tx.audit("auth.login", "user", user["id"], remote_addr=request.remote_addr)
     return {**issue_tokens(user, body["device_id"]), "device_id": body["device_id"], "user": user}

@@ -13,6 +13,10 @@ Format decisions:
   Gregorian dates are real date cells, Jalali ones text.
 * GeoJSON has one Point feature per unit with a location (``[lon, lat]``), properties under
   stable English keys, values as stored.
+* Text is never a formula. In XLSX every text cell is written as text (openpyxl would take
+  text starting with ``=`` for a formula). In CSV, text starting with ``=``, ``+``, ``-``,
+  ``@``, a tab or a carriage return gets a leading ``'`` (OWASP's advice for CSV
+  injection): a spreadsheet opening the file shows the text instead of running it.
 """
 
 import csv
@@ -197,9 +201,14 @@ def build(kind: str, db, actor, visit_filter: VisitFilter, unit_filter: UnitFilt
 
 # --- writers --------------------------------------------------------------------------------
 
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
 def _plain(value):
     if isinstance(value, date):
         return value.isoformat()
+    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+        return "'" + value  # text, not a formula, in whatever opens the file
     return "" if value is None else value
 
 
@@ -233,6 +242,8 @@ def to_xlsx(table: Table, lang: str) -> bytes:
         for cell in column:
             if isinstance(cell.value, date) and not isinstance(cell.value, datetime):
                 cell.number_format = "yyyy-mm-dd"
+            elif isinstance(cell.value, str):
+                cell.data_type = "s"  # what was typed is text, even when it starts with "="
     for index, header in enumerate(table.headers, start=1):
         sample = [len(str(header))] + [len(str(r[index - 1] or "")) for r in table.rows[:200]]
         sheet.column_dimensions[get_column_letter(index)].width = min(60, max(10, max(sample) + 2))

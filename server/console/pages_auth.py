@@ -1,7 +1,8 @@
 """Logging in and out, the language switch, and the home page."""
 
-from flask import current_app, flash, g, redirect, request, session, url_for
+from flask import flash, g, redirect, request, session, url_for
 
+from server.auth import check_password_throttled
 from server.console import i18n
 from server.console.web import (
     _,
@@ -29,23 +30,15 @@ def login():
         return page("console/login.html", next=next_url)
     username = (request.form.get("username") or "").strip()[:64]
     password = request.form.get("password") or ""
-    config, db = current_app.config, get_db()
     try:
-        with writing() as tx:  # counted before the password is checked: parallel guesses queue here
-            attempt = users.reserve_attempt(tx, username, request.remote_addr,
-                                            config["LOGIN_MAX_FAILURES"], config["LOGIN_WINDOW_SECONDS"])
+        user = check_password_throttled(username, password)
     except TooManyAttempts as error:
         minutes = max(1, (error.retry_after + 59) // 60)
         return page("console/login.html", 429, error=_("login.throttled", minutes=minutes),
                     username=username, next=next_url)
-    user = users.authenticate(db, username, password) if username and password else None
     if user is None:
-        with writing() as tx:
-            tx.audit("auth.login_failed", "user", None, username=username, remote_addr=request.remote_addr)
         return page("console/login.html", 401, error=_("login.failed"), username=username, next=next_url)
     with writing(users.actor_for(user)) as tx:
-        users.release_attempt(tx, attempt)
-        users.clear_login_failures(tx, username)
         tx.audit("auth.login", "user", user["id"], remote_addr=request.remote_addr, via="console")
         start_session(tx, user)
     return redirect(safe_next(next_url))
