@@ -345,6 +345,10 @@ class Device:
             return self.transport.request(method, path, body=body, params=params, token=token)
 
         status, answer = self._authorised(send) if auth else send(None)
+        if status == 401 and auth:
+            # token_revoked (a revoked device, a deactivated user, a new password) or a token
+            # the server no longer takes: only a new login helps; the outbox is kept.
+            raise NeedsLogin(answer.get("error", {}).get("message", "Log in again."))
         if status >= 400:
             raise ServerError(status, answer)
         return answer
@@ -610,6 +614,8 @@ class Device:
                     offset = status.get("error", {}).get("details", {}).get("received", 0)
                     status = {"complete": False}
                     continue
+                if code == 401:
+                    raise NeedsLogin(status.get("error", {}).get("message", "Log in again."))
                 if code >= 400:
                     raise ServerError(code, status)
                 offset = status.get("received", size)

@@ -12,10 +12,16 @@ def _view(row: dict) -> dict:
 
 
 def _scope_sql(actor: Actor) -> tuple[str, list]:
+    """A conflict is in the scope of the unit it now belongs to: the survivor when its unit
+    was merged (redirects are flattened, so one join finds it), else its own unit."""
     if actor.sees_all:
         return "1 = 1", []
     provinces = sorted(actor.provinces)
-    return f"u.province_id IN ({','.join('?' * len(provinces))})", provinces
+    return f"coalesce(w.province_id, u.province_id) IN ({','.join('?' * len(provinces))})", provinces
+
+
+_FROM = ("FROM conflicts c JOIN units u ON u.id = c.unit_id"
+         " LEFT JOIN redirects r ON r.from_id = c.unit_id LEFT JOIN units w ON w.id = r.to_id")
 
 
 def list_conflicts(db, actor: Actor, status=None, unit_id=None, limit=100, offset=0) -> dict:
@@ -26,7 +32,7 @@ def list_conflicts(db, actor: Actor, status=None, unit_id=None, limit=100, offse
     if unit_id:
         where += " AND c.unit_id = ?"
         params.append(unit_id)
-    base = f"FROM conflicts c JOIN units u ON u.id = c.unit_id WHERE {where}"
+    base = f"{_FROM} WHERE {where}"
     total = db.execute(f"SELECT count(*) {base}", params).fetchone()[0]
     rows = db.query(f"SELECT c.* {base} ORDER BY c.id LIMIT ? OFFSET ?", [*params, limit, offset])
     return {"items": [_view(r) for r in rows], "total": total}
@@ -37,12 +43,12 @@ def resolve(tx: Tx, conflict_id: int, decision: str) -> dict:
     row = tx.one("SELECT * FROM conflicts WHERE id = ?", (conflict_id,))
     if row is None:
         raise NotFound(f"No conflict {conflict_id}.")
-    unit = units.get_row(tx.db, row["unit_id"])
-    units.require_in_scope(tx, unit["province_id"])
+    # Judged, and flipped, on the unit the conflict's unit now is (the survivor of a merge).
+    target = units.get_row(tx.db, units.resolve(tx.db, row["unit_id"]))
+    units.require_in_scope(tx, target["province_id"])
     if row["status"] != "open":
         raise Conflict(f"Conflict {conflict_id} was already {row['status']}.")
     if decision == "flip":
-        target = units.get_row(tx.db, units.resolve(tx.db, row["unit_id"]))
         current = units.field_value(target, row["field"])
         if current != json.loads(row["kept_value"]):
             # A later edit (or a merge) replaced the value that won: flipping now would throw

@@ -100,10 +100,20 @@ def _unit_entries(db, actor: Actor, ids: list[str]) -> list[dict]:
     return entries
 
 
-def _redirect_entries(db, _actor, ids: list[str]) -> list[dict]:
+def _redirect_entries(db, actor, ids: list[str]) -> list[dict]:
+    """``{"from", "to"}``; with ``"left_scope": true`` when the survivor lies in a province
+    outside the device's scope (a merge across provinces): the device forgets the unit and
+    will not receive ``to``."""
     marks = ",".join("?" * len(ids))
-    return [{"from": r[0], "to": r[1]} for r in db.execute(
-        f"SELECT from_id, to_id FROM redirects WHERE from_id IN ({marks}) ORDER BY seq", ids)]
+    entries = []
+    for from_id, to_id, province in db.execute(
+            f"SELECT r.from_id, r.to_id, w.province_id FROM redirects r LEFT JOIN units w ON w.id = r.to_id"
+            f" WHERE r.from_id IN ({marks}) ORDER BY r.seq", ids):
+        entry = {"from": from_id, "to": to_id}
+        if to_id is not None and not actor.can_see_province(province):
+            entry["left_scope"] = True
+        entries.append(entry)
+    return entries
 
 
 def _visit_entries(db, _actor, ids: list[str]) -> list[dict]:

@@ -426,3 +426,51 @@ def test_11_exports_write_typed_formulas_as_text(app, db, clock, client, tmp_pat
     written = {cell for row in rows for cell in row}
     assert {"'" + text for text in FORMULAS} <= written
     assert not written & set(FORMULAS)
+
+
+# Folded in from the last closing note.
+def test_a_revoked_device_is_asked_to_log_in_and_keeps_its_outbox(phone, admin):
+    from sync.client import NeedsLogin
+
+    device = phone("reza")
+    device.create_unit(unit_fields())
+    assert admin.post(f"/api/v1/devices/{device.device_id}/revoke", {})[0] == 200
+    with pytest.raises(NeedsLogin):
+        device.sync()
+    assert device.outbox_size() == 1
+
+
+def test_a_merge_across_provinces_tells_the_losers_devices_the_unit_left_their_scope(login, phone):
+    boss = login("hadi", "supervisor", [TEHRAN, 4])
+    device = phone("reza")  # Tehran only
+    loser = device.create_unit(unit_fields(name="کارخانه دوم"))
+    device.sync()
+    winner = new_id()
+    push(login("bahar", provinces=[4]), create_unit_mutation(1, winner, unit_fields(province_id=4)))
+    assert boss.post("/api/v1/merges", {"winner_id": winner, "loser_id": loser})[0] == 200
+    status, page = device.transport.request("GET", "/api/v1/sync/pull", params={"cursor": device.cursor},
+                                            token=device._get("access_token"))
+    assert {"from": loser, "to": winner, "left_scope": True} in page["redirects"]
+    device.sync()
+    assert loser not in device.units() and winner not in device.units()
+
+
+def test_a_conflict_follows_its_unit_into_the_survivors_province(login, phone, db):
+    tehran, isfahan = login("sara", "supervisor", [TEHRAN]), login("maryam", "supervisor", [4])
+    boss = login("hadi", "supervisor", [TEHRAN, 4])
+    first, second = phone("reza"), phone("ali")
+    unit = first.create_unit(unit_fields())
+    first.sync()
+    second.sync()
+    first.update_unit(unit, {"employees": 4})
+    second.update_unit(unit, {"employees": 5})
+    first.sync()
+    second.sync()
+    conflict = db.execute("SELECT id FROM conflicts WHERE unit_id = ?", [unit]).fetchone()[0]
+    winner = new_id()
+    push(login("bahar", provinces=[4]), create_unit_mutation(1, winner, unit_fields(province_id=4)))
+    assert boss.post("/api/v1/merges", {"winner_id": winner, "loser_id": unit})[0] == 200
+    assert tehran.get("/api/v1/conflicts")[1]["total"] == 0
+    assert isfahan.get("/api/v1/conflicts")[1]["total"] == 1
+    assert tehran.post(f"/api/v1/conflicts/{conflict}/resolve", {"decision": "confirm"})[0] == 403
+    assert isfahan.post(f"/api/v1/conflicts/{conflict}/resolve", {"decision": "confirm"})[0] == 200
