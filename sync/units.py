@@ -20,7 +20,9 @@ FIELDS = (
     "phone", "location", "owner", "activity", "status", "employees",
 )
 _create_schema = UnitFieldsSchema()
-_update_schema = UnitFieldsSchema(partial=True)
+# Partial by name, not partial=True: that would make a location's lat and lon optional too,
+# and {"lat": 35} alone would reach the store (found by tests/test_extreme_mutations.py).
+_update_schema = UnitFieldsSchema(partial=FIELDS)
 
 
 def validate_fields(db, raw, *, creating: bool) -> dict:

@@ -474,3 +474,12 @@ def test_a_conflict_follows_its_unit_into_the_survivors_province(login, phone, d
     assert isfahan.get("/api/v1/conflicts")[1]["total"] == 1
     assert tehran.post(f"/api/v1/conflicts/{conflict}/resolve", {"decision": "confirm"})[0] == 403
     assert isfahan.post(f"/api/v1/conflicts/{conflict}/resolve", {"decision": "confirm"})[0] == 200
+
+
+def test_a_location_needs_both_its_numbers_in_an_edit_too(engineer, unit):
+    """Found by tests/test_extreme_mutations.py: an edit's partial fields made the location's
+    own fields optional, and {"lat": 35} alone answered 500."""
+    _, body = push(engineer, update_unit_mutation(2, unit, {"location": {"lat": 35.7}}),
+                   update_unit_mutation(3, unit, {"status": "stalled"}))
+    assert [r["status"] for r in body["results"]] == ["rejected", "applied"]
+    assert list(body["results"][0]["error"]["details"]["fields"]) == ["fields.location.lon"]
