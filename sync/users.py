@@ -8,6 +8,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from sync.clock import iso, parse_time
 from sync.errors import Conflict, Forbidden, Invalid, NotFound, TooManyAttempts
+from sync.field_paths import INT64_MAX
 from sync.migrations import ROLES
 from sync.store import Actor, Tx
 
@@ -54,6 +55,10 @@ def _user_field_errors(username=None, password=None, role=None) -> dict:
 
 
 def _check_provinces(tx: Tx, provinces) -> list[int]:
+    # Checked before any query: an id past 64 bits cannot even be looked up.
+    odd = [p for p in provinces if isinstance(p, bool) or not isinstance(p, int) or not 0 < p <= INT64_MAX]
+    if odd:
+        raise Invalid({"provinces": [f"Unknown province ids: {odd[:5]}."]})
     provinces = sorted(set(provinces))
     if provinces:
         marks = ",".join("?" * len(provinces))
