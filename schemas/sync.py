@@ -3,6 +3,7 @@
 from marshmallow import INCLUDE, Schema, fields, validate
 
 from schemas.common import ErrorBodySchema, LocationSchema, Timestamp
+from schemas.units import UnitFieldsSchema
 
 MUTATION_TYPES = ("create_unit", "update_unit", "create_visit", "revise_visit")
 RESULT_STATUSES = ("applied", "duplicate", "redirected", "conflict", "rejected")
@@ -38,16 +39,18 @@ class _MutationBase(Schema):
 class CreateUnitSchema(_MutationBase):
     unit_id = _id
     # "fields" would shadow Schema.fields, hence the data_key.
-    unit_fields = fields.Dict(required=True, data_key="fields",
-                              metadata={"description": "Unit fields (see UnitFields)."})
+    unit_fields = fields.Dict(required=True, data_key="fields", metadata={
+        "description": "Unit fields (see UnitFields); `name` and `province_id` are required.",
+        "allOf": [{"$ref": "#/components/schemas/UnitFields"}]})
 
 
 class UpdateUnitSchema(_MutationBase):
     unit_id = _id
     base_seq = fields.Integer(strict=True, allow_none=True, load_default=None,
                               metadata={"description": "The unit's seq the device last saw."})
-    unit_fields = fields.Dict(required=True, data_key="fields",
-                              metadata={"description": "Only the fields the engineer changed."})
+    unit_fields = fields.Dict(required=True, data_key="fields", metadata={
+        "description": "Only the fields the engineer changed (see UnitFields).",
+        "allOf": [{"$ref": "#/components/schemas/UnitFields"}]})
 
 
 class ObstacleInSchema(Schema):
@@ -74,7 +77,9 @@ class _VisitContentSchema(_MutationBase):
     visit_id = _id
     template = fields.Nested(TemplateRefSchema, allow_none=True, load_default=None)
     location = fields.Nested(LocationSchema, allow_none=True, load_default=None)
-    answers = fields.Dict(required=True)
+    answers = fields.Dict(required=True, metadata={
+        "description": "Question key → answer, checked against the template version named in `template` "
+                       "(types and rules: docs/checklists.md, \"Answers\")."})
     # Each obstacle is an ObstacleIn; it is checked field by field against the taxonomy in
     # force (sync.taxonomy.validate_obstacle), which covers every rule of ObstacleInSchema,
     # so loading does not walk it twice.
@@ -100,7 +105,7 @@ class ReviseVisitSchema(_VisitContentSchema):
 # Documented as components of the OpenAPI spec (see server/app.py), by these names.
 DOCUMENTED = {"CreateUnitMutation": CreateUnitSchema, "UpdateUnitMutation": UpdateUnitSchema,
               "CreateVisitMutation": CreateVisitSchema, "ReviseVisitMutation": ReviseVisitSchema,
-              "ObstacleIn": ObstacleInSchema}
+              "ObstacleIn": ObstacleInSchema, "UnitFields": UnitFieldsSchema}
 
 MUTATION_SCHEMAS = {
     "create_unit": CreateUnitSchema(),

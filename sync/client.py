@@ -363,6 +363,26 @@ class Device:
             self._set("user", json.dumps(answer["user"]))
         return answer["user"]
 
+    def reregister(self) -> str:
+        """Become a new device (after this one was revoked), keeping the outbox: a new device
+        id, the counter back at 1, every mutation still in the outbox renumbered in order and
+        marked unsent, the tokens dropped. Log in next; the outbox then goes as it is. What
+        already reached the server under the old id is recognised where it can be (a visit
+        by its id, an edit that sets what is there) or rejected ``conflict`` (a unit id
+        already used: the unit comes back with the next pull). Returns the new device id."""
+        with self._local_tx():
+            rows = self.conn.execute("SELECT mutation_id, body FROM outbox ORDER BY mutation_id").fetchall()
+            self.conn.execute("DELETE FROM outbox")
+            for number, (_, body) in enumerate(rows, start=1):
+                mutation = {**json.loads(body), "mutation_id": number}
+                self.conn.execute("INSERT INTO outbox (mutation_id, type, body, sent) VALUES (?, ?, ?, 0)",
+                                  (number, mutation["type"], json.dumps(mutation, ensure_ascii=False)))
+            self._set("device_id", str(uuid.uuid4()))
+            self._set("next_mutation_id", len(rows) + 1)
+            for key in ("access_token", "refresh_token"):
+                self._set(key, None)
+        return self.device_id
+
     def refresh(self) -> None:
         token = self._get("refresh_token")
         if not token:

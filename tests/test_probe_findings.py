@@ -429,15 +429,26 @@ def test_11_exports_write_typed_formulas_as_text(app, db, clock, client, tmp_pat
 
 
 # Folded in from the last closing note.
-def test_a_revoked_device_is_asked_to_log_in_and_keeps_its_outbox(phone, admin):
+def test_a_revoked_device_is_asked_to_log_in_and_keeps_its_outbox(phone, admin, db):
     from sync.client import NeedsLogin
+    from tests.helpers import PASSWORD
 
     device = phone("reza")
-    device.create_unit(unit_fields())
+    sent = device.create_unit(unit_fields(name="واحد رسیده"))
+    device.sync()
+    unsent = device.create_unit(unit_fields(name="واحد نرسیده"))
     assert admin.post(f"/api/v1/devices/{device.device_id}/revoke", {})[0] == 200
     with pytest.raises(NeedsLogin):
         device.sync()
     assert device.outbox_size() == 1
+    # Recovery (docs/sync-protocol.md §2): the app becomes a new device and sends its outbox.
+    old = device.device_id
+    assert device.reregister() != old
+    device.login("reza", PASSWORD)
+    device.sync()
+    assert device.outbox_size() == 0 and device.rejected() == []
+    assert {sent, unsent} <= set(device.units())
+    assert db.execute("SELECT count(*) FROM units WHERE id IN (?, ?)", [sent, unsent]).fetchone()[0] == 2
 
 
 def test_a_merge_across_provinces_tells_the_losers_devices_the_unit_left_their_scope(login, phone):
