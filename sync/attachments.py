@@ -121,7 +121,9 @@ class Storage(Protocol):
       ``{"received": n}`` when ``first`` is past the bytes held or the size differs.
       Returns the progress after the write.
     * ``finish``: hash the complete upload; keep it under its hash (once: a file already
-      held stays as it is) and answer True, or discard it and answer False.
+      held stays as it is) and answer True, or discard it and answer False. With
+      ``verify=False`` it is kept under the name it was uploaded under, unhashed (a Collect
+      photo, named before its bytes are known: ``sync.odk.submissions.file_key``).
     * ``open``: a binary file object of a complete file.
     """
 
@@ -129,7 +131,7 @@ class Storage(Protocol):
     def progress(self, sha256: str, uploader: str) -> dict | None: ...
     def write(self, sha256: str, uploader: str, first: int, data: bytes, size: int,
               media_type: str | None) -> dict: ...
-    def finish(self, sha256: str, uploader: str) -> bool: ...
+    def finish(self, sha256: str, uploader: str, verify: bool = True) -> bool: ...
     def open(self, sha256: str) -> BinaryIO: ...
 
 
@@ -193,19 +195,20 @@ class FileStorage:
                 os.fsync(out.fileno())
         return self.progress(sha256, uploader)
 
-    def finish(self, sha256: str, uploader: str) -> bool:
+    def finish(self, sha256: str, uploader: str, verify: bool = True) -> bool:
         with self._locked(sha256, uploader) as partial:
             digest = hashlib.sha256()
-            with open(partial, "rb") as source:
-                for block in iter(lambda: source.read(1 << 20), b""):
-                    digest.update(block)
-            if digest.hexdigest() == sha256:
+            if verify:
+                with open(partial, "rb") as source:
+                    for block in iter(lambda: source.read(1 << 20), b""):
+                        digest.update(block)
+            if not verify or digest.hexdigest() == sha256:
                 self.path(sha256).parent.mkdir(parents=True, exist_ok=True)
                 os.replace(partial, self.path(sha256))
             else:
                 partial.unlink()
             partial.with_suffix(".json").unlink(missing_ok=True)
-            return digest.hexdigest() == sha256
+            return not verify or digest.hexdigest() == sha256
 
     def open(self, sha256: str) -> BinaryIO:
         return open(self.path(sha256), "rb")
@@ -278,17 +281,33 @@ def receive(db, storage: Storage, sha256: str, actor, content_range: str | None,
     return {"sha256": sha256, "complete": True}
 
 
-def record(tx: Tx, storage: Storage, sha256: str) -> dict:
+def store_unhashed(storage: Storage, actor, name: str, data: bytes) -> str | None:
+    """Keep a whole file under ``name`` without hashing it against the name (a Collect photo,
+    see ``sync.odk.submissions``); returns the SHA-256 of its content, or None when it is no
+    photo or PDF. List it with :func:`record` (giving that hash) in the transaction that
+    refers to it."""
+    media_type = sniff(data[:SNIFF_BYTES])
+    if media_type is None:
+        return None
+    uploader = _uploader(actor)
+    storage.write(name, uploader, 0, data, len(data), media_type)
+    storage.finish(name, uploader, verify=False)
+    return hashlib.sha256(data).hexdigest()
+
+
+def record(tx: Tx, storage: Storage, sha256: str, content_sha256: str | None = None) -> dict:
     """List a verified file as held, and its uploader (``tx.actor``) as one who holds it
-    (idempotent); audited."""
+    (idempotent); audited. ``content_sha256``: the hash of a file kept under another name
+    (:func:`store_unhashed`); a verified file's content hashes to its name."""
     if not _held(tx.db, sha256):
         with storage.open(sha256) as source:
             head = source.read(SNIFF_BYTES)
             source.seek(0, os.SEEK_END)
             size = source.tell()
-        tx.execute("INSERT INTO attachments (sha256, size, media_type, completed_at, uploaded_by, device_id)"
-                   " VALUES (?, ?, ?, ?, ?, ?)",
-                   (sha256, size, sniff(head), tx.at, tx.actor.user_id, tx.actor.device_id))
+        tx.execute("INSERT INTO attachments (sha256, size, media_type, completed_at, uploaded_by, device_id,"
+                   " content_sha256) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                   (sha256, size, sniff(head), tx.at, tx.actor.user_id, tx.actor.device_id,
+                    content_sha256 or sha256))
         tx.audit("attachment.store", "attachment", sha256, size=size)
     if not owns(tx.db, tx.actor, sha256):
         tx.execute("INSERT INTO attachment_owners (sha256, user_id, device_id, at) VALUES (?, ?, ?, ?)",

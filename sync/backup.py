@@ -98,16 +98,17 @@ def backup(database: str, attachments_dir: str, target: str, now: datetime) -> d
     _copy_database(database, partial / DATABASE_FILE)
     summary = describe(partial / DATABASE_FILE)
     conn = sqlite3.connect(partial / DATABASE_FILE)
-    listed = {sha: size for sha, size in conn.execute("SELECT sha256, size FROM attachments")}
+    listed = {sha: (size, content) for sha, size, content in conn.execute(
+        "SELECT sha256, size, content_sha256 FROM attachments")}
     conn.close()
     copied, total, missing = 0, 0, []
     for path in _held_files(Path(attachments_dir)):
         (partial / ATTACHMENTS_DIR / path.parent.name).mkdir(exist_ok=True)
         shutil.copy2(path, partial / ATTACHMENTS_DIR / path.parent.name / path.name)
         copied, total = copied + 1, total + path.stat().st_size
-    for sha, size in listed.items():
+    for sha, (size, content) in listed.items():
         kept = partial / ATTACHMENTS_DIR / sha[:2] / sha
-        if not kept.exists() or kept.stat().st_size != size or _sha256(kept) != sha:
+        if not kept.exists() or kept.stat().st_size != size or _sha256(kept) != content:
             missing.append(sha)  # listed in the store but not on disk as it should be
     manifest = {"format": FORMAT, "created_at": iso(now), **summary,
                 "database_sha256": _sha256(partial / DATABASE_FILE),

@@ -213,19 +213,34 @@ def _one(tx: Tx, raw: dict, prepared, last_applied: int) -> dict:
     return result
 
 
-def push(db, actor: Actor, mutations: list[dict], now: datetime, skew_seconds: int) -> list[dict]:
-    """Apply a device's batch in one transaction; returns one result per mutation, in order."""
+def prepare(db, mutations: list[dict], now: datetime, skew_seconds: int) -> list:
+    """What :func:`apply` needs of each mutation that takes no write lock (see ``_prepare``)."""
     skew = timedelta(seconds=skew_seconds)
     memo: dict = {}
-    prepared = [_prepare(db, raw, now, skew, memo) for raw in mutations]
-    with write(db, now, actor) as tx:
-        last_applied = tx.execute("SELECT last_mutation_id FROM devices WHERE id = ?",
-                                  (actor.device_id,)).fetchone()[0]
-        results = []
-        for raw, ready in zip(mutations, prepared, strict=True):
-            results.append(_one(tx, raw, ready, last_applied))
-            if results[-1]["status"] != "duplicate":
-                last_applied = max(last_applied, raw["mutation_id"])
-        tx.execute("UPDATE devices SET last_mutation_id = ?, last_seen_at = ? WHERE id = ?",
-                   (last_applied, tx.at, actor.device_id))
+    return [_prepare(db, raw, now, skew, memo) for raw in mutations]
+
+
+def last_mutation_id(tx: Tx) -> int:
+    return tx.execute("SELECT last_mutation_id FROM devices WHERE id = ?", (tx.actor.device_id,)).fetchone()[0]
+
+
+def apply(tx: Tx, mutations: list[dict], prepared: list) -> list[dict]:
+    """Apply prepared mutations of ``tx.actor``'s device inside ``tx``, exactly once; one
+    result per mutation, in order. Every door (a device's push, a Collect submission) ends
+    here, so each has the same ledger, conflicts, merges and dedup."""
+    last_applied = last_mutation_id(tx)
+    results = []
+    for raw, ready in zip(mutations, prepared, strict=True):
+        results.append(_one(tx, raw, ready, last_applied))
+        if results[-1]["status"] != "duplicate":
+            last_applied = max(last_applied, raw["mutation_id"])
+    tx.execute("UPDATE devices SET last_mutation_id = ?, last_seen_at = ? WHERE id = ?",
+               (last_applied, tx.at, tx.actor.device_id))
     return results
+
+
+def push(db, actor: Actor, mutations: list[dict], now: datetime, skew_seconds: int) -> list[dict]:
+    """Apply a device's batch in one transaction; returns one result per mutation, in order."""
+    prepared = prepare(db, mutations, now, skew_seconds)
+    with write(db, now, actor) as tx:
+        return apply(tx, mutations, prepared)

@@ -471,9 +471,9 @@ class MemoryStorage:
         upload["data"][first:] = data
         return self.progress(sha256, uploader)
 
-    def finish(self, sha256, uploader):
+    def finish(self, sha256, uploader, verify=True):
         data = bytes(self.uploads.pop((uploader, sha256))["data"])
-        if hashlib.sha256(data).hexdigest() != sha256:
+        if verify and hashlib.sha256(data).hexdigest() != sha256:
             return False
         self.files.setdefault(sha256, data)
         return True

@@ -8,6 +8,7 @@ def register_blueprints(api) -> None:
         auth_routes,
         duplicates,
         health,
+        openrosa,
         reference,
         review,
         stats,
@@ -17,5 +18,5 @@ def register_blueprints(api) -> None:
     )
 
     for module in (health, auth_routes, sync_routes, units, review, reference, admin, templates, stats,
-                   attachments, duplicates):
+                   attachments, duplicates, openrosa):
         api.register_blueprint(module.bp)
