@@ -118,6 +118,13 @@ def _smaller_batch(error: ServerError, sent: int) -> int | None:
     return sent // 2
 
 
+def _merged_create(mutation: dict, unit_id: str) -> bool:
+    """A queued create_unit whose unit the server has merged into ``unit_id`` (a redirect
+    came back for it): its fields are not edits of the survivor (the answer to a push may
+    have been lost, so the mutation is still queued when the pull brings the merge)."""
+    return mutation["type"] == "create_unit" and mutation["unit_id"] != unit_id
+
+
 _LOCAL_SCHEMA = """
 CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value TEXT);
 CREATE TABLE IF NOT EXISTS outbox (
@@ -467,7 +474,8 @@ class Device:
                 edits.append((mutation_id, mutation))
         for mutation_id, body in self.conn.execute("SELECT mutation_id, body FROM outbox").fetchall():
             mutation = json.loads(body)
-            if mutation.get("unit_id") and self._redirected(mutation["unit_id"]) == unit_id:
+            if mutation.get("unit_id") and self._redirected(mutation["unit_id"]) == unit_id \
+                    and not _merged_create(mutation, unit_id):
                 edits.append((mutation_id, mutation))
         for _, mutation in sorted(edits, key=lambda e: e[0]):
             if mutation["type"] == "create_unit" and unit is None:
@@ -567,6 +575,8 @@ class Device:
         ).fetchall():
             mutation = json.loads(body)
             unit_id = self._redirected(mutation["unit_id"])
+            if _merged_create(mutation, unit_id):
+                continue  # the merge decides what the survivor holds; the pull brought it
             current = self.unit(unit_id) or {"id": unit_id}
             self.conn.execute("INSERT INTO units (id, data, pending) VALUES (?, ?, 1) ON CONFLICT(id)"
                               " DO UPDATE SET data = excluded.data, pending = 1",

@@ -27,6 +27,7 @@ import pytest
 
 from sync import users
 from sync.client import Device
+from sync.odk import keys
 from sync.store import write
 from tests.conftest import Api
 from tests.helpers import PASSWORD, SECRET, FlaskTransport, diagnosis_answers, fake_photo, table_counts
@@ -106,6 +107,17 @@ ROUTES = {
     "exports.export_visits": Route(query=CSV),
     "exports.export_obstacles": Route(query=CSV),
     "exports.export_units": Route(query=CSV),
+    "templates.import_xlsform": Route(body={}),
+    "templates.export_xlsform": Route(),
+    "templates.export_xform": Route(),
+    # --- OpenRosa (a Collect key in the path: engineers'; see call())
+    "openrosa.form_list": Route(),
+    "openrosa.form_xml": Route(),
+    "openrosa.manifest": Route(),
+    "openrosa.media_file": Route(),
+    "openrosa.integrity": Route(query={"id": "no-such-unit"}),
+    "openrosa.submission_head": Route(),
+    "openrosa.submission": Route(body={}),
     # --- console (sessions; actions answer with a redirect, so "changes nothing" is checked)
     "console.login": Route(),
     "console.logout": Route(form={}),
@@ -137,7 +149,12 @@ ROUTES = {
 UNLISTED = {"api-docs.openapi_json", "static"}
 # What an allowed GET answers when not 200: the console's 404 page, its login page for
 # someone logged in already (a redirect home).
-GET_ANSWERS = {"console.not_found": (404,), "console.login": (200, 302)}
+GET_ANSWERS = {"console.not_found": (404,), "console.login": (200, 302), "openrosa.submission_head": (204,),
+               # The sweep's admin retires diagnosis v1 on its way (templates.retire_template), and a
+               # form list without a published version has no form to serve.
+               **dict.fromkeys(("openrosa.form_xml", "openrosa.manifest", "openrosa.media_file"), (200, 404))}
+# The key in OpenRosa paths, replaced by the caller's own Collect key (or one that is no key).
+KEY_PLACEHOLDER = "collect-key-of-the-caller"
 LOGINS = {"auth.login", "console.login"}
 # What allowed callers' actions name: records that do not exist, so that an action passes the
 # access gate (anything but 401/403) without changing what the other checks rely on.
@@ -164,6 +181,7 @@ class World:
     api: dict  # persona → Api (None for anonymous)
     console: dict  # persona → ConsoleUser
     tokens: dict  # persona → login answer (access and refresh tokens)
+    collect: dict  # persona → Collect key (engineers)
 
 
 def seed_province(client, tmp_path, make_user, db, province, name, reviewer):
@@ -207,7 +225,7 @@ def seed_province(client, tmp_path, make_user, db, province, name, reviewer):
 
 @pytest.fixture
 def world(client, tmp_path, make_user, db, clock):
-    api, console, tokens = {}, {}, {}
+    api, console, tokens, collect = {}, {}, {}, {}
     for persona, account in PERSONAS.items():
         if account is None:  # with the CSRF token of an anonymous session, to reach the access gate
             api[persona], console[persona] = None, ConsoleUser(client.application.test_client())
@@ -220,13 +238,16 @@ def world(client, tmp_path, make_user, db, clock):
         tokens[persona] = response.get_json()
         api[persona] = Api(client, tokens[persona]["access_token"], tokens[persona]["user"], f"matrix-{username}")
         console[persona] = ConsoleUser(client.application.test_client(), username)
+        if role == "engineer":  # Collect keys are issued to engineers
+            with write(db, clock()) as tx:
+                collect[persona] = keys.issue(tx, tokens[persona]["user"]["id"], persona)[1]
     records = {TEHRAN: seed_province(client, tmp_path, make_user, db, TEHRAN, "reza", api["supervisor"]),
                FARS: seed_province(client, tmp_path, make_user, db, FARS, "omid", api["supervisor, other province"])}
     spare_user = make_user("spare", "engineer", [TEHRAN])
     response = client.post("/api/v1/auth/login", json={"username": "spare", "password": PASSWORD,
                                                        "device_id": "spare-device"})
     assert response.status_code == 200
-    return World(records, {"user": spare_user["id"], "device": "spare-device"}, api, console, tokens)
+    return World(records, {"user": spare_user["id"], "device": "spare-device"}, api, console, tokens, collect)
 
 
 def fill(rule, records: dict, spare: dict, route: Route) -> str:
@@ -237,6 +258,7 @@ def fill(rule, records: dict, spare: dict, route: Route) -> str:
         "sha256": records["photo"], "candidate_id": records["candidate"] or 999_999,
         "user_id": spare["user"], "device_id": spare["device"], "code": "diagnosis", "version": 1,
         "kind": "visits", "fmt": "csv", "filename": "console.css", "anything": "no-such-page",
+        "key": KEY_PLACEHOLDER, "form_id": "diagnosis", "name": "units.csv",
     }
     missing = set(rule.arguments) - set(values)
     assert not missing, f"{rule.rule}: say in fill() which record the parameter(s) {missing} name"
@@ -274,6 +296,11 @@ def state(db) -> tuple:
 def call(world: World, persona: str, rule, method: str, url: str, route: Route, valid: bool):
     """One request as ``persona``: the API with its bearer token, the console with its session."""
     query = dict(route.query)
+    if rule.endpoint.startswith("openrosa."):
+        key = world.collect.get(persona, "no-key-of-this-caller-at-all")
+        return world.api["admin"].client.open(url.replace(KEY_PLACEHOLDER, key), method=method,
+                                              query_string=query, headers={"X-OpenRosa-Version": "1.0"},
+                                              data={} if method == "POST" else None)
     if rule.endpoint.startswith("console."):
         user = world.console[persona]
         if method == "GET":
@@ -294,6 +321,10 @@ def call(world: World, persona: str, rule, method: str, url: str, route: Route, 
 
 
 def expect_refusal(response, rule, persona, anonymous: bool) -> None:
+    if rule.endpoint.startswith("openrosa."):  # without a key of one's own: an unknown key
+        assert response.status_code == 401, (rule.rule, persona, response.status_code)
+        assert response.headers["X-Fieldsync-Error-Code"] == "unauthorized", (rule.rule, persona)
+        return
     if rule.endpoint.startswith("console."):
         if anonymous:
             assert response.status_code == 302 and "/console/login" in response.headers["Location"], \
@@ -414,7 +445,7 @@ def test_bad_tokens_open_no_route(app, world, db, clock):
     checked = 0
     for rule, method in routes(app):
         access = app.view_functions[rule.endpoint].access_rule
-        if access["public"] or rule.endpoint.startswith("console."):
+        if access["public"] or rule.endpoint.startswith(("console.", "openrosa.")):
             continue
         url = fill(rule, world.records[TEHRAN], world.spare, ROUTES[rule.endpoint])
         for kind, (token, code) in tokens["refresh" if access.get("refresh") else "access"].items():
@@ -426,6 +457,29 @@ def test_bad_tokens_open_no_route(app, world, db, clock):
             assert state(db) == before
             checked += 1
     assert checked > 40 * 8
+
+
+def test_bad_collect_keys_open_no_route(app, world, db, clock):
+    """A revoked key, a key of a deactivated engineer or of a revoked device, a made-up key:
+    401 on every OpenRosa route, nothing changed."""
+    tehran, fars = world.collect["engineer"], world.collect["engineer, other province"]
+    with write(db, clock()) as tx:
+        keys.revoke(tx, db.execute("SELECT max(id) FROM collect_keys WHERE user_id = ?",
+                                   [world.tokens["engineer"]["user"]["id"]]).fetchone()[0])
+        users.update_user(tx, world.tokens["engineer, other province"]["user"]["id"], active=False)
+    client, checked = world.api["admin"].client, 0
+    for rule, method in routes(app):
+        if not rule.endpoint.startswith("openrosa."):
+            continue
+        url = fill(rule, world.records[TEHRAN], world.spare, ROUTES[rule.endpoint])
+        for key in (tehran, fars, "A" * 43, "x"):
+            before = state(db)
+            response = client.open(url.replace(KEY_PLACEHOLDER, key), method=method,
+                                   headers={"X-OpenRosa-Version": "1.0"}, data={} if method == "POST" else None)
+            assert response.status_code in (401, 404), (rule.rule, key, response.status_code)
+            assert state(db) == before
+            checked += 1
+    assert checked >= 7 * 4
 
 
 def test_forged_console_sessions_open_no_page(app, world):

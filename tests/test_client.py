@@ -2,6 +2,9 @@
 
 import uuid
 
+import pytest
+
+from sync.client import TransportError
 from sync.sample_visits import TEMPLATE_REF as TEMPLATE
 from tests.helpers import all_pages, diagnosis_answers, unit_fields
 
@@ -82,3 +85,24 @@ def test_a_batch_refused_as_too_large_is_sent_in_smaller_ones(app, phone, superv
     device.sync()
     assert device.rejected() == [] and device.outbox_size() == 0
     local_equals_server(device, supervisor)
+
+
+def test_a_merged_new_unit_still_queued_does_not_overwrite_the_survivor(phone, client):
+    """Found by the sync property test: two new units with one legal id, pushed with the
+    answer lost, then a pull: the second (merged into the first on the server) was put on top
+    of the survivor as if its fields were edits of it."""
+    from tests.helpers import LoseResponses, legal_id
+
+    device = phone("reza")
+    nid = legal_id("1032045678")
+    first = device.create_unit({"name": "شرکت صنایع غذایی مهر", "province_id": 8, "national_id": nid, "employees": 40})
+    device.create_unit({"name": "شرکت صنایع غذایی مهر", "province_id": 8, "national_id": nid, "employees": 35})
+    online = device.transport
+    device.transport = LoseResponses(online)
+    with pytest.raises(TransportError):
+        device.push()
+    device.transport = online
+    device.pull()
+    assert device.units()[first]["employees"] == 40
+    device.sync()
+    assert device.units()[first]["employees"] == 40 and device.outbox_size() == 0

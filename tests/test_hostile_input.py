@@ -35,7 +35,8 @@ HOSTILE_TEXT = [
 ]
 # Sample values for path parameters; each route is reached whether or not the record exists.
 PATH_VALUES = {"unit_id": "u-1", "visit_id": "v-1", "conflict_id": "1", "user_id": "1", "device_id": "phone-1",
-               "code": "diagnosis", "version": "1", "sha": "0" * 64, "obstacle_id": "o-1", "candidate_id": "1"}
+               "code": "diagnosis", "version": "1", "sha": "0" * 64, "obstacle_id": "o-1", "candidate_id": "1",
+               "key": "not-a-collect-key-of-anyone", "form_id": "diagnosis", "name": "units.csv"}
 TOO_WIDE = 2**64  # does not fit in SQLite's 64-bit integers
 
 

@@ -40,6 +40,28 @@ EXAMPLES = int(os.environ.get("FIELDSYNC_SCHEMATHESIS_EXAMPLES", "6"))
 SEED = int(os.environ.get("FIELDSYNC_SCHEMATHESIS_SEED", str(random.randrange(1 << 30))))
 ROLES = ("engineer", "supervisor", "admin")
 CHECKS = [not_a_server_error, response_schema_conformance, content_type_conformance]
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@schemathesis.serializer(XLSX)
+def _xlsx(ctx, value):
+    """An XLSForm upload's body: whatever bytes the fuzzer made (they are rarely a workbook)."""
+    return value if isinstance(value, bytes) else str(value).encode()
+
+
+def collect_key(server, username: str) -> str:
+    """A Collect key for ``username``, for the fuzzer to reach past the OpenRosa key check."""
+    from sync import users
+    from sync.clock import system_clock
+    from sync.odk import keys
+    from sync.store import SYSTEM, connect, write
+
+    db = connect(server_database(server))
+    try:
+        with write(db, system_clock(), SYSTEM) as tx:
+            return keys.issue(tx, users.find_user(db, username)["id"], "fuzzer")[1]
+    finally:
+        db.close()
 
 
 @pytest.fixture(scope="module")
@@ -87,7 +109,8 @@ def served(tmp_path_factory):
     spare_user = spare.login("st-spare", PASSWORD)
     known.update(unit_id=[unit, loser], visit_id=[visit], sha=[sha], obstacle_id=[o["id"] for o in obstacles],
                  conflict_id=[c["id"] for c in conflicts],
-                 code=["diagnosis"], version=[1], user_id=[spare_user["id"]], device_id=[spare.device_id])
+                 code=["diagnosis"], version=[1], user_id=[spare_user["id"]], device_id=[spare.device_id],
+                 key=[collect_key(server, "st-other")], form_id=["diagnosis"], name=["units.csv", "returned.csv"])
     for phone in phones + [spare]:
         phone.close()
     schema = schemathesis.openapi.from_url(server.url + "/api/openapi.json")

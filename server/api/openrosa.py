@@ -27,16 +27,23 @@ from server.db import get_db, now
 from server.errors import STATUS_OF_CODE, from_http_exception
 from server.requests import Blueprint
 from sync import attachments, checklists
-from sync.errors import DomainError, Invalid, NotFound, Unauthorized
+from sync.errors import DomainError, Forbidden, Invalid, NotFound, Unauthorized
 from sync.odk import keys, media, submissions, xforms
-from sync.odk.xlsform import UNITS_CSV
 from sync.users import actor_for
 
 bp = Blueprint("openrosa", __name__, url_prefix="/odk/key/<key>",
                description="OpenRosa for ODK Collect and KoboCollect (docs/odk-collect.md). The key in the path "
                            "is a Collect key; errors are OpenRosa XML.")
 XML = "text/xml; charset=utf-8"
+ROLES = ("engineer",)  # who fills forms in Collect (keys are issued to engineers)
 _XML_DOC = {"content": {"text/xml": {"schema": {"type": "string"}}}}
+# Every refusal is an OpenRosaResponse, whatever the status.
+_XML_ERRORS = {str(status): {"description": "OpenRosaResponse with the reason (nature=error).", **_XML_DOC}
+               for status in (400, 401, 403, 404, 405, 409, 413, 415, 422, 429)}
+
+
+def _responses(ok: dict) -> dict:
+    return {"responses": {**_XML_ERRORS, **ok}}
 
 
 def _headers(response: Response) -> Response:
@@ -88,10 +95,12 @@ def odk_access(openrosa: bool = True):
             if openrosa and request.headers.get("X-OpenRosa-Version") != "1.0":
                 raise Invalid({"X-OpenRosa-Version": ["Send X-OpenRosa-Version: 1.0 (ODK Collect does)."]})
             g.user, g.device_id = found
+            if g.user["role"] not in ROLES:
+                raise Forbidden("Collect keys work for engineers only.")
             g.actor = actor_for(g.user, g.device_id)
             return view(*args, **kwargs)
 
-        wrapper.access_rule = {"public": False, "roles": ("engineer", "supervisor", "admin"), "collect_key": True}
+        wrapper.access_rule = {"public": False, "roles": ROLES, "collect_key": True}
         return wrapper
 
     return decorate
@@ -122,7 +131,7 @@ def _form(db, form_id: str) -> xforms.XForm:
 
 @bp.route("/formList", methods=["GET"])
 @odk_access()
-@bp.doc(responses={"200": {"description": "OpenRosa xformsList.", **_XML_DOC}})
+@bp.doc(**_responses({"200": {"description": "OpenRosa xformsList.", **_XML_DOC}}))
 def form_list():
     """The forms this engineer may fill (OpenRosa form list); ``?formID=`` narrows it."""
     wanted = request.args.get("formID")
@@ -140,7 +149,7 @@ def form_list():
 
 @bp.route("/forms/<form_id>.xml", methods=["GET"])
 @odk_access(openrosa=False)
-@bp.doc(responses={"200": {"description": "The XForm.", **_XML_DOC}})
+@bp.doc(**_responses({"200": {"description": "The XForm.", **_XML_DOC}}))
 def form_xml(form_id):
     """The XForm of a checklist (its latest published version)."""
     return _xml(_form(get_db(), form_id).xml)
@@ -148,7 +157,7 @@ def form_xml(form_id):
 
 @bp.route("/forms/<form_id>/manifest", methods=["GET"])
 @odk_access()
-@bp.doc(responses={"200": {"description": "OpenRosa xformsManifest.", **_XML_DOC}})
+@bp.doc(**_responses({"200": {"description": "OpenRosa xformsManifest.", **_XML_DOC}}))
 def manifest(form_id):
     """The form's media: the units entity list and the other CSV files, made for this engineer."""
     db = get_db()
@@ -166,7 +175,8 @@ def manifest(form_id):
 
 @bp.route("/forms/<form_id>/attachments/<name>", methods=["GET"])
 @odk_access(openrosa=False)
-@bp.doc(responses={"200": {"description": "A CSV media file.", "content": {"text/csv": {"schema": {"type": "string"}}}}})
+@bp.doc(**_responses({"200": {"description": "A CSV media file.",
+                              "content": {"text/csv": {"schema": {"type": "string"}}}}}))
 def media_file(form_id, name):
     """One media file of the form (``units.csv`` is the entity list), for this engineer."""
     db = get_db()
@@ -181,7 +191,7 @@ def media_file(form_id, name):
 
 @bp.route("/datasets/units/integrity", methods=["GET"])
 @odk_access()
-@bp.doc(responses={"200": {"description": "Entity states: deleted or not.", **_XML_DOC}})
+@bp.doc(**_responses({"200": {"description": "Entity states: deleted or not.", **_XML_DOC}}))
 def integrity():
     """For the unit ids Collect holds (``?id=a,b``), which are gone: merged, out of scope, unknown."""
     ids = [i.strip() for i in (request.args.get("id") or "").split(",") if i.strip()][:5000]
@@ -193,7 +203,7 @@ def integrity():
 
 @bp.route("/submission", methods=["HEAD", "GET"])
 @odk_access()
-@bp.doc(responses={"204": {"description": "Ready for a submission; the headers say how large."}})
+@bp.doc(**_responses({"204": {"description": "Ready for a submission; the headers say how large."}}))
 def submission_head():
     """Before sending, Collect asks: 204 with X-OpenRosa-Accept-Content-Length."""
     return _headers(Response(status=204))
@@ -203,7 +213,7 @@ def submission_head():
 @odk_access()
 @bp.doc(requestBody={"required": True, "content": {"multipart/form-data": {"schema": {
     "type": "object", "properties": {"xml_submission_file": {"type": "string", "format": "binary"}}}}}},
-    responses={"201": {"description": "OpenRosaResponse: stored (or already stored).", **_XML_DOC}})
+    **_responses({"201": {"description": "OpenRosaResponse: stored (or already stored).", **_XML_DOC}}))
 def submission():
     """A filled form and its photos: the same mutations a device pushes, exactly once by
     instanceID. Photos may come in later POSTs with the same XML."""

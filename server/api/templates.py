@@ -1,6 +1,6 @@
 """Checklist templates and the obstacle taxonomy: anyone reads, admins change."""
 
-from flask import g
+from flask import Response, g, request
 
 from schemas.checklists import (
     TaxonomySchema,
@@ -14,7 +14,11 @@ from server.auth import access
 from server.db import get_db, writing
 from server.requests import Blueprint
 from sync import checklists
-from sync.errors import Forbidden, NotFound
+from sync.errors import Forbidden, Invalid, NotFound
+from sync.odk import xforms
+from sync.taxonomy import default_taxonomy
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 bp = Blueprint("templates", __name__, url_prefix="/api/v1",
                description="Checklist templates and the obstacle taxonomy.")
@@ -79,6 +83,53 @@ def retire_template(code, version):
     (even those still offline) are accepted."""
     with writing() as tx:
         return checklists.retire_template(tx, code, version)
+
+
+@bp.route("/templates/xlsform", methods=["POST"])
+@access("admin")
+@bp.doc(requestBody={"required": True, "description": "An XLSForm file (.xlsx).",
+                     "content": {XLSX: {"schema": {"type": "string", "format": "binary"}}}},
+        parameters=[{"name": "publish", "in": "query", "schema": {"type": "boolean"}}])
+@bp.response(201, TemplateSchema)
+def import_xlsform():
+    """Read an XLSForm into a template version (a draft, or published with ``?publish=true``).
+
+    The subset a template holds is accepted (docs/odk-collect.md, "XLSForm import");
+    anything else is refused with ``details.fields["<sheet> row <n>"]``.
+    """
+    data = request.get_data(cache=False)
+    if not data:
+        raise Invalid({"body": ["Send the XLSForm file as the request body."]})
+    definition = xforms.template_from_xlsx(data)
+    with writing() as tx:
+        return checklists.save_template(tx, definition, publish=request.args.get("publish") in ("1", "true"))
+
+
+def _taxonomy(db) -> dict:
+    return (checklists.current_taxonomy(db) or {}).get("taxonomy") or default_taxonomy()
+
+
+@bp.route("/templates/<code>/<int:version>/xlsform", methods=["GET"])
+@access("admin", "supervisor")
+@bp.response(200, description="The XLSForm of the version's Collect form.",
+             content_type=XLSX)
+def export_xlsform(code, version):
+    """The XLSForm of a version (with the taxonomy in force): what Collect's form is made of."""
+    db = get_db()
+    template = checklists.get_template(db, code, version, include_drafts=g.actor.role == "admin")
+    response = Response(xforms.xlsx_of(template["definition"], _taxonomy(db)), mimetype=XLSX)
+    response.headers["Content-Disposition"] = f'attachment; filename="{code}-v{version}.xlsx"'
+    return response
+
+
+@bp.route("/templates/<code>/<int:version>/xform", methods=["GET"])
+@access("admin", "supervisor")
+@bp.response(200, description="The XForm ODK Collect fills.", content_type="text/xml")
+def export_xform(code, version):
+    """The XForm of a version (with the taxonomy in force), as Collect downloads it."""
+    db = get_db()
+    template = checklists.get_template(db, code, version, include_drafts=g.actor.role == "admin")
+    return Response(xforms.build(template["definition"], _taxonomy(db)).xml, mimetype="text/xml")
 
 
 @bp.route("/taxonomy", methods=["GET"])

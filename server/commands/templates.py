@@ -103,6 +103,47 @@ def show(code, version):
     click.echo(json.dumps(template["definition"], ensure_ascii=False, indent=2))
 
 
+@templates_group.command("import-xlsform")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--publish", is_flag=True, help="Publish the version at once instead of keeping a draft.")
+@click.option("--code", help="The template's code (default: the form_id of the settings sheet).")
+@click.option("--version", "version", type=int, help="The version (default: the settings sheet's version).")
+@with_appcontext
+def import_xlsform(path, publish, code, version):
+    """Read the XLSForm in PATH (.xlsx) into a template, as a draft (or published).
+
+    Only what a template can hold is accepted: groups as sections; text, integer,
+    decimal, date, geopoint, note, select_one / select_multiple (select_one _fs_yes_no for
+    yes/no) and a repeat of one image for a photo question; required, hints, relevant as
+    `${q} = value` or `selected(${q}, value)` joined with `or`, constraints as ranges.
+    Anything else (calculate, other XPath, other types) is refused with its sheet row named.
+    """
+    from sync.odk import xforms
+
+    with open(path, "rb") as handle:
+        data = handle.read()
+    template = _in_write(lambda tx: checklists.save_template(
+        tx, xforms.template_from_xlsx(data, code, version), publish=publish))
+    click.echo(f"Saved {_line(template)}")
+
+
+@templates_group.command("export-xlsform")
+@click.argument("code")
+@click.argument("out", type=click.Path(dir_okay=False, writable=True))
+@click.option("--version", "version", type=int, help="The version (default: the latest published one).")
+@with_appcontext
+def export_xlsform(code, out, version):
+    """Write template CODE as the XLSForm of its Collect form to OUT (.xlsx)."""
+    from sync.odk import xforms
+
+    db = get_db()
+    template = run_domain(lambda: checklists.get_template(db, code, version, include_drafts=True))
+    taxonomy = checklists.current_taxonomy(db) or {"taxonomy": default_taxonomy()}
+    with open(out, "wb") as handle:
+        handle.write(xforms.xlsx_of(template["definition"], taxonomy["taxonomy"]))
+    click.echo(f"Wrote {out} ({template['code']} v{template['version']}).")
+
+
 @taxonomy_group.command("load")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False), required=False)
 @with_appcontext

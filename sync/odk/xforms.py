@@ -104,6 +104,17 @@ def read_xlsx(data: bytes) -> dict[str, list[dict]]:
     return sheets
 
 
+def template_from_xlsx(data: bytes, code: str | None = None, version: int | None = None) -> dict:
+    """A template document from an XLSForm file (our export, or one written by hand in the
+    subset a template holds); raises :class:`~sync.odk.xlsform.XLSFormError`."""
+    return xlsform.template_from_sheets(read_xlsx(data), code, version)
+
+
+def xlsx_of(definition: dict, taxonomy: dict) -> bytes:
+    """The XLSForm file of a template version, as Collect's form is made of it."""
+    return to_xlsx(xlsform.template_sheets(definition, taxonomy))
+
+
 def validate(xforms: list[str]) -> tuple[bool, str]:
     """Run ODK Validate (JavaRosa, the engine inside Collect) over XForms in one JVM; returns
     (all valid, its report). Needs ``java`` (Debian's default-jre-headless)."""

@@ -17,6 +17,8 @@ framing, and refuses what a template cannot say (``XLSFormError`` with the sheet
 
 import re
 
+from sync.errors import Invalid
+
 FA, EN = "Persian (fa)", "English (en)"
 LANGS = {"fa": FA, "en": EN}
 UNITS_DATASET = "units"
@@ -41,11 +43,15 @@ STATUS_LABELS = {"active": {"fa": "فعال", "en": "Active"}, "semi_active": {"
                  "stalled": {"fa": "راکد", "en": "Stalled"}, "closed": {"fa": "تعطیل", "en": "Closed"}}
 
 
-class XLSFormError(ValueError):
-    """An XLSForm a template cannot hold; ``problems`` are (sheet, row, message)."""
+class XLSFormError(Invalid):
+    """An XLSForm a template cannot hold; ``problems`` are (sheet, row, message), and the
+    field errors are keyed ``"<sheet> row <n>"``."""
 
     def __init__(self, problems: list[tuple[str, int | None, str]]):
-        super().__init__("; ".join(f"{s} row {r}: {m}" if r else f"{s}: {m}" for s, r, m in problems))
+        fields: dict[str, list[str]] = {}
+        for sheet, row, message in problems:
+            fields.setdefault(f"{sheet} row {row}" if row else sheet, []).append(message)
+        super().__init__(fields, "The XLSForm holds what a template cannot: see each sheet row named.")
         self.problems = problems
 
 
