@@ -61,6 +61,9 @@ SETTINGS = [
     Setting("CONSOLE_SECURE_COOKIE", False,
             "Send the console's session cookie only over HTTPS (its `Secure` flag). Turn on whenever "
             "the console is served through TLS.", bool),
+    Setting("PUBLIC_URL", None,
+            "The server's address as phones reach it (e.g. `https://fieldsync.example.ir`), written into the "
+            "Collect QR codes the console shows. Default: the address the console was opened at."),
     Setting("CONSOLE_SESSION_HOURS", 12,
             "How long a console login lasts, in hours, before the user must log in again.", int),
     Setting("SQLITE_CACHE_MB", 64,

@@ -144,6 +144,9 @@ ROUTES = {
     "console.create_user": Route(form={"username": "made-in-console", "password": "long enough", "role": "admin"}),
     "console.set_active": Route(form={"active": "0"}),
     "console.revoke_device": Route(form={}),
+    "console.collect": Route(),
+    "console.issue_key": Route(form={"user_id": "999999", "label": "matrix"}),
+    "console.revoke_key": Route(form={}),
 }
 # Routes outside the matrix: the spec (public by design) and Flask's own static folder.
 UNLISTED = {"api-docs.openapi_json", "static"}
@@ -258,7 +261,7 @@ def fill(rule, records: dict, spare: dict, route: Route) -> str:
         "sha256": records["photo"], "candidate_id": records["candidate"] or 999_999,
         "user_id": spare["user"], "device_id": spare["device"], "code": "diagnosis", "version": 1,
         "kind": "visits", "fmt": "csv", "filename": "console.css", "anything": "no-such-page",
-        "key": KEY_PLACEHOLDER, "form_id": "diagnosis", "name": "units.csv",
+        "key": KEY_PLACEHOLDER, "form_id": "diagnosis", "name": "units.csv", "key_id": 999_999,
     }
     missing = set(rule.arguments) - set(values)
     assert not missing, f"{rule.rule}: say in fill() which record the parameter(s) {missing} name"

@@ -100,12 +100,13 @@ FORMS = {"console.create_user": {"username": "x-user", "password": "long enough"
          "console.comment": {"text": "نظر"}, "console.decide_duplicate": {"decision": "distinct"},
          "console.resolve_conflict": {"decision": "flip"}, "console.unmerge": {},
          "console.revoke_device": {}, "console.set_language": {"lang": "fa", "next": "/console/"},
-         "console.login": {"username": "root", "password": "x"}, "console.logout": {}}
+         "console.login": {"username": "root", "password": "x"}, "console.logout": {},
+         "console.issue_key": {"user_id": "0", "label": "x"}, "console.revoke_key": {}}
 
 
 def test_no_form_value_answers_500_on_any_console_action(app, db, client, world):
     values = {"visit_id": world.visits["نساجی البرز"], "unit_id": world.units["نساجی البرز"],
-              "candidate_id": "999999", "conflict_id": "999999", "user_id": "999999",
+              "candidate_id": "999999", "conflict_id": "999999", "user_id": "999999", "key_id": "999999",
               "device_id": make_device_id(db)}
     checked = 0
     rules = [r for r in app.url_map.iter_rules() if r.endpoint.startswith("console.") and "POST" in r.methods]

@@ -36,7 +36,7 @@ ID_RANGE = (1, INT64_MAX)
 PAGE_RANGE = (1, 10**9)
 
 
-def _int(args, name: str, errors: list, bounds: tuple[int, int] = ID_RANGE) -> int | None:
+def read_int(args, name: str, errors: list, bounds: tuple[int, int] = ID_RANGE) -> int | None:
     text = i18n.ascii_digits((args.get(name) or "").strip())
     if not text:
         return None
@@ -61,8 +61,8 @@ def _choice(args, name: str, allowed, errors: list) -> str | None:
 
 
 def _paging(args, parsed: Parsed) -> Parsed:
-    parsed.page = _int(args, "page", parsed.errors, PAGE_RANGE) or 1
-    per_page = _int(args, "per_page", parsed.errors, PAGE_RANGE)
+    parsed.page = read_int(args, "page", parsed.errors, PAGE_RANGE) or 1
+    per_page = read_int(args, "per_page", parsed.errors, PAGE_RANGE)
     parsed.per_page = per_page if per_page in PAGE_SIZES else DEFAULT_PAGE_SIZE
     return parsed
 
@@ -86,8 +86,8 @@ def visit_filter(args) -> Parsed:
     q = (args.get("q") or "").strip() or None
     unit_id = (args.get("unit_id") or "").strip()[:64] or None
     f = VisitFilter(state=_choice(args, "state", REVIEW_STATES, errors),
-                    province_id=_int(args, "province_id", errors), park_id=_int(args, "park_id", errors),
-                    engineer_id=_int(args, "engineer_id", errors), template=template[:80] if template else None,
+                    province_id=read_int(args, "province_id", errors), park_id=read_int(args, "park_id", errors),
+                    engineer_id=read_int(args, "engineer_id", errors), template=template[:80] if template else None,
                     since=since, until=until, q=q[:200] if q else None, unit_id=unit_id)
     raw = {k: args.get(k, "") for k in ("state", "province_id", "park_id", "engineer_id", "template",
                                         "date_from", "date_to", "q", "unit_id")}
@@ -97,7 +97,7 @@ def visit_filter(args) -> Parsed:
 def unit_filter(args) -> Parsed:
     errors: list[str] = []
     q = (args.get("q") or "").strip() or None
-    f = UnitFilter(province_id=_int(args, "province_id", errors), park_id=_int(args, "park_id", errors),
+    f = UnitFilter(province_id=read_int(args, "province_id", errors), park_id=read_int(args, "park_id", errors),
                    status=_choice(args, "status", UNIT_STATUSES, errors), q=q[:200] if q else None,
                    include_merged=(args.get("include_merged") or "") in ("1", "on", "true"))
     raw = {k: args.get(k, "") for k in ("province_id", "park_id", "status", "q", "include_merged")}

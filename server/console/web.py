@@ -243,11 +243,10 @@ def act(action, done: str, back: str):
 
 
 def form_int(name: str) -> int | None:
-    value = request.form.get(name, "").strip()
-    try:
-        return int(i18n.ascii_digits(value)) if value else None
-    except ValueError:
-        return None
+    """A form's id field, read like the filters read ids (None for anything no id can be)."""
+    from server.console.filters import read_int
+
+    return read_int(request.form, name, [])
 
 
 # --- errors ---------------------------------------------------------------------------------

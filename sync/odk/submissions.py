@@ -40,9 +40,10 @@ class Refused(Invalid):
     """A submission refused, nothing of it kept; ``text`` names each question in words, for
     the engineer reading it in Collect."""
 
-    def __init__(self, message: str, fields: dict, text: str = ""):
+    def __init__(self, message: str, fields: dict, text: str = "", code: str = Invalid.code):
         super().__init__(fields, message)
         self.text = text or message
+        self.code = code  # what the push code answered: validation_failed, out_of_scope, not_found…
 
 
 @dataclass
@@ -261,10 +262,8 @@ def receive(db, storage, actor, xml: bytes, files: dict[str, bytes], now, skew_s
     definition = _template(db, sub)
     try:
         return _receive(db, storage, actor, sub, definition, files, now, skew_seconds, max_bytes)
-    except Refused as error:
-        raise Refused(error.message, error.fields, describe(error.fields, definition)) from error
-    except Invalid as error:
-        raise Refused(error.message, error.fields, describe(error.fields, definition)) from error
+    except Invalid as error:  # Refused included
+        raise Refused(error.message, error.fields, describe(error.fields, definition), error.code) from error
 
 
 def _receive(db, storage, actor, sub: Submission, definition: dict, files, now, skew_seconds, max_bytes) -> dict:
@@ -284,7 +283,7 @@ def _receive(db, storage, actor, sub: Submission, definition: dict, files, now, 
             return {"status": "duplicate", **json.loads(prior["result"])}
         refused = next((p for p in prepared if isinstance(p, DomainError)), None)
         if refused is not None:
-            raise Refused(refused.message, _named(refused))
+            raise Refused(refused.message, _named(refused), code=refused.code)
         first = push.last_mutation_id(tx) + 1
         for offset, mutation in enumerate(raw):
             mutation["mutation_id"] = first + offset
@@ -292,7 +291,8 @@ def _receive(db, storage, actor, sub: Submission, definition: dict, files, now, 
         results = push.apply(tx, raw, prepared)
         rejected = [r for r in results if r["status"] == "rejected"]
         if rejected:
-            raise Refused(rejected[0]["error"]["message"], rejected[0]["error"].get("details", {}).get("fields") or {})
+            error = rejected[0]["error"]
+            raise Refused(error["message"], error.get("details", {}).get("fields") or {}, code=error["code"])
         last = results[-1]
         outcome = {"visit_id": last.get("visit_id") or raw[-1]["visit_id"], "unit_id": last.get("unit_id"),
                    "results": results}
@@ -326,7 +326,7 @@ def missing_files(db, instance_id: str) -> list[str]:
 def describe(fields: dict, definition: dict) -> str:
     """Field errors in words, each naming its question as the engineer saw it."""
     labels = question_labels(definition)
-    return " — ".join(f"«{labels.get(path, path)}»: {'; '.join(map(str, messages))}"
+    return " — ".join(f"«{labels.get(path) or labels.get(f'fields.{path}', path)}»: {'; '.join(map(str, messages))}"
                       for path, messages in fields.items()) or "The submission was refused."
 
 
