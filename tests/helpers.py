@@ -248,6 +248,21 @@ def create_users(database: str, users, password: str = PASSWORD) -> None:
         db.close()
 
 
+def collect_key(database: str, username: str, label: str = "") -> str:
+    """A Collect key for ``username``, issued through the domain as the console or CLI would."""
+    from sync import users as users_domain
+    from sync.clock import system_clock
+    from sync.odk import keys
+    from sync.store import SYSTEM, connect, write
+
+    db = connect(database)
+    try:
+        with write(db, system_clock(), SYSTEM) as tx:
+            return keys.issue(tx, users_domain.find_user(db, username)["id"], label)[1]
+    finally:
+        db.close()
+
+
 def retrying(action, deadline_s: float = 120.0, pause_s: float = 0.2, errors: list | None = None):
     """Run ``action()`` until it gets through: a network failure or a 5xx is retried after a
     pause, as a phone would; anything else propagates. Failures are appended to ``errors``."""

@@ -32,7 +32,15 @@ from schemathesis.specs.openapi.checks import content_type_conformance, response
 
 from sync.client import Device, HttpTransport
 from sync.sample_visits import TEMPLATE_REF, diagnosis_answers, sample_obstacles
-from tests.helpers import PASSWORD, HttpApi, ServerProcess, create_users, fake_photo, server_database
+from tests.helpers import (
+    PASSWORD,
+    HttpApi,
+    ServerProcess,
+    collect_key,
+    create_users,
+    fake_photo,
+    server_database,
+)
 
 pytestmark = pytest.mark.slow
 TEHRAN = 8
@@ -47,21 +55,6 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 def _xlsx(ctx, value):
     """An XLSForm upload's body: whatever bytes the fuzzer made (they are rarely a workbook)."""
     return value if isinstance(value, bytes) else str(value).encode()
-
-
-def collect_key(server, username: str) -> str:
-    """A Collect key for ``username``, for the fuzzer to reach past the OpenRosa key check."""
-    from sync import users
-    from sync.clock import system_clock
-    from sync.odk import keys
-    from sync.store import SYSTEM, connect, write
-
-    db = connect(server_database(server))
-    try:
-        with write(db, system_clock(), SYSTEM) as tx:
-            return keys.issue(tx, users.find_user(db, username)["id"], "fuzzer")[1]
-    finally:
-        db.close()
 
 
 @pytest.fixture(scope="module")
@@ -110,7 +103,8 @@ def served(tmp_path_factory):
     known.update(unit_id=[unit, loser], visit_id=[visit], sha=[sha], obstacle_id=[o["id"] for o in obstacles],
                  conflict_id=[c["id"] for c in conflicts],
                  code=["diagnosis"], version=[1], user_id=[spare_user["id"]], device_id=[spare.device_id],
-                 key=[collect_key(server, "st-other")], form_id=["diagnosis"], name=["units.csv", "returned.csv"])
+                 key=[collect_key(server_database(server), "st-other")], form_id=["diagnosis"],
+                 name=["units.csv", "returned.csv"])
     for phone in phones + [spare]:
         phone.close()
     schema = schemathesis.openapi.from_url(server.url + "/api/openapi.json")
