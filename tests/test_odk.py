@@ -19,7 +19,7 @@ from sync.templates import default_template
 from tests.checklist_helpers import MINI
 from tests.conftest import FARS, TEHRAN
 from tests.helpers import create_unit_mutation, legal_id, unit_fields, update_unit_mutation
-from tests.odk.collect import CollectPhone, FlaskClient
+from tests.odk.collect import CollectPhone, FlaskClient, java_tools
 from tests.test_templates import ALL_TYPES
 
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01" + bytes(range(256)) * 30
@@ -82,6 +82,7 @@ def visits_of(db, unit_id):
 
 
 def test_every_template_compiles_to_an_xform_that_passes_odk_validate():
+    java_tools()  # Debian's Java, installed when missing
     taxonomy = default_taxonomy()
     built = [xforms.build(t, taxonomy) for t in (default_template(), MINI, ALL_TYPES, CONDITIONS)]
     ok, report = xforms.validate([x.xml for x in built])
