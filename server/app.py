@@ -85,4 +85,8 @@ def create_app(config: dict | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies, x_port=proxies)
     app.extensions["fieldsync_api"] = api
     console.init_app(app)  # the supervisor web console at /console
+    from server import fieldapp, vendor
+
+    app.register_blueprint(fieldapp.bp)  # the engineers' offline field app at /app
+    app.register_blueprint(vendor.bp)  # fonts fetched by scripts/fetch_assets.py
     return app

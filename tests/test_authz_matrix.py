@@ -48,6 +48,7 @@ class Route:
     form: dict | None = None
     query: dict = field(default_factory=dict)
     merged: bool = False  # the path names the merged-away unit (unmerge)
+    path: dict = field(default_factory=dict)  # path parameters of its own (a file name)
 
 
 CSV = {"format": "csv"}
@@ -147,6 +148,12 @@ ROUTES = {
     "console.collect": Route(),
     "console.issue_key": Route(form={"user_id": "999999", "label": "matrix"}),
     "console.revoke_key": Route(form={}),
+    # --- the field app and the fonts (public: the shell opens before anyone logs in)
+    "fieldapp.index": Route(),
+    "fieldapp.manifest": Route(),
+    "fieldapp.service_worker": Route(),
+    "fieldapp.static": Route(path={"filename": "app.js"}),
+    "vendor.asset": Route(path={"filename": "vazirmatn/OFL.txt"}),
 }
 # Routes outside the matrix: the spec (public by design) and Flask's own static folder.
 UNLISTED = {"api-docs.openapi_json", "static"}
@@ -263,6 +270,7 @@ def fill(rule, records: dict, spare: dict, route: Route) -> str:
         "kind": "visits", "fmt": "csv", "filename": "console.css", "anything": "no-such-page",
         "key": KEY_PLACEHOLDER, "form_id": "diagnosis", "name": "units.csv", "key_id": 999_999,
     }
+    values.update(route.path)
     missing = set(rule.arguments) - set(values)
     assert not missing, f"{rule.rule}: say in fill() which record the parameter(s) {missing} name"
     return rule.build({k: values[k] for k in rule.arguments}, append_unknown=False)[1]
