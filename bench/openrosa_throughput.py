@@ -19,7 +19,7 @@ import threading
 import uuid
 from pathlib import Path
 
-from support import PASSWORD, Timer, machine, start_server
+from support import PASSWORD, Timer, machine, seed_units, start_server
 
 from sync.client import HttpTransport
 from sync.sample_visits import TEMPLATE_REF, diagnosis_answers, sample_obstacles
@@ -35,22 +35,6 @@ def login(transport, name):
         "username": name, "password": PASSWORD, "device_id": f"bench-{name}"})
     assert status == 200, body
     return body["access_token"]
-
-
-def seed_units(transport, token, count: int) -> list[str]:
-    ids, batch = [], []
-    for n in range(count):
-        unit_id = str(uuid.uuid4())
-        ids.append(unit_id)
-        batch.append({"mutation_id": n + 1, "type": "create_unit", "unit_id": unit_id,
-                      "observed_at": "2026-03-01T06:00:00Z",
-                      "fields": {"name": f"واحد نمونه {n} {uuid.uuid4().hex[:6]}", "province_id": TEHRAN,
-                                 "employees": n % 90, "phone": f"0912{n:07d}"}})
-        if len(batch) == 500 or n == count - 1:
-            status, body = transport.request("POST", "/api/v1/sync/push", body={"mutations": batch}, token=token)
-            assert status == 200, body
-            batch = []
-    return ids
 
 
 def in_threads(senders: int, items: list, work) -> list:

@@ -36,3 +36,24 @@ class Timer:
 
     def __exit__(self, *exc):
         self.seconds = time.perf_counter() - self.start
+
+
+def seed_units(transport, token, count: int, province: int = 8) -> list[str]:
+    """``count`` units pushed in batches of 500 by one device (distinct names and phones, so
+    the dedup engine keeps them apart); returns their ids."""
+    import uuid
+
+    ids, batch = [], []
+    for n in range(count):
+        unit_id = str(uuid.uuid4())
+        ids.append(unit_id)
+        batch.append({"mutation_id": n + 1, "type": "create_unit", "unit_id": unit_id,
+                      "observed_at": "2026-03-01T06:00:00Z",
+                      "fields": {"name": f"واحد نمونه {n} {uuid.uuid4().hex[:6]}", "province_id": province,
+                                 "employees": n % 90, "phone": f"0912{n:07d}",
+                                 "location": {"lat": 35.6 + (n % 100) / 1000, "lon": 51.3 + (n // 100) / 1000}}})
+        if len(batch) == 500 or n == count - 1:
+            status, body = transport.request("POST", "/api/v1/sync/push", body={"mutations": batch}, token=token)
+            assert status == 200, body
+            batch = []
+    return ids

@@ -531,6 +531,7 @@ async function start() {
   await drawStatus();
   await route();
   document.body.dataset.ready = "1";
+  performance.mark("fieldsync-ready"); // the first screen is drawn (bench/field_app.py reads it)
   if (navigator.onLine && (await app.device.user())) sync(true);
   setInterval(() => { if (navigator.onLine) sync(true); }, 60000);
 }
