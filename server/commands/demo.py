@@ -237,7 +237,8 @@ def load_demo(db) -> list[str]:
     notes.append("Loaded the demo data set: " + ", ".join(f"{v} {k}" for k, v in counts.items()) + ".")
     notes.append(f"Demo users (password {DEMO_PASSWORD!r} for all): "
                  + ", ".join(f"{u} ({role})" for u, role, _p, _n in USERS)
-                 + ". Supervisor sara sees Tehran; hamid sees Isfahan and Fars.")
+                 + ". Supervisor sara sees Tehran; hamid sees Isfahan and Fars."
+                 + " Console: /console (sara); field app for engineers: /app (reza or neda, Tehran).")
     return notes
 
 

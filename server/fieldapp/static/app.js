@@ -49,7 +49,7 @@ async function loadUnits() {
     const [rows, parks] = await Promise.all([tx(app.db, ["units"], "readonly", (s) => all(s.units)), reference("parks")]);
     const parkName = new Map(parks.map((p) => [p.id, p.name]));
     app.unitsCache = rows.map((r) => ({ ...r.data, pending: r.pending, park: parkName.get(r.data.park_id) || "",
-      key: fold(r.data.name) }));
+      key: r.key ?? fold(r.data.name) }));
   }
   return app.unitsCache;
 }

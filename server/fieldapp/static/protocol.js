@@ -7,6 +7,7 @@
 // so closing the tab at any moment loses nothing.
 
 import { all, get, getState, req, setState, tx } from "./db.js";
+import { fold } from "./text.js";
 
 export class NeedsLogin extends Error {}
 export class Offline extends Error {}
@@ -26,6 +27,10 @@ const SERVER_KEYS = new Set(["units", "visits", "redirects", "obstacles"]);
 const SYNCED = ["state", "outbox", "acked", "units", "visits", "obstacles", "redirects", "reference", "notices"];
 
 const iso = (d) => d.toISOString();
+
+// A unit's row: the copy shown, the last server copy, whether edits are pending, and the
+// folded name the search matches on — folded once here, not for every unit at each start.
+const putUnit = (s, id, data, server, pending) => req(s.units.put({ id, data, server, pending, key: fold(data.name) }));
 const uuid = () => crypto.randomUUID();
 
 async function sha256(bytes) {
@@ -140,7 +145,7 @@ export class Device {
   async createUnit(fields) {
     const unitId = uuid();
     await this.enqueue("create_unit", { unit_id: unitId, fields }, async (s) => {
-      await req(s.units.put({ id: unitId, data: { id: unitId, ...fields, seq: null }, server: null, pending: true }));
+      await putUnit(s, unitId, { id: unitId, ...fields, seq: null }, null, true);
     });
     return unitId;
   }
@@ -151,7 +156,7 @@ export class Device {
     const baseSeq = row && row.server ? row.server.seq : null;
     await this.enqueue("update_unit", { unit_id: unitId, base_seq: baseSeq, fields }, async (s) => {
       const current = await get(s.units, unitId);
-      await req(s.units.put({ ...current, data: { ...current.data, ...fields }, pending: true }));
+      await putUnit(s, unitId, { ...current.data, ...fields }, current.server, true);
     });
     return unitId;
   }
@@ -330,7 +335,7 @@ export class Device {
       else if ((m.type === "create_unit" || m.type === "update_unit") && unit !== null) unit = { ...unit, ...m.fields };
     }
     if (unit === null) await req(s.units.delete(unitId));
-    else await req(s.units.put({ id: unitId, data: unit, server: row ? row.server : null, pending: edits.length > 0 }));
+    else await putUnit(s, unitId, unit, row ? row.server : null, edits.length > 0);
   }
 
   async pull() {
@@ -387,7 +392,7 @@ export class Device {
         await req(s.units.delete(unit.id));
         if (unit.merged_into) await this.learnRedirect(s, unit.id, unit.merged_into);
       } else {
-        await req(s.units.put({ id: unit.id, data: unit, server: unit, pending: false }));
+        await putUnit(s, unit.id, unit, unit, false);
       }
     }
     for (const o of page.obstacles || []) {
@@ -416,7 +421,7 @@ export class Device {
       if (mergedCreate(o.body, unitId)) continue; // the merge decided; the page carries it
       const row = await get(s.units, unitId);
       const data = { ...(row ? row.data : { id: unitId }), ...o.body.fields };
-      await req(s.units.put({ id: unitId, data, server: row ? row.server : null, pending: true }));
+      await putUnit(s, unitId, data, row ? row.server : null, true);
     }
   }
 
