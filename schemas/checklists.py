@@ -235,6 +235,9 @@ class AttachmentStatusSchema(Schema):
     size = fields.Integer(allow_none=True)
     complete = fields.Boolean()
     media_type = fields.String(allow_none=True)
+    durable = fields.Boolean(metadata={"description": "The server can no longer lose the caller's copy "
+                                       "(on the replica and in storage that outlives the machine); "
+                                       "until then keep the file (docs/sync-protocol.md §7)."})
 
 
 class MissingQuerySchema(PageQuerySchema):

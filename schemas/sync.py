@@ -137,8 +137,17 @@ class MutationResultSchema(Schema):
     error = fields.Nested(ErrorBodySchema)
 
 
+class DurableSchema(Schema):
+    store_id = fields.String(required=True, metadata={
+        "description": "The store this promise is about; it does not cover answers another store gave."})
+    mutation_id = fields.Integer(required=True, metadata={
+        "description": "Every mutation of this device this store acknowledged, up to this id, can no longer "
+                       "be lost: drop what you kept of them (docs/sync-protocol.md §7)."})
+
+
 class PushResponseSchema(Schema):
     results = fields.List(fields.Nested(MutationResultSchema), required=True)
+    durable = fields.Nested(DurableSchema, required=True)
     server_time = fields.String()
 
 
@@ -167,4 +176,5 @@ class PullResponseSchema(Schema):
     templates = fields.List(fields.Dict(), metadata={"description": "Published and retired template versions."})
     taxonomy = fields.List(fields.Dict(), metadata={"description": "The obstacle taxonomy in force (one entry)."})
     obstacles = fields.List(fields.Dict(), metadata={"description": "Obstacles of units in scope."})
+    durable = fields.Nested(DurableSchema, required=True)
     server_time = fields.String()

@@ -66,6 +66,29 @@ SETTINGS = [
             "Collect QR codes the console shows. Default: the address the console was opened at."),
     Setting("CONSOLE_SESSION_HOURS", 12,
             "How long a console login lasts, in hours, before the user must log in again.", int),
+    Setting("REPLICA_URL", None,
+            "Where Litestream replicates the store, continuously: `s3://bucket/path` (with the `S3_*` "
+            "settings) or `file:///path` (a disk that outlives this machine, e.g. a network mount). "
+            "`fieldsync serve` then runs Litestream beside gunicorn, and an acknowledgement is durable "
+            "only once the replica holds it (docs/reliability.md). Unset: no replication."),
+    Setting("REPLICA_SYNC_INTERVAL_SECONDS", 1.0,
+            "How often Litestream ships the store's new pages to the replica, in seconds.", float),
+    Setting("DURABLE_INTERVAL_SECONDS", 1.0,
+            "How often the watermark job asks Litestream to confirm what the replica holds and tells "
+            "devices so, in seconds: the least time a device keeps what it sent.", float),
+    Setting("ATTACHMENTS_S3_BUCKET", None,
+            "Keep photos and files in this S3 bucket instead of `ATTACHMENTS_DIR` (uploads in progress "
+            "are still staged there). Unset: on the local disk."),
+    Setting("ATTACHMENTS_S3_PREFIX", "attachments/",
+            "Key prefix of the files in `ATTACHMENTS_S3_BUCKET`."),
+    Setting("S3_ENDPOINT_URL", None,
+            "The S3 API's address, for S3-compatible storage (MinIO, Ceph, ArvanCloud, …); unset for "
+            "Amazon S3. Used by the replica and the attachments bucket."),
+    Setting("S3_REGION", "us-east-1", "The S3 region."),
+    Setting("S3_ACCESS_KEY_ID", None,
+            "S3 access key. Unset: the standard AWS sources (`AWS_ACCESS_KEY_ID`, `~/.aws`, an instance role)."),
+    Setting("S3_SECRET_ACCESS_KEY", None,
+            "S3 secret key, with `S3_ACCESS_KEY_ID`. Give it in the environment, never in a file in the repo."),
     Setting("SQLITE_CACHE_MB", 64,
             "SQLite page cache per connection (one connection per server thread), in MiB.", int),
     Setting("BUSY_TIMEOUT_MS", 30000,
@@ -78,6 +101,8 @@ BY_NAME = {s.name: s for s in SETTINGS}
 def _parse(setting: Setting, text: str):
     if setting.type is int:
         return int(text)
+    if setting.type is float:
+        return float(text)
     if setting.type is bool:
         return text.strip().lower() in ("1", "true", "yes", "on")
     return text

@@ -33,6 +33,7 @@ import re
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
+from sync import durability
 from sync.errors import Conflict, DomainError, Invalid
 from sync.store import Tx
 
@@ -229,19 +230,22 @@ def _uploader(actor) -> str:
     return str(actor.user_id)
 
 
-def status(db, storage: Storage, sha256: str, actor) -> dict:
-    """``{"sha256", "received", "size", "complete", "media_type"}``: what the server has of
-    this file for ``actor`` — complete once it is held and they may read it
+def status(db, storage: Storage, sha256: str, actor, replicated: bool = False) -> dict:
+    """``{"sha256", "received", "size", "complete", "media_type", "durable"}``: what the server
+    has of this file for ``actor`` — complete once it is held and they may read it
     (:func:`visible_to`), else their own upload in progress. It says nothing of files they
-    may not read."""
+    may not read. ``durable``: the server can no longer lose the caller's copy, or for one who
+    does not hold it, the file (see ``sync.durability``); until then the device keeps it."""
     check_sha(sha256)
     held = _held(db, sha256)
     if held and visible_to(db, actor, sha256):
+        holder = actor.user_id if owns(db, actor, sha256) else None
+        durable = durability.holding_durable(db, sha256, holder, replicated, getattr(storage, "durable", False))
         return {"sha256": sha256, "received": held["size"], "size": held["size"], "complete": True,
-                "media_type": held["media_type"]}
+                "media_type": held["media_type"], "durable": durable}
     progress = storage.progress(sha256, _uploader(actor)) or {"received": 0, "size": None, "media_type": None}
     return {"sha256": sha256, "received": progress["received"], "size": progress["size"],
-            "complete": False, "media_type": progress["media_type"]}
+            "complete": False, "media_type": progress["media_type"], "durable": False}
 
 
 def receive(db, storage: Storage, sha256: str, actor, content_range: str | None, data: bytes, max_bytes: int,
@@ -295,7 +299,8 @@ def store_unhashed(storage: Storage, actor, name: str, data: bytes) -> str | Non
     return hashlib.sha256(data).hexdigest()
 
 
-def record(tx: Tx, storage: Storage, sha256: str, content_sha256: str | None = None) -> dict:
+def record(tx: Tx, storage: Storage, sha256: str, content_sha256: str | None = None,
+           replicated: bool = False) -> dict:
     """List a verified file as held, and its uploader (``tx.actor``) as one who holds it
     (idempotent); audited. ``content_sha256``: the hash of a file kept under another name
     (:func:`store_unhashed`); a verified file's content hashes to its name."""
@@ -310,10 +315,10 @@ def record(tx: Tx, storage: Storage, sha256: str, content_sha256: str | None = N
                     content_sha256 or sha256))
         tx.audit("attachment.store", "attachment", sha256, size=size)
     if not owns(tx.db, tx.actor, sha256):
-        tx.execute("INSERT INTO attachment_owners (sha256, user_id, device_id, at) VALUES (?, ?, ?, ?)",
-                   (sha256, tx.actor.user_id, tx.actor.device_id, tx.at))
+        tx.execute("INSERT INTO attachment_owners (sha256, user_id, device_id, at, written) VALUES (?, ?, ?, ?, ?)",
+                   (sha256, tx.actor.user_id, tx.actor.device_id, tx.at, durability.write_number(tx)))
         tx.audit("attachment.hold", "attachment", sha256)
-    return status(tx.db, storage, sha256, tx.actor)
+    return status(tx.db, storage, sha256, tx.actor, replicated)
 
 
 # Visits whose engineer holds the file: only they lend it to those who may see the visit.

@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from marshmallow import ValidationError
 
 from schemas.sync import MUTATION_SCHEMAS
-from sync import checklists, field_paths, matching, units, visits
+from sync import checklists, durability, field_paths, matching, units, visits
 from sync.clock import iso
 from sync.errors import BatchTooLarge, Conflict, DomainError, Invalid
 from sync.store import Actor, Tx, write
@@ -171,7 +171,7 @@ def _reject(tx: Tx, raw: dict, error: DomainError) -> dict:
     return {"status": "rejected", "error": answer}
 
 
-def _one(tx: Tx, raw: dict, prepared, last_applied: int) -> dict:
+def _one(tx: Tx, raw: dict, prepared, last_applied: int, floor: int | None) -> dict:
     device_id, mutation_id = tx.actor.device_id, raw["mutation_id"]
     body_hash = _body_hash(raw)
     prior = tx.one("SELECT body_hash, status, result FROM mutations WHERE device_id = ? AND mutation_id = ?",
@@ -193,7 +193,8 @@ def _one(tx: Tx, raw: dict, prepared, last_applied: int) -> dict:
         else:
             outcome = _reject(tx, raw, error)
         return {"mutation_id": mutation_id, **outcome}
-    if mutation_id <= last_applied:
+    if mutation_id <= last_applied and not (floor is not None and mutation_id > floor):
+        # Above the floor, an id the ledger lacks is one a restore lost, sent again (§7).
         result = _reject(tx, raw, Invalid(
             {"mutation_id": [f"Must be greater than {last_applied}, the last id this device sent."]},
             "Mutation ids must strictly increase across batches."))
@@ -224,18 +225,24 @@ def last_mutation_id(tx: Tx) -> int:
     return tx.execute("SELECT last_mutation_id FROM devices WHERE id = ?", (tx.actor.device_id,)).fetchone()[0]
 
 
+def _restore_floor(tx: Tx) -> int | None:
+    return tx.execute("SELECT restore_floor FROM devices WHERE id = ?", (tx.actor.device_id,)).fetchone()[0]
+
+
 def apply(tx: Tx, mutations: list[dict], prepared: list) -> list[dict]:
     """Apply prepared mutations of ``tx.actor``'s device inside ``tx``, exactly once; one
     result per mutation, in order. Every door (a device's push, a Collect submission) ends
     here, so each has the same ledger, conflicts, merges and dedup."""
-    last_applied = last_mutation_id(tx)
-    results = []
+    last_applied, floor = last_mutation_id(tx), _restore_floor(tx)
+    results, answered = [], []
     for raw, ready in zip(mutations, prepared, strict=True):
-        results.append(_one(tx, raw, ready, last_applied))
+        results.append(_one(tx, raw, ready, last_applied, floor))
         if results[-1]["status"] != "duplicate":
             last_applied = max(last_applied, raw["mutation_id"])
+            answered.append(raw["mutation_id"])
     tx.execute("UPDATE devices SET last_mutation_id = ?, last_seen_at = ? WHERE id = ?",
                (last_applied, tx.at, tx.actor.device_id))
+    durability.acknowledged(tx, tx.actor.device_id, answered)
     return results
 
 

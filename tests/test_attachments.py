@@ -76,7 +76,7 @@ def test_interrupted_upload_resumes_and_is_verified(phone, supervisor, tmp_path,
     assert sent[0].startswith(f"bytes {3 * 16 * 1024}-")  # resumed, not restarted
     status = supervisor.get(f"/api/v1/attachments/{sha}/status")[1]
     assert status == {"sha256": sha, "received": len(data), "size": len(data), "complete": True,
-                      "media_type": "image/jpeg"}
+                      "media_type": "image/jpeg", "durable": True}
     assert supervisor.get(f"/api/v1/visits/{visit}")[1]["missing_attachments"] == []
     response = supervisor.client.get(f"/api/v1/attachments/{sha}",
                                      headers={"Authorization": f"Bearer {supervisor.token}"})
@@ -151,7 +151,7 @@ def test_corrupted_chunk_is_refused_and_a_wrong_file_discarded(engineer, tmp_pat
     assert status == 422 and body["error"]["code"] == "hash_mismatch"
     assert "discarded" in body["error"]["message"]
     assert engineer.get(f"/api/v1/attachments/{sha}/status")[1] == {
-        "sha256": sha, "received": 0, "size": None, "complete": False, "media_type": None}
+        "sha256": sha, "received": 0, "size": None, "complete": False, "media_type": None, "durable": False}
 
     status, body = put(engineer, sha, data[30_000:], 30_000, len(data))  # a gap
     assert status == 409 and body["error"]["details"] == {"received": 0}

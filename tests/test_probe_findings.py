@@ -304,7 +304,7 @@ def test_8_status_says_nothing_of_files_the_caller_may_not_read(photo_of_b, engi
     _, sha, _ = photo_of_b
     status, body = engineer.get(f"/api/v1/attachments/{sha}/status")
     assert status == 200 and body == {"sha256": sha, "received": 0, "size": None, "complete": False,
-                                      "media_type": None}
+                                      "media_type": None, "durable": False}
     # A PUT of a first chunk does not answer "complete" either: it starts the caller's own upload.
     status, body = put_chunk(engineer, JPEG[:1000], 0, len(JPEG), sha)
     assert status == 200 and body["complete"] is False and body["received"] == 1000

@@ -26,6 +26,11 @@ def storage() -> attachments.Storage:
     return attachments.configured_storage(current_app.config)
 
 
+def replicated() -> bool:
+    """Is the store replicated (so an acknowledgement is durable only once on the replica)?"""
+    return bool(current_app.config["REPLICA_URL"])
+
+
 @bp.route("/attachments/<sha>", methods=["PUT"])
 @access()
 @bp.arguments(ChunkHeadersSchema, location="headers")
@@ -48,7 +53,7 @@ def put_chunk(headers, sha):
     if not progress["complete"]:
         return progress
     with writing() as tx:
-        return attachments.record(tx, files, sha)
+        return attachments.record(tx, files, sha, replicated=replicated())
 
 
 @bp.route("/attachments/<sha>/status", methods=["GET"])
@@ -57,7 +62,7 @@ def put_chunk(headers, sha):
 def chunk_status(sha):
     """How many bytes of this file the caller has sent (``received``), and whether the caller
     holds it complete; nothing about files other users hold."""
-    return attachments.status(get_db(), storage(), sha, g.actor)
+    return attachments.status(get_db(), storage(), sha, g.actor, replicated())
 
 
 @bp.route("/attachments/<sha>", methods=["GET"])

@@ -6,7 +6,7 @@ from schemas.sync import PullQuerySchema, PullResponseSchema, PushRequestSchema,
 from server.auth import access
 from server.db import get_db, now
 from server.requests import Blueprint, numbers_checked_per_item
-from sync import pull, push
+from sync import durability, pull, push
 from sync.clock import iso
 
 bp = Blueprint("sync", __name__, url_prefix="/api/v1/sync", description="Device sync.")
@@ -27,7 +27,11 @@ def push_batch(body):
     push.check_batch(mutations, current_app.config["MAX_BATCH_MUTATIONS"])
     moment = now()
     results = push.push(get_db(), g.actor, mutations, moment, current_app.config["CLOCK_SKEW_SECONDS"])
-    return {"results": results, "server_time": iso(moment)}
+    return {"results": results, "durable": durable(), "server_time": iso(moment)}
+
+
+def durable() -> dict:
+    return durability.answer(get_db(), g.actor.device_id, bool(current_app.config["REPLICA_URL"]))
 
 
 @bp.route("/pull", methods=["GET"])
@@ -38,4 +42,5 @@ def pull_page(args):
     """One page of changes in the device's scope after ``cursor``; repeat while ``has_more``."""
     config = current_app.config
     limit = min(args["limit"] or config["PULL_PAGE_SIZE"], config["PULL_PAGE_SIZE"] * 5)
-    return pull.pull(get_db(), g.actor, g.user, args["cursor"], limit, now(), config["CURSOR_MAX_AGE_DAYS"])
+    page = pull.pull(get_db(), g.actor, g.user, args["cursor"], limit, now(), config["CURSOR_MAX_AGE_DAYS"])
+    return {**page, "durable": durable()}
