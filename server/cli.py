@@ -5,7 +5,19 @@ import importlib.util
 import click
 from flask.cli import ScriptInfo
 
-from server.commands import admin, backup, collect, demo, device, reference, serve, settings_cmd, templates, units
+from server.commands import (
+    admin,
+    backup,
+    collect,
+    demo,
+    device,
+    reference,
+    replica,
+    serve,
+    settings_cmd,
+    templates,
+    units,
+)
 
 
 def _app_config(instance, database) -> dict:
@@ -37,7 +49,7 @@ def main(ctx, instance, database):
         ctx.obj = ScriptInfo(create_app=lambda: create_app(dict(config)))
 
 
-for module in (serve, admin, demo, reference, device, settings_cmd, templates, units, backup, collect):
+for module in (serve, admin, demo, reference, device, settings_cmd, templates, units, backup, collect, replica):
     for command in module.COMMANDS:
         main.add_command(command)
 

@@ -138,15 +138,25 @@ class Storage(Protocol):
 
 def configured_storage(config) -> Storage:
     """The storage an app uses: the object in ``config["ATTACHMENT_STORAGE"]`` when one is
-    given (``create_app({"ATTACHMENT_STORAGE": ...})``), else files under ``ATTACHMENTS_DIR``."""
-    return config.get("ATTACHMENT_STORAGE") or FileStorage(config["ATTACHMENTS_DIR"])
+    given (``create_app({"ATTACHMENT_STORAGE": ...})``), an S3 bucket when
+    ``ATTACHMENTS_S3_BUCKET`` is set (``sync.object_storage``), else files under
+    ``ATTACHMENTS_DIR``."""
+    if config.get("ATTACHMENT_STORAGE"):
+        return config["ATTACHMENT_STORAGE"]
+    if config.get("ATTACHMENTS_S3_BUCKET"):
+        from sync import object_storage
+
+        return object_storage.from_config(config)
+    return FileStorage(config["ATTACHMENTS_DIR"])
 
 
 class FileStorage:
     """Files on disk: complete ones at ``<root>/ab/<sha256>``, uploads in progress at
     ``<root>/partial/<uploader>-<sha256>`` with a ``.json`` beside it. One lock file keeps
     server workers from interleaving writes (a chunk write is short; a lock file per upload
-    would pile up)."""
+    would pile up). Not ``durable``: the files are lost with this machine."""
+
+    durable = False
 
     def __init__(self, root: str | Path):
         self.root = Path(root)
@@ -197,22 +207,31 @@ class FileStorage:
         return self.progress(sha256, uploader)
 
     def finish(self, sha256: str, uploader: str, verify: bool = True) -> bool:
+        return self.seal(sha256, uploader, verify, self.path(sha256))
+
+    def seal(self, sha256: str, uploader: str, verify: bool, destination: Path) -> bool:
+        """End the upload: when its bytes hash to ``sha256`` (or ``verify`` is off), move them
+        to ``destination`` and answer True; else discard them and answer False."""
         with self._locked(sha256, uploader) as partial:
-            digest = hashlib.sha256()
-            if verify:
-                with open(partial, "rb") as source:
-                    for block in iter(lambda: source.read(1 << 20), b""):
-                        digest.update(block)
-            if not verify or digest.hexdigest() == sha256:
-                self.path(sha256).parent.mkdir(parents=True, exist_ok=True)
-                os.replace(partial, self.path(sha256))
+            good = not verify or file_sha256(partial) == sha256
+            if good:
+                destination.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(partial, destination)
             else:
                 partial.unlink()
             partial.with_suffix(".json").unlink(missing_ok=True)
-            return not verify or digest.hexdigest() == sha256
+            return good
 
     def open(self, sha256: str) -> BinaryIO:
         return open(self.path(sha256), "rb")
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as source:
+        for block in iter(lambda: source.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def _held(db, sha256: str) -> dict | None:

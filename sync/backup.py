@@ -18,7 +18,6 @@ devices had pushed after the backup point is not in the restored store: see
 docs/reliability.md ("Backups") for what that means and what devices must do.
 """
 
-import hashlib
 import json
 import os
 import secrets
@@ -27,7 +26,8 @@ import sqlite3
 from datetime import datetime
 from pathlib import Path
 
-from sync.attachments import SHA256_RE
+from sync import durability
+from sync.attachments import SHA256_RE, file_sha256
 from sync.clock import iso
 from sync.errors import Conflict, Invalid
 from sync.migrations import migrate, steps
@@ -35,14 +35,6 @@ from sync.store import SYSTEM, connect, write
 
 FORMAT = 1
 DATABASE_FILE, ATTACHMENTS_DIR, MANIFEST_FILE = "fieldsync.db", "attachments", "manifest.json"
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as source:
-        for block in iter(lambda: source.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _held_files(root: Path):
@@ -86,9 +78,11 @@ def describe(database: Path) -> dict:
         conn.close()
 
 
-def backup(database: str, attachments_dir: str, target: str, now: datetime) -> dict:
+def backup(database: str, attachments_dir: str | None, target: str, now: datetime) -> dict:
     """Write a backup of the store at ``database`` and its files to the new folder ``target``;
-    returns the manifest. Safe while the server serves writes."""
+    returns the manifest. Safe while the server serves writes. ``attachments_dir`` None: the
+    files live in an object store (``ATTACHMENTS_S3_BUCKET``), which keeps them itself; the
+    backup then holds the database only."""
     final = Path(target)
     if final.exists():
         raise Conflict(f"{final} exists; back up to a new folder.")
@@ -102,18 +96,21 @@ def backup(database: str, attachments_dir: str, target: str, now: datetime) -> d
         "SELECT sha256, size, content_sha256 FROM attachments")}
     conn.close()
     copied, total, missing = 0, 0, []
-    for path in _held_files(Path(attachments_dir)):
+    if attachments_dir is None:
+        listed = {}  # in the bucket, which keeps them: nothing to copy or check here
+    for path in _held_files(Path(attachments_dir)) if attachments_dir else ():
         (partial / ATTACHMENTS_DIR / path.parent.name).mkdir(exist_ok=True)
         shutil.copy2(path, partial / ATTACHMENTS_DIR / path.parent.name / path.name)
         copied, total = copied + 1, total + path.stat().st_size
     for sha, (size, content) in listed.items():
         kept = partial / ATTACHMENTS_DIR / sha[:2] / sha
-        if not kept.exists() or kept.stat().st_size != size or _sha256(kept) != content:
+        if not kept.exists() or kept.stat().st_size != size or file_sha256(kept) != content:
             missing.append(sha)  # listed in the store but not on disk as it should be
     manifest = {"format": FORMAT, "created_at": iso(now), **summary,
-                "database_sha256": _sha256(partial / DATABASE_FILE),
+                "database_sha256": file_sha256(partial / DATABASE_FILE),
                 "database_bytes": (partial / DATABASE_FILE).stat().st_size,
-                "attachment_files": copied, "attachment_bytes": total, "attachments_missing": missing}
+                "attachment_files": copied, "attachment_bytes": total, "attachments_missing": missing,
+                "attachments_in": "backup" if attachments_dir else "object storage"}
     (partial / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2, ensure_ascii=False))
     os.rename(partial, final)
     return manifest
@@ -130,7 +127,7 @@ def verify(source: str) -> dict:
     if manifest.get("format") != FORMAT:
         raise Invalid({"backup": [f"Unknown backup format {manifest.get('format')!r}."]})
     database = folder / DATABASE_FILE
-    if not database.is_file() or _sha256(database) != manifest["database_sha256"]:
+    if not database.is_file() or file_sha256(database) != manifest["database_sha256"]:
         raise Invalid({"backup": ["The database file is missing or differs from the one the manifest describes."]})
     known = max(step.VERSION for step in steps())
     if describe(database)["schema_version"] > known:
@@ -139,27 +136,38 @@ def verify(source: str) -> dict:
     return manifest
 
 
+def install(database: str, source: Path, now: datetime, origin: dict) -> str:
+    """Write the SQLite file ``source`` into the store at ``database`` (the caller makes sure
+    no server is running), bring it to this fieldsync's schema, and mark it restored: a new
+    store id (devices are told ``store_replaced``), everything in it durable, each device's
+    restore floor (``sync.durability.restored``). ``origin`` says where it came from, for
+    ``meta`` and the audit log. Returns the new store id."""
+    source_conn = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+    live = connect(database)
+    try:
+        source_conn.backup(live.conn)  # page by page under the live store's write lock; WAL-safe
+        migrate(live)  # a copy from an older fieldsync is brought up to this one's schema
+        new_id = secrets.token_hex(8)
+        with write(live, now, SYSTEM) as tx:
+            tx.execute("UPDATE meta SET value = ? WHERE key = 'store_id'", (new_id,))
+            tx.execute("INSERT INTO meta (key, value) VALUES ('restored_from', ?) ON CONFLICT(key)"
+                       " DO UPDATE SET value = excluded.value", (json.dumps(origin, ensure_ascii=False),))
+            durability.restored(tx)
+            tx.audit("store.restore", "store", new_id, **origin)
+    finally:
+        live.close()
+        source_conn.close()
+    return new_id
+
+
 def restore(database: str, attachments_dir: str, source: str, now: datetime) -> dict:
     """Put the backup at ``source`` in place of the store at ``database`` (the caller makes
     sure no server is running) and add its files; returns what was restored."""
     manifest = verify(source)
     folder = Path(source)
-    backup_conn = sqlite3.connect(f"file:{folder / DATABASE_FILE}?mode=ro", uri=True)
-    live = connect(database)
-    try:
-        backup_conn.backup(live.conn)  # page by page under the live store's write lock; WAL-safe
-        migrate(live)  # a backup from an older fieldsync is brought up to this one's schema
-        new_id = secrets.token_hex(8)
-        with write(live, now, SYSTEM) as tx:
-            tx.execute("UPDATE meta SET value = ? WHERE key = 'store_id'", (new_id,))
-            tx.execute("INSERT INTO meta (key, value) VALUES ('restored_from', ?) ON CONFLICT(key)"
-                       " DO UPDATE SET value = excluded.value",
-                       (json.dumps({k: manifest[k] for k in ("created_at", "store_id", "max_seq")}),))
-            tx.audit("store.restore", "store", new_id, backup_created_at=manifest["created_at"],
-                     backup_store_id=manifest["store_id"], backup_max_seq=manifest["max_seq"])
-    finally:
-        live.close()
-        backup_conn.close()
+    new_id = install(database, folder / DATABASE_FILE, now, {
+        "backup_created_at": manifest["created_at"], "backup_store_id": manifest["store_id"],
+        "backup_max_seq": manifest["max_seq"]})
     added = 0
     for path in _held_files(folder / ATTACHMENTS_DIR):
         kept = Path(attachments_dir) / path.parent.name / path.name

@@ -25,9 +25,31 @@ def instance(tmp_path):
 
 
 @pytest.fixture
-def app(instance, clock):
+def app_overrides():
+    """Settings a test module adds to the app (override this fixture in the module)."""
+    return {}
+
+
+@pytest.fixture(scope="session")
+def moto_server():
+    """moto's S3 API as a process on 127.0.0.1, for the whole session (tests/s3.py)."""
+    from tests.s3 import MotoServer
+
+    server = MotoServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def s3_attachments(moto_server):
+    """Settings that keep the app's photos in a fresh bucket of the moto server."""
+    return {**moto_server.settings(), "ATTACHMENTS_S3_BUCKET": moto_server.new_bucket()}
+
+
+@pytest.fixture
+def app(instance, clock, app_overrides):
     app = create_app({"INSTANCE_PATH": str(instance), "CLOCK": clock, "SECRET_KEY": SECRET, "TESTING": True,
-                      **FAST_HASHING})
+                      **FAST_HASHING, **app_overrides})
     db = connect(app.config["DATABASE"])
     with write(db, clock()) as tx:
         reference.load_reference(tx, reference.shipped_reference())

@@ -3,13 +3,49 @@
 import base64
 import hashlib
 import os
+from pathlib import Path
 
+import pytest
+
+from sync import object_storage
 from sync.client import Device, TransportError
 from tests.checklist_helpers import new_unit, record
 from tests.conftest import ISFAHAN
 from tests.helpers import MemoryStorage, diagnosis_answers
 
 JPEG_HEAD = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01"
+
+
+@pytest.fixture(params=["disk", "s3"])
+def app_overrides(request):
+    """Every test here runs twice: photos on the local disk, and in an S3 bucket (moto)."""
+    return request.getfixturevalue("s3_attachments") if request.param == "s3" else {}
+
+
+def held_copies(app, sha) -> list[bytes]:
+    """Every complete copy of the file storage keeps, read behind the app's back; and no
+    upload in progress is left staged."""
+    config = app.config
+    staged = [p for p in Path(config["ATTACHMENTS_DIR"]).rglob(f"*{sha}*")
+              if "partial" in p.parts or "ready" in p.parts]
+    assert staged == []
+    if config["ATTACHMENTS_S3_BUCKET"]:
+        s3 = object_storage.from_config(config).client
+        keys = [o["Key"] for o in s3.list_objects_v2(Bucket=config["ATTACHMENTS_S3_BUCKET"]).get("Contents", [])
+                if sha in o["Key"]]
+        return [s3.get_object(Bucket=config["ATTACHMENTS_S3_BUCKET"], Key=k)["Body"].read() for k in keys]
+    return [p.read_bytes() for p in Path(config["ATTACHMENTS_DIR"]).rglob(sha)]
+
+
+def lose(app, sha):
+    """Take a file out of storage behind the store's back, as a restore without files would."""
+    config = app.config
+    if config["ATTACHMENTS_S3_BUCKET"]:
+        key = config["ATTACHMENTS_S3_PREFIX"] + f"{sha[:2]}/{sha}"
+        object_storage.from_config(config).client.delete_object(Bucket=config["ATTACHMENTS_S3_BUCKET"], Key=key)
+        object_storage.from_config(config)._known.discard(sha)
+    else:
+        (Path(config["ATTACHMENTS_DIR"]) / sha[:2] / sha).unlink()
 
 
 def photo(tmp_path, name="photo.jpg", size=100_000, head=JPEG_HEAD) -> tuple[str, bytes, str]:
@@ -81,8 +117,7 @@ def test_interrupted_upload_resumes_and_is_verified(phone, supervisor, tmp_path,
     response = supervisor.client.get(f"/api/v1/attachments/{sha}",
                                      headers={"Authorization": f"Bearer {supervisor.token}"})
     assert response.status_code == 200 and response.data == data and response.mimetype == "image/jpeg"
-    stored = [p for p in (tmp_path / "instance" / "attachments").rglob(sha)]
-    assert len(stored) == 1 and stored[0].read_bytes() == data
+    assert held_copies(app, sha) == [data]
 
 
 class Recording:
@@ -235,10 +270,9 @@ def test_files_can_live_in_another_storage(app, phone, supervisor, tmp_path):
 
 
 def test_a_listed_file_lost_from_storage_is_not_found_rather_than_an_error(app, engineer, tmp_path):
-    app.config["ATTACHMENT_STORAGE"] = storage = MemoryStorage()
     _, data, sha = photo(tmp_path, size=2_000)
     assert put(engineer, sha, data, 0, len(data))[1]["complete"] is True
-    storage.files.clear()  # a restore that brought the database back without the files
+    lose(app, sha)  # a restore that brought the database back without the files
     response = engineer.client.get(f"/api/v1/attachments/{sha}", headers={"Authorization": f"Bearer {engineer.token}"})
     assert response.status_code == 404 and response.get_json()["error"]["code"] == "not_found"
 
@@ -252,3 +286,23 @@ def test_a_first_chunk_too_short_to_show_its_type_is_refused_as_such(engineer, t
     assert put(engineer, sha, webp[16:], 16, len(webp))[1]["complete"] is True
     tiny = b"\x89PNG\r\n\x1a\n"  # a whole file shorter than 16 bytes is judged as it is
     assert put(engineer, hashlib.sha256(tiny).hexdigest(), tiny, 0, len(tiny))[1]["complete"] is True
+
+
+def test_a_large_file_arrives_whole_and_is_read_back_in_ranges(app, engineer, tmp_path):
+    _, data, sha = photo(tmp_path, size=9 * 1024 * 1024 + 12345)  # more than one S3 part
+    chunk = 1024 * 1024
+    for first in range(0, len(data), chunk):
+        status, body = put(engineer, sha, data[first:first + chunk], first, len(data))
+        assert status == 200, body
+    assert body["complete"] is True and held_copies(app, sha) == [data]
+    auth = {"Authorization": f"Bearer {engineer.token}"}
+    whole = engineer.client.get(f"/api/v1/attachments/{sha}", headers=auth)
+    assert whole.status_code == 200 and whole.content_length == len(data) and whole.data == data
+    assert whole.headers["Accept-Ranges"] == "bytes" and whole.headers["ETag"] == f'"{sha}"'
+    part = engineer.client.get(f"/api/v1/attachments/{sha}", headers={**auth, "Range": "bytes=5000000-5000099"})
+    assert part.status_code == 206 and part.data == data[5_000_000:5_000_100]
+    assert part.headers["Content-Range"] == f"bytes 5000000-5000099/{len(data)}"
+    tail = engineer.client.get(f"/api/v1/attachments/{sha}", headers={**auth, "Range": "bytes=-10"})
+    assert tail.status_code == 206 and tail.data == data[-10:]
+    again = engineer.client.get(f"/api/v1/attachments/{sha}", headers={**auth, "If-None-Match": f'"{sha}"'})
+    assert again.status_code == 304

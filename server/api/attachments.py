@@ -5,7 +5,8 @@ The protocol is described in sync/attachments.py and docs/checklists.md ("Attach
 
 from typing import BinaryIO
 
-from flask import current_app, g, request, send_file
+from flask import current_app, g, request
+from werkzeug.wsgi import wrap_file
 
 from schemas.checklists import (
     AttachmentStatusSchema,
@@ -73,19 +74,33 @@ def download(sha):
     found = held_file(sha)
     if found is None:
         raise NotFound(f"No file {sha}.")
-    return send_file(found[0], mimetype=found[1], max_age=86400, download_name=sha, etag=sha, conditional=True)
+    return file_response(sha, found, max_age=86400)
 
 
-def held_file(sha: str) -> tuple[BinaryIO, str] | None:
-    """The file (open) and its media type, if it has arrived whole and the caller may see it;
-    the API's download and the console's share this rule. Read through the Storage interface,
-    not a path: the file need not be on this disk."""
+def held_file(sha: str) -> tuple[BinaryIO, str, int] | None:
+    """The file (open), its media type and size, if it has arrived whole and the caller may
+    see it; the API's download and the console's share this rule. Read through the Storage
+    interface, not a path: the file need not be on this disk."""
     db = get_db()
     files = storage()
-    held = db.execute("SELECT media_type FROM attachments WHERE sha256 = ?", [sha]).fetchone()
+    held = db.execute("SELECT media_type, size FROM attachments WHERE sha256 = ?", [sha]).fetchone()
     if held is None or not attachments.visible_to(db, g.actor, sha) or not files.has(sha):
         return None
-    return files.open(sha), held[0]
+    return files.open(sha), held[0], held[1]
+
+
+def file_response(sha: str, found: tuple[BinaryIO, str, int], max_age: int, as_attachment: bool = False):
+    """The file with its length, ETag (its hash) and Range support: a browser or phone may
+    ask for part of it, and storage reads only that part (ranged GETs from a bucket)."""
+    file, media_type, size = found
+    response = current_app.response_class(wrap_file(request.environ, file), mimetype=media_type,
+                                          direct_passthrough=True)
+    response.content_length = size
+    response.set_etag(sha)
+    response.cache_control.max_age = max_age
+    response.cache_control.private = True
+    response.headers["Content-Disposition"] = f"{'attachment' if as_attachment else 'inline'}; filename={sha}"
+    return response.make_conditional(request.environ, accept_ranges=True, complete_length=size)
 
 
 @bp.route("/attachments/missing", methods=["GET"])

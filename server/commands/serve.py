@@ -11,6 +11,7 @@ from flask.cli import with_appcontext
 from server import instance_lock
 from server.db import get_db, now
 from sync import checklists, reference, users
+from sync.errors import DomainError
 from sync.store import write
 
 
@@ -77,10 +78,30 @@ def serve(ctx, host, port, workers, threads, demo, dev):
         click.echo(note)
     click.echo(f"Database: {app.config['DATABASE']}")
     click.echo(f"Serving on http://{host}:{port}/  (console: /console, API spec: /api/openapi.json)")
-    if dev:
-        app.run(host=host, port=port, threaded=True, use_reloader=False)
-        return
-    run_gunicorn(app, host, port, workers, threads)
+    children = None
+    if app.config["REPLICA_URL"]:
+        from server.commands.replica import start_beside_server
+
+        try:
+            children = start_beside_server(app)
+        except DomainError as error:
+            raise click.ClickException(f"Replication did not start: {error}") from None
+        click.echo(f"Replicating the store to {app.config['REPLICA_URL']} (log: litestream.log).")
+        kept = Path(app.instance_path) / "secret_key"
+        if kept.exists() and kept.read_text().strip() == app.config["SECRET_KEY"]:
+            click.echo("Warning: the signing key lives only in this instance folder; a machine restored from "
+                       "the replica would not have it, and every device would have to log in again. Set "
+                       "FIELDSYNC_SECRET_KEY (docs/deployment.md).", err=True)
+    try:
+        if dev:
+            app.run(host=host, port=port, threaded=True, use_reloader=False)
+        else:
+            run_gunicorn(app, host, port, workers, threads)
+    finally:
+        if children:
+            from server.commands.replica import stop_beside_server
+
+            stop_beside_server(children)
 
 
 def run_gunicorn(app, host: str, port: int, workers: int, threads: int) -> None:

@@ -4,9 +4,9 @@ Decisions and comments go through ``sync.review`` on the write path, so the engi
 devices receive them through pull and the audit log records who decided what, and why.
 """
 
-from flask import abort, g, request, send_file, url_for
+from flask import abort, g, request, url_for
 
-from server.api.attachments import held_file
+from server.api.attachments import file_response, held_file
 from server.auth import STAFF
 from server.console import filters, labels, visit_view
 from server.console.web import _, act, bp, console_access, lang, page, safe_next
@@ -156,6 +156,4 @@ def attachment(sha256):
     found = held_file(sha256) if attachments.SHA256_RE.match(sha256) else None
     if found is None:
         abort(404)
-    file, media_type = found
-    return send_file(file, mimetype=media_type, max_age=3600,
-                     as_attachment=not media_type.startswith("image/"), download_name=sha256)
+    return file_response(sha256, found, max_age=3600, as_attachment=not found[1].startswith("image/"))
