@@ -170,8 +170,14 @@ class Device:
             with self._local_tx():  # the best server copy an older file has is what it shows
                 self.conn.execute("ALTER TABLE units ADD COLUMN server TEXT")
                 self.conn.execute("UPDATE units SET server = data")
-        if "body" not in {row[1] for row in self.conn.execute("PRAGMA table_info(acked)")}:
+        acked = {row[1] for row in self.conn.execute("PRAGMA table_info(acked)")}
+        if "body" not in acked:
             self.conn.execute("ALTER TABLE acked ADD COLUMN body TEXT")
+        if "store_id" not in acked:  # which store acknowledged it, and whether it is durable there (§7)
+            self.conn.execute("ALTER TABLE acked ADD COLUMN store_id TEXT")
+            self.conn.execute("ALTER TABLE acked ADD COLUMN durable INTEGER NOT NULL DEFAULT 0")
+        if "durable" not in {row[1] for row in self.conn.execute("PRAGMA table_info(uploads)")}:
+            self.conn.execute("ALTER TABLE uploads ADD COLUMN durable INTEGER NOT NULL DEFAULT 0")
 
     def _get(self, key: str):
         row = self.conn.execute("SELECT value FROM state WHERE key = ?", (key,)).fetchone()
@@ -316,12 +322,20 @@ class Device:
 
     def acked(self) -> dict[int, dict]:
         """Every mutation the server has acknowledged, with its answer."""
-        return {r[0]: json.loads(r[2]) for r in self.conn.execute("SELECT * FROM acked")}
+        return {r[0]: json.loads(r[1]) for r in self.conn.execute("SELECT mutation_id, result FROM acked")}
+
+    def kept(self) -> dict[int, dict]:
+        """Acknowledged mutations whose bodies are still kept: not yet durable on the server,
+        or not yet reflected by a pull (§7). What a restore could have lost is among them."""
+        return {r[0]: json.loads(r[1]) for r in self.conn.execute(
+            "SELECT mutation_id, body FROM acked WHERE body IS NOT NULL ORDER BY mutation_id")}
 
     def uploads(self) -> dict[str, dict]:
-        """Queued files by SHA-256: path, size, state (pending, done, failed) and error."""
-        return {r[0]: {"path": r[1], "size": r[2], "state": r[3], "error": json.loads(r[4]) if r[4] else None}
-                for r in self.conn.execute("SELECT sha256, path, size, state, error FROM uploads")}
+        """Queued files by SHA-256: path, size, state (pending, done, failed), error, and
+        ``durable``: the server can no longer lose it, so the file may be deleted here."""
+        return {r[0]: {"path": r[1], "size": r[2], "state": r[3], "error": json.loads(r[4]) if r[4] else None,
+                       "durable": bool(r[5])}
+                for r in self.conn.execute("SELECT sha256, path, size, state, error, durable FROM uploads")}
 
     def reference(self, kind: str) -> list[dict]:
         return [json.loads(r[0]) for r in self.conn.execute(
@@ -421,17 +435,21 @@ class Device:
                 if size is None:
                     raise
                 continue
+            durable = answer.get("durable") or {}
             with self._local_tx():
                 for (_, body), result in zip(rows, answer["results"], strict=True):
-                    self._settle(json.loads(body), result)
+                    self._settle(json.loads(body), result, durable.get("store_id"))
+                self._learn_durable(durable)
             results.extend(answer["results"])
 
-    def _settle(self, mutation: dict, result: dict) -> None:
-        """Record the server's answer to one mutation and drop it from the outbox."""
+    def _settle(self, mutation: dict, result: dict, store: str | None) -> None:
+        """Record the server's answer to one mutation and drop it from the outbox; its body is
+        kept until the store that answered says it is durable (§7)."""
         self.conn.execute("DELETE FROM outbox WHERE mutation_id = ?", (mutation["mutation_id"],))
-        self.conn.execute("INSERT OR REPLACE INTO acked (mutation_id, status, result, body) VALUES (?, ?, ?, ?)",
+        self.conn.execute("INSERT OR REPLACE INTO acked (mutation_id, status, result, body, store_id, durable)"
+                          " VALUES (?, ?, ?, ?, ?, 0)",
                           (mutation["mutation_id"], result["status"], json.dumps(result, ensure_ascii=False),
-                           json.dumps(mutation, ensure_ascii=False)))
+                           json.dumps(mutation, ensure_ascii=False), store))
         status = result.get("first_status", result["status"])
         if status == "rejected":
             self.conn.execute("INSERT OR REPLACE INTO rejected (mutation_id, body, error) VALUES (?, ?, ?)",
@@ -510,24 +528,57 @@ class Device:
                 self.conn.execute("UPDATE outbox SET body = ? WHERE mutation_id = ?",
                                   (json.dumps(mutation, ensure_ascii=False), mutation_id))
 
+    def _learn_durable(self, durable: dict) -> None:
+        """The store ``durable["store_id"]`` can no longer lose what it acknowledged up to
+        ``durable["mutation_id"]``: those bodies are needed no more once a pull reflected them.
+        Answers another store gave are not covered (a restored store is another store)."""
+        if not durable.get("store_id"):
+            return
+        self.conn.execute("UPDATE acked SET durable = 1 WHERE durable = 0 AND store_id = ? AND mutation_id <= ?",
+                          (durable["store_id"], durable["mutation_id"]))
+        self._drop_needless_bodies()
+
+    def _drop_needless_bodies(self) -> None:
+        reflected = int(self._get("reflected_mutation_id") or 0)
+        self.conn.execute("UPDATE acked SET body = NULL WHERE body IS NOT NULL AND durable = 1 AND mutation_id <= ?",
+                          (reflected,))
+
+    def _send_again(self, store: str | None) -> None:
+        """After ``store_replaced``: whatever another store acknowledged and never said was
+        durable may be missing from this one. Back to the outbox, byte for byte (marked
+        sent, so never rewritten): the new store answers ``duplicate`` for what it has and
+        applies the rest (§7)."""
+        for mutation_id, kind, body in self.conn.execute(
+                "SELECT mutation_id, json_extract(body, '$.type'), body FROM acked"
+                " WHERE body IS NOT NULL AND durable = 0 AND (store_id IS NULL OR store_id IS NOT ?)",
+                (store,)).fetchall():
+            self.conn.execute("INSERT OR IGNORE INTO outbox (mutation_id, type, body, sent) VALUES (?, ?, ?, 1)",
+                              (mutation_id, kind, body))
+            self.conn.execute("DELETE FROM acked WHERE mutation_id = ?", (mutation_id,))
+        # Files too: the new store may not list those never said durable; ask, and resend.
+        self.conn.execute("UPDATE uploads SET state = 'pending', started = 1 WHERE state = 'done' AND durable = 0")
+
     def pull(self, limit: int | None = None) -> int:
         """Fetch pages until the server has no more; returns the number of pages applied."""
         pages = 0
         while True:
             page = self._call("GET", "/api/v1/sync/pull", params={"cursor": self.cursor, "limit": limit})
+            durable = page.get("durable") or {}
             with self._local_tx():
                 if page["reset"]:
+                    if page.get("reset_reason") == "store_replaced":
+                        self._send_again(durable.get("store_id"))
                     self._reset()
                 else:
                     self._apply_page(page)
                 self._set("cursor", page["cursor"])
                 if not page["has_more"]:
                     # Everything acknowledged so far is in what was just pulled: its bodies
-                    # are no longer needed to rebuild a unit (see _rebuild_unit).
+                    # are no longer needed to rebuild a unit (see _rebuild_unit), only to send
+                    # again if the store loses them before they are durable.
                     reflected = self.conn.execute("SELECT coalesce(max(mutation_id), 0) FROM acked").fetchone()[0]
                     self._set("reflected_mutation_id", reflected)
-                    self.conn.execute("UPDATE acked SET body = NULL WHERE mutation_id <= ? AND body IS NOT NULL",
-                                      (reflected,))
+                self._learn_durable(durable)
             pages += 1
             if not page["has_more"]:
                 return pages
@@ -600,8 +651,9 @@ class Device:
         for sha, path, size in self.conn.execute(
                 "SELECT sha256, path, size FROM uploads WHERE state = 'pending' ORDER BY rowid").fetchall():
             try:
-                self._upload(sha, path, size)
-                self.conn.execute("UPDATE uploads SET state = 'done', error = NULL WHERE sha256 = ?", (sha,))
+                durable = self._upload(sha, path, size)
+                self.conn.execute("UPDATE uploads SET state = 'done', error = NULL, durable = ? WHERE sha256 = ?",
+                                  (int(durable), sha))
             except (TransportError, NeedsLogin):
                 break
             except ServerError as error:
@@ -611,7 +663,21 @@ class Device:
                                     final=error.status in self._FINAL)
             except OSError as error:  # the file is gone or unreadable on the device
                 self._upload_failed(sha, {"code": "file_unreadable", "message": str(error)}, final=True)
+        self._check_durable_uploads()
         return self._upload_counts()
+
+    def _check_durable_uploads(self) -> None:
+        """Ask about files sent but not yet durable: the device keeps each until the server
+        can no longer lose it; one the server has lost (a restore) goes again."""
+        for (sha,) in self.conn.execute("SELECT sha256 FROM uploads WHERE state = 'done' AND durable = 0").fetchall():
+            try:
+                status = self._call("GET", f"/api/v1/attachments/{sha}/status")
+            except (TransportError, NeedsLogin, ServerError):
+                return
+            if status.get("durable"):
+                self.conn.execute("UPDATE uploads SET durable = 1 WHERE sha256 = ?", (sha,))
+            elif not status.get("complete"):
+                self.conn.execute("UPDATE uploads SET state = 'pending', started = 1 WHERE sha256 = ?", (sha,))
 
     def _upload_failed(self, sha: str, error: dict, final: bool) -> None:
         self.conn.execute("UPDATE uploads SET state = ?, error = ? WHERE sha256 = ?",
@@ -621,12 +687,15 @@ class Device:
         counts = dict(self.conn.execute("SELECT state, count(*) FROM uploads GROUP BY state").fetchall())
         return {state: counts.get(state, 0) for state in ("pending", "done", "failed")}
 
-    def _upload(self, sha: str, path: str, size: int, attempts: int = 3) -> None:
+    def _upload(self, sha: str, path: str, size: int, attempts: int = 3) -> bool:
+        """Send the file from where the server stopped; returns whether it is durable."""
         url = f"/api/v1/attachments/{sha}"
         started = self.conn.execute("SELECT started FROM uploads WHERE sha256 = ?", (sha,)).fetchone()
         if started and started[0]:  # resuming: ask where the server stopped
             status = self._call("GET", f"{url}/status")
             offset = status["received"] if status.get("size") == size else 0
+            if status["complete"]:
+                return bool(status.get("durable"))  # nothing to read here: the file may be gone
         else:  # a fresh upload starts at 0; if the server is elsewhere, its 409 says where
             self.conn.execute("UPDATE uploads SET started = 1 WHERE sha256 = ?", (sha,))
             status, offset = {"complete": False}, 0
@@ -649,6 +718,7 @@ class Device:
                 if code >= 400:
                     raise ServerError(code, status)
                 offset = status.get("received", size)
+        return bool(status.get("durable"))
 
     def sync(self) -> dict:
         """One sync round: push everything, pull everything, then upload queued files."""
