@@ -6,7 +6,7 @@ from schemas.common import ErrorBodySchema, LocationSchema, Timestamp
 from schemas.units import UnitFieldsSchema
 
 MUTATION_TYPES = ("create_unit", "update_unit", "create_visit", "revise_visit")
-RESULT_STATUSES = ("applied", "duplicate", "redirected", "conflict", "rejected")
+RESULT_STATUSES = ("applied", "duplicate", "redirected", "conflict", "rejected", "deferred")
 
 _id = fields.String(required=True, validate=validate.Length(min=1, max=64))
 
@@ -28,6 +28,10 @@ class PushRequestSchema(Schema):
                             metadata={"description": "Mutations in the device's local order; by `type`, a "
                                                      "CreateUnitMutation, UpdateUnitMutation, CreateVisitMutation "
                                                      "or ReviseVisitMutation (see components)."})
+    store_id = fields.String(load_default=None, validate=validate.Length(min=1, max=64), metadata={
+        "description": "The store the device last heard from (`durable.store_id`). When it is no longer the "
+                       "server's, the push is refused with 409 `store_replaced` and nothing is written: pull "
+                       "first (docs/sync-protocol.md §7)."})
 
 
 class _MutationBase(Schema):

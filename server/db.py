@@ -17,7 +17,8 @@ from sync.store import SYSTEM, connect, open_store, write
 
 
 def _open(app):
-    return connect(app.config["DATABASE"], app.config["BUSY_TIMEOUT_MS"], app.config["SQLITE_CACHE_MB"])
+    return connect(app.config["DATABASE"], app.config["BUSY_TIMEOUT_MS"], app.config["SQLITE_CACHE_MB"],
+                   checkpoints=not app.config["REPLICA_URL"])
 
 
 def get_db():

@@ -26,6 +26,7 @@ STATUS_OF_CODE = {
     "not_found": 404,
     "method_not_allowed": 405,
     "conflict": 409,
+    "store_replaced": 409,
     "batch_too_large": 413,
     "request_too_large": 413,
     "unsupported_media_type": 415,

@@ -176,6 +176,9 @@ class Device:
         if "store_id" not in acked:  # which store acknowledged it, and whether it is durable there (§7)
             self.conn.execute("ALTER TABLE acked ADD COLUMN store_id TEXT")
             self.conn.execute("ALTER TABLE acked ADD COLUMN durable INTEGER NOT NULL DEFAULT 0")
+        if "resent" not in {row[1] for row in self.conn.execute("PRAGMA table_info(outbox)")}:
+            self.conn.execute("ALTER TABLE outbox ADD COLUMN resent INTEGER NOT NULL DEFAULT 0")
+            self.conn.execute("ALTER TABLE acked ADD COLUMN resent INTEGER NOT NULL DEFAULT 0")
         if "durable" not in {row[1] for row in self.conn.execute("PRAGMA table_info(uploads)")}:
             self.conn.execute("ALTER TABLE uploads ADD COLUMN durable INTEGER NOT NULL DEFAULT 0")
 
@@ -420,36 +423,45 @@ class Device:
     def push(self) -> list[dict]:
         """Send the outbox in order, batch by batch, until it is empty; returns all results."""
         results = []
-        size = BATCH_SIZE
+        size, replaced, after = BATCH_SIZE, False, 0
         while True:
-            rows = self.conn.execute("SELECT mutation_id, body FROM outbox ORDER BY mutation_id LIMIT ?",
-                                     (size,)).fetchall()
+            # ``after``: past the mutations answered ``deferred`` in this round; they stay queued
+            # and go again at the next push (§7).
+            rows = self.conn.execute("SELECT mutation_id, body, resent FROM outbox WHERE mutation_id > ?"
+                                     " ORDER BY mutation_id LIMIT ?", (after, size)).fetchall()
             if not rows:
                 return results
             self.conn.execute(f"UPDATE outbox SET sent = 1 WHERE mutation_id <= {int(rows[-1][0])}")
             try:
                 answer = self._call("POST", "/api/v1/sync/push",
-                                    body={"mutations": [json.loads(body) for _, body in rows]})
+                                    body={"mutations": [json.loads(body) for _, body, _ in rows],
+                                          "store_id": self._get("store_id")})
             except ServerError as error:
+                if error.code == "store_replaced" and not replaced:
+                    replaced = True  # once: the pull's reset brings back what the new store lacks
+                    self.pull()
+                    continue
                 size = _smaller_batch(error, len(rows))
                 if size is None:
                     raise
                 continue
             durable = answer.get("durable") or {}
             with self._local_tx():
-                for (_, body), result in zip(rows, answer["results"], strict=True):
-                    self._settle(json.loads(body), result, durable.get("store_id"))
+                for (_, body, resent), result in zip(rows, answer["results"], strict=True):
+                    if result["status"] != "deferred":
+                        self._settle(json.loads(body), result, durable.get("store_id"), bool(resent))
                 self._learn_durable(durable)
+            after = rows[-1][0]
             results.extend(answer["results"])
 
-    def _settle(self, mutation: dict, result: dict, store: str | None) -> None:
+    def _settle(self, mutation: dict, result: dict, store: str | None, resent: bool = False) -> None:
         """Record the server's answer to one mutation and drop it from the outbox; its body is
         kept until the store that answered says it is durable (§7)."""
         self.conn.execute("DELETE FROM outbox WHERE mutation_id = ?", (mutation["mutation_id"],))
-        self.conn.execute("INSERT OR REPLACE INTO acked (mutation_id, status, result, body, store_id, durable)"
-                          " VALUES (?, ?, ?, ?, ?, 0)",
+        self.conn.execute("INSERT OR REPLACE INTO acked (mutation_id, status, result, body, store_id, durable, resent)"
+                          " VALUES (?, ?, ?, ?, ?, 0, ?)",
                           (mutation["mutation_id"], result["status"], json.dumps(result, ensure_ascii=False),
-                           json.dumps(mutation, ensure_ascii=False), store))
+                           json.dumps(mutation, ensure_ascii=False), store, int(resent)))
         status = result.get("first_status", result["status"])
         if status == "rejected":
             self.conn.execute("INSERT OR REPLACE INTO rejected (mutation_id, body, error) VALUES (?, ?, ?)",
@@ -461,6 +473,25 @@ class Device:
         landed = result.get("unit_id")
         if named and landed and named != landed:
             self._learn_redirect(named, landed)
+        self._keep_theirs(result)
+
+    def _keep_theirs(self, result: dict) -> None:
+        """A field whose conflict kept the other device's value shows that value here: the
+        edit was shown locally when it was recorded (or put back on a pulled copy while it
+        waited), and no pull may come to correct it — the server's unit did not change."""
+        lost = {c["field"]: c["theirs"] for c in result.get("conflicts", []) if c.get("kept") == "theirs"}
+        if not lost or not result.get("unit_id"):
+            return
+        unit_id = self._redirected(result["unit_id"])
+        if result["status"] == "duplicate":
+            # The answer is the one first given: its "theirs" may have been replaced since.
+            # The last server copy, with what is still this device's own on top, is right.
+            self._rebuild_unit(unit_id)
+            return
+        unit = self.unit(unit_id)
+        if unit is not None:
+            self.conn.execute("UPDATE units SET data = ? WHERE id = ?",
+                              (json.dumps({**unit, **lost}, ensure_ascii=False), unit_id))
 
     def _undo_locally(self, mutation: dict) -> None:
         """Take a rejected mutation out of the local copies: the server never applied it, and
@@ -474,14 +505,17 @@ class Device:
     def _rebuild_unit(self, unit_id: str) -> None:
         """A unit's local copy as the last server copy with this device's edits the server has
         not sent back yet (acknowledged since the last complete pull, or still queued) on top;
-        no copy at all when neither the server nor an accepted create_unit vouches for it."""
+        no copy at all when neither the server nor an accepted create_unit vouches for it.
+        Mutations sent again after a store replacement are no edits on top: the copy pulled
+        from the new store may be newer than they are (only a unit's creation counts, while
+        the store has no copy of it yet)."""
         row = self.conn.execute("SELECT server FROM units WHERE id = ?", (unit_id,)).fetchone()
         unit = json.loads(row[0]) if row and row[0] else None
         reflected = int(self._get("reflected_mutation_id") or 0)
         edits = []
         for mutation_id, body, result in self.conn.execute(
-                "SELECT mutation_id, body, result FROM acked WHERE mutation_id > ? AND body IS NOT NULL",
-                (reflected,)).fetchall():
+                "SELECT mutation_id, body, result FROM acked WHERE mutation_id > ? AND body IS NOT NULL"
+                + ("" if unit is None else " AND resent = 0"), (reflected,)).fetchall():
             result = json.loads(result)
             mutation = json.loads(body)
             # A create_unit that landed on another unit was merged into it: the merge, not its
@@ -489,8 +523,14 @@ class Device:
             landed = result.get("unit_id") == unit_id and (
                 mutation["type"] == "update_unit" or mutation.get("unit_id") == unit_id)
             if landed and result.get("first_status", result["status"]) != "rejected":
-                edits.append((mutation_id, mutation))
-        for mutation_id, body in self.conn.execute("SELECT mutation_id, body FROM outbox").fetchall():
+                # A field whose conflict kept the other value did not take: the server copy
+                # already says what stands, and no pull will send the unit again for it.
+                lost = {c["field"] for c in result.get("conflicts", []) if c.get("kept") == "theirs"}
+                fields = {k: v for k, v in mutation.get("fields", {}).items() if k not in lost}
+                if fields or mutation["type"] == "create_unit":
+                    edits.append((mutation_id, {**mutation, "fields": fields}))
+        for mutation_id, body in self.conn.execute(
+                "SELECT mutation_id, body FROM outbox" + ("" if unit is None else " WHERE resent = 0")).fetchall():
             mutation = json.loads(body)
             if mutation.get("unit_id") and self._redirected(mutation["unit_id"]) == unit_id \
                     and not _merged_create(mutation, unit_id):
@@ -534,6 +574,7 @@ class Device:
         Answers another store gave are not covered (a restored store is another store)."""
         if not durable.get("store_id"):
             return
+        self._set("store_id", durable["store_id"])
         self.conn.execute("UPDATE acked SET durable = 1 WHERE durable = 0 AND store_id = ? AND mutation_id <= ?",
                           (durable["store_id"], durable["mutation_id"]))
         self._drop_needless_bodies()
@@ -552,8 +593,8 @@ class Device:
                 "SELECT mutation_id, json_extract(body, '$.type'), body FROM acked"
                 " WHERE body IS NOT NULL AND durable = 0 AND (store_id IS NULL OR store_id IS NOT ?)",
                 (store,)).fetchall():
-            self.conn.execute("INSERT OR IGNORE INTO outbox (mutation_id, type, body, sent) VALUES (?, ?, ?, 1)",
-                              (mutation_id, kind, body))
+            self.conn.execute("INSERT OR IGNORE INTO outbox (mutation_id, type, body, sent, resent)"
+                              " VALUES (?, ?, ?, 1, 1)", (mutation_id, kind, body))
             self.conn.execute("DELETE FROM acked WHERE mutation_id = ?", (mutation_id,))
         # Files too: the new store may not list those never said durable; ask, and resend.
         self.conn.execute("UPDATE uploads SET state = 'pending', started = 1 WHERE state = 'done' AND durable = 0")
@@ -620,10 +661,13 @@ class Device:
         self._rebase_pending()
 
     def _rebase_pending(self) -> None:
-        """Re-apply edits still in the outbox on top of the server copies just pulled."""
+        """Re-apply edits still in the outbox on top of the server copies just pulled. Not
+        those sent again after a store replacement: they were shown before, and the new store
+        either has them already (its copies show them), or applies them and sends the unit
+        back, or keeps another device's later value — an overlay would hide which."""
         for (body,) in self.conn.execute(
-                "SELECT body FROM outbox WHERE type IN ('create_unit', 'update_unit') ORDER BY mutation_id"
-        ).fetchall():
+                "SELECT body FROM outbox WHERE type IN ('create_unit', 'update_unit') AND resent = 0"
+                " ORDER BY mutation_id").fetchall():
             mutation = json.loads(body)
             unit_id = self._redirected(mutation["unit_id"])
             if _merged_create(mutation, unit_id):

@@ -107,8 +107,16 @@ def advance(db, now: datetime, replicate) -> dict:
 def restored(tx: Tx) -> None:
     """After a restore: what the store now holds came from a replica or a backup, so it is
     durable; and each device may send again what the restore lost (its ids above the floor)."""
-    tx.execute("UPDATE durability SET durable_seq = write_seq, durable_at = ? WHERE id = 1", (tx.at,))
-    tx.execute("UPDATE devices SET restore_floor = last_mutation_id, unsafe_min = NULL, unsafe_written = NULL")
+    tx.execute("UPDATE durability SET durable_seq = write_seq, durable_at = ?, restored_at = ? WHERE id = 1",
+               (tx.at, tx.at))
+    # The lowest floor of any restore so far: a mutation that waited (``deferred``) under an
+    # earlier restore has no ledger row, and may still be on its way when another comes.
+    tx.execute("UPDATE devices SET restore_floor = min(coalesce(restore_floor, last_mutation_id), last_mutation_id),"
+               " unsafe_min = NULL, unsafe_written = NULL")
+
+
+def restored_at(db) -> str | None:
+    return db.execute("SELECT restored_at FROM durability WHERE id = 1").fetchone()[0]
 
 
 def state(db) -> dict:

@@ -60,3 +60,10 @@ class TooManyAttempts(DomainError):
 
 class BatchTooLarge(DomainError):
     code = "batch_too_large"
+
+
+class StoreReplaced(DomainError):
+    """A push names a store other than this one: the device has not yet learnt that the
+    store was restored, and must pull (reset, send again what the store lacks) first."""
+
+    code = "store_replaced"

@@ -16,9 +16,19 @@ from marshmallow import ValidationError
 
 from schemas.sync import MUTATION_SCHEMAS
 from sync import checklists, durability, field_paths, matching, units, visits
-from sync.clock import iso
-from sync.errors import BatchTooLarge, Conflict, DomainError, Invalid
-from sync.store import Actor, Tx, write
+from sync.clock import iso, parse_time
+from sync.errors import BatchTooLarge, Conflict, DomainError, Invalid, StoreReplaced
+from sync.store import Actor, Tx, store_id, write
+
+
+def check_store(db, named: str | None) -> None:
+    """A push that names another store than this one is refused whole: its device does not
+    know yet that the store was replaced, and must hear it from a pull before it pushes, so
+    that what the restore lost goes first, in id order (§7)."""
+    current = store_id(db)
+    if named is not None and named != current:
+        raise StoreReplaced("The store was replaced (restored); pull first, then push again.",
+                            {"store_id": current})
 
 
 def check_batch(mutations: list, max_mutations: int) -> None:
@@ -171,7 +181,27 @@ def _reject(tx: Tx, raw: dict, error: DomainError) -> dict:
     return {"status": "rejected", "error": answer}
 
 
-def _one(tx: Tx, raw: dict, prepared, last_applied: int, floor: int | None) -> dict:
+# How long after a restore a mutation may wait for a unit the restore lost (see _may_wait).
+RESTORE_GRACE = timedelta(days=14)
+
+
+def _may_wait(tx: Tx, error: DomainError, mutation_id: int, floor: int | None, waits: bool) -> bool:
+    """Should this mutation be answered ``deferred`` (not recorded) rather than rejected?
+
+    After a restore, a device may refer to a unit another device created in the window the
+    restore lost — it saw the unit in a pull from the old store. That device sends the unit
+    again (§7), but perhaps after this one. A mutation the restore may have lost (above the
+    device's floor) that fails only because such a unit (or visit) is unknown waits for it,
+    for RESTORE_GRACE after the restore, from clients that said they can wait."""
+    if not (waits and floor is not None and mutation_id > floor and error.code == "not_found"):
+        return False
+    named = set(error.details.get("fields") or {})
+    restored = durability.restored_at(tx.db)
+    return bool(named & {"unit_id", "visit_id"}) and restored is not None and \
+        tx.now - parse_time(restored) < RESTORE_GRACE
+
+
+def _one(tx: Tx, raw: dict, prepared, last_applied: int, floor: int | None, waits: bool = False) -> dict:
     device_id, mutation_id = tx.actor.device_id, raw["mutation_id"]
     body_hash = _body_hash(raw)
     prior = tx.one("SELECT body_hash, status, result FROM mutations WHERE device_id = ? AND mutation_id = ?",
@@ -203,6 +233,8 @@ def _one(tx: Tx, raw: dict, prepared, last_applied: int, floor: int | None) -> d
             result = _apply(tx, raw, prepared)
             result["status"] = _status(result)
         except DomainError as error:
+            if _may_wait(tx, error, mutation_id, floor, waits):
+                return {"mutation_id": mutation_id, "status": "deferred", "error": _answer(error, raw["type"])}
             result = _reject(tx, raw, error)
     result = {"mutation_id": mutation_id, **result}
     tx.execute(
@@ -229,15 +261,16 @@ def _restore_floor(tx: Tx) -> int | None:
     return tx.execute("SELECT restore_floor FROM devices WHERE id = ?", (tx.actor.device_id,)).fetchone()[0]
 
 
-def apply(tx: Tx, mutations: list[dict], prepared: list) -> list[dict]:
+def apply(tx: Tx, mutations: list[dict], prepared: list, waits: bool = False) -> list[dict]:
     """Apply prepared mutations of ``tx.actor``'s device inside ``tx``, exactly once; one
     result per mutation, in order. Every door (a device's push, a Collect submission) ends
-    here, so each has the same ledger, conflicts, merges and dedup."""
+    here, so each has the same ledger, conflicts, merges and dedup. ``waits``: the client
+    understands ``deferred`` (see ``_may_wait``)."""
     last_applied, floor = last_mutation_id(tx), _restore_floor(tx)
     results, answered = [], []
     for raw, ready in zip(mutations, prepared, strict=True):
-        results.append(_one(tx, raw, ready, last_applied, floor))
-        if results[-1]["status"] != "duplicate":
+        results.append(_one(tx, raw, ready, last_applied, floor, waits))
+        if results[-1]["status"] not in ("duplicate", "deferred"):
             last_applied = max(last_applied, raw["mutation_id"])
             answered.append(raw["mutation_id"])
     tx.execute("UPDATE devices SET last_mutation_id = ?, last_seen_at = ? WHERE id = ?",
@@ -246,8 +279,8 @@ def apply(tx: Tx, mutations: list[dict], prepared: list) -> list[dict]:
     return results
 
 
-def push(db, actor: Actor, mutations: list[dict], now: datetime, skew_seconds: int) -> list[dict]:
+def push(db, actor: Actor, mutations: list[dict], now: datetime, skew_seconds: int, waits: bool = False) -> list[dict]:
     """Apply a device's batch in one transaction; returns one result per mutation, in order."""
     prepared = prepare(db, mutations, now, skew_seconds)
     with write(db, now, actor) as tx:
-        return apply(tx, mutations, prepared)
+        return apply(tx, mutations, prepared, waits)

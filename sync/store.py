@@ -45,8 +45,10 @@ class Store(sqlite_utils.Database):
         return (dict(zip(keys, row, strict=True)) for row in cursor)
 
 
-def connect(path: str, busy_timeout_ms: int = 30000, cache_mb: int = 16) -> Store:
-    """Open the store with the pragmas every connection needs."""
+def connect(path: str, busy_timeout_ms: int = 30000, cache_mb: int = 16, checkpoints: bool = True) -> Store:
+    """Open the store with the pragmas every connection needs. ``checkpoints=False`` when
+    Litestream replicates the store: it alone then copies the WAL into the database file, so
+    no checkpoint of ours can race it and leave the replica with pages it never saw."""
     conn = sqlite3.connect(path, timeout=busy_timeout_ms / 1000, check_same_thread=False)
     db = Store(conn)
     if path != ":memory:":
@@ -59,6 +61,8 @@ def connect(path: str, busy_timeout_ms: int = 30000, cache_mb: int = 16) -> Stor
     db.execute("PRAGMA synchronous = FULL")
     db.execute("PRAGMA foreign_keys = ON")
     db.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+    if not checkpoints:
+        db.execute("PRAGMA wal_autocheckpoint = 0")
     return db
 
 

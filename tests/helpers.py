@@ -214,7 +214,8 @@ def assert_converged(device, engineer_api, supervisor_api) -> None:
     local_units = device.units()
     assert set(local_units) == set(server_units)
     for unit_id, unit in server_units.items():
-        assert {k: local_units[unit_id].get(k) for k in unit} == unit, unit_id
+        local = {k: local_units[unit_id].get(k) for k in unit}
+        assert local == unit, (unit_id, {k: (local[k], unit[k]) for k in unit if local[k] != unit[k]})
     server_visits = {v["id"]: (v["unit_id"], v["review_state"], v["version"])
                      for v in all_pages(engineer_api, "/api/v1/visits")}
     local_visits = {v["id"]: (v["unit_id"], v["review_state"], v["version"]) for v in device.visits().values()}

@@ -183,6 +183,32 @@ def test_below_the_restore_floor_an_unseen_id_is_still_refused(app, phone, runne
     assert restored.exit_code == 0, restored.output
     # 2 is at or below the restore floor (3): not something the restore lost, so the old rule
     # stands — an id lower than one already received, never seen, is refused.
-    refused, applied = push(2, 4)
+    refused, applied = push(2, 5)
     assert refused["status"] == "rejected" and "mutation_id" in refused["error"]["details"]["fields"]
     assert applied["status"] == "applied"
+    # 4 is above the floor and the ledger lacks it: a client that does not name its store (the
+    # field app, an older one) sends what the restore lost after something newer — accepted.
+    assert push(4)[0]["status"] == "applied"
+
+
+def test_a_push_naming_the_old_store_is_refused_whole_until_the_device_pulls(app, phone, runner, litestream, db):
+    device = phone("reza")
+    device.create_unit(unit(1))
+    device.sync()
+    assert watermark(runner, litestream).exit_code == 0
+    old = device._get("store_id")
+    db.close()
+    litestream.stop()
+    assert runner.invoke(["restore", "--from-replica", "--yes"]).exit_code == 0
+    device.create_unit(unit(2))
+    status, answer = device.transport.request("POST", "/api/v1/sync/push", token=device._get("access_token"),
+                                              body={"store_id": old, "mutations": [json.loads(b) for (b,) in
+                                                    device.conn.execute("SELECT body FROM outbox")]})
+    assert status == 409 and answer["error"]["code"] == "store_replaced"
+    assert answer["error"]["details"]["store_id"] != old
+    store = connect(app.config["DATABASE"])
+    assert store.execute("SELECT max(mutation_id) FROM mutations").fetchone()[0] == 1  # nothing written
+    device.sync()  # the client pulls (store_replaced), then pushes
+    assert store.execute("SELECT max(mutation_id) FROM mutations").fetchone()[0] == 2
+    assert device._get("store_id") == answer["error"]["details"]["store_id"]
+    store.close()

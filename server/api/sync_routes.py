@@ -21,12 +21,16 @@ def push_batch(body):
     """Apply a batch of mutations exactly once; one result per mutation, in order.
 
     See docs/sync-protocol.md. A retried batch returns the stored results and changes
-    nothing. More than MAX_BATCH_MUTATIONS mutations: 413 with the limits.
+    nothing. More than MAX_BATCH_MUTATIONS mutations: 413 with the limits. A ``store_id``
+    that is no longer the server's: 409 ``store_replaced``, nothing written (pull first).
     """
     mutations = body["mutations"]
+    push.check_store(get_db(), body["store_id"])
     push.check_batch(mutations, current_app.config["MAX_BATCH_MUTATIONS"])
     moment = now()
-    results = push.push(get_db(), g.actor, mutations, moment, current_app.config["CLOCK_SKEW_SECONDS"])
+    # A client that names its store speaks §7, "deferred" included.
+    results = push.push(get_db(), g.actor, mutations, moment, current_app.config["CLOCK_SKEW_SECONDS"],
+                        waits=body["store_id"] is not None)
     return {"results": results, "durable": durable(), "server_time": iso(moment)}
 
 

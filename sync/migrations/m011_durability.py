@@ -2,7 +2,8 @@
 
 * ``durability`` — one row: ``write_seq`` counts the write transactions that acknowledged
   something to a device (a push's ledger rows, a file listed as held), ``durable_seq`` is
-  the highest of those known to be on the replica, ``durable_at`` when it was last moved;
+  the highest of those known to be on the replica, ``durable_at`` when it was last moved,
+  ``restored_at`` when the store was last restored (from a replica or a backup);
 * ``devices.unsafe_min`` / ``devices.unsafe_written`` — the lowest mutation id of this
   device acknowledged since its last durable point, and the write number of the latest
   transaction that acknowledged one: together they say, without a scan of the ledger, up to
@@ -30,7 +31,8 @@ def apply(db: sqlite_utils.Database) -> None:
         id INTEGER PRIMARY KEY CHECK (id = 1),
         write_seq INTEGER NOT NULL,
         durable_seq INTEGER NOT NULL,
-        durable_at TEXT);
+        durable_at TEXT,
+        restored_at TEXT);
     INSERT INTO durability (id, write_seq, durable_seq) VALUES (1, 0, 0);
     ALTER TABLE devices ADD COLUMN unsafe_min INTEGER;
     ALTER TABLE devices ADD COLUMN unsafe_written INTEGER;
