@@ -596,6 +596,7 @@ class Device:
             self.conn.execute("INSERT OR IGNORE INTO outbox (mutation_id, type, body, sent, resent)"
                               " VALUES (?, ?, ?, 1, 1)", (mutation_id, kind, body))
             self.conn.execute("DELETE FROM acked WHERE mutation_id = ?", (mutation_id,))
+        self._set("sending_again", "1")
         # Files too: the new store may not list those never said durable; ask, and resend.
         self.conn.execute("UPDATE uploads SET state = 'pending', started = 1 WHERE state = 'done' AND durable = 0")
 
@@ -768,5 +769,7 @@ class Device:
         """One sync round: push everything, pull everything, then upload queued files."""
         results = self.push()
         pages = self.pull()
+        if self._get("sending_again"):  # the pull found the store replaced: what it lacks goes now
+            results += self.push()
         return {"pushed": len(results), "pages": pages,
                 "statuses": sorted({r["status"] for r in results}), "uploads": self.upload_attachments()}

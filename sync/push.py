@@ -193,7 +193,8 @@ def _may_wait(tx: Tx, error: DomainError, mutation_id: int, floor: int | None, w
     again (§7), but perhaps after this one. A mutation the restore may have lost (above the
     device's floor) that fails only because such a unit (or visit) is unknown waits for it,
     for RESTORE_GRACE after the restore, from clients that said they can wait."""
-    if not (waits and floor is not None and mutation_id > floor and error.code == "not_found"):
+    # A device registered since the restore has no floor; what it lost is all above 0.
+    if not (waits and mutation_id > (floor or 0) and error.code == "not_found"):
         return False
     named = set(error.details.get("fields") or {})
     restored = durability.restored_at(tx.db)

@@ -132,9 +132,10 @@ class Replicator:
 
 
 def start(instance: str | Path, database: str, replica_url: str, s3: S3, sync_interval: float,
-          log=None, wait_s: float = 20.0) -> Replicator:
-    """Start Litestream on ``database`` and wait until its control socket answers."""
-    socket = socket_path(instance)
+          log=None, wait_s: float = 20.0, socket: str | None = None) -> Replicator:
+    """Start Litestream on ``database`` and wait until its control socket answers (at
+    ``socket``, to start one again where the watermark job expects it)."""
+    socket = socket or socket_path(instance)
     Path(socket).unlink(missing_ok=True)  # left by a Litestream that was killed
     config = Path(instance) / CONFIG_FILE
     config.write_text(config_text(database, replica_url, s3, socket, sync_interval))

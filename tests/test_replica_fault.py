@@ -25,15 +25,18 @@ import json
 import os
 import random
 import shutil
+import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
 from sync.client import Device, HttpTransport
 from sync.store import connect
 from tests.helpers import (
+    PASSWORD,
     HttpApi,
     ServerProcess,
     assert_acked_exactly_once,
@@ -141,9 +144,9 @@ def test_losing_the_machine_loses_nothing_acknowledged(tmp_path, moto_server):
         finally:
             db.close()
         # An edit or visit of a unit another device created in the lost window, arriving before
-        # that device sends the unit again, is refused as not found (and shown on its phone);
-        # nothing else may be refused.
-        assert {json.loads(e)["code"] for (e,) in rejected} <= {"not_found"}, rejected[:3]
+        # that device sends the unit again, waits (``deferred``) rather than being refused:
+        # nothing the devices sent is refused.
+        assert rejected == [], rejected[:3]
         supervisor = HttpApi(server.url, "sara", "replica-console")
         for username, device in phones.items():
             assert_converged(device, HttpApi(server.url, username, device.device_id), supervisor)
@@ -154,5 +157,45 @@ def test_losing_the_machine_loses_nothing_acknowledged(tmp_path, moto_server):
                   "interrupted_syncs": sum(len(w.failures) for w in work)}
         print("replica fault test:", json.dumps(report))
         assert counts["acked"] > 10 * ROUNDS and photos > 0  # the devices really worked
+    finally:
+        server.stop()
+
+
+def litestream_pids(server) -> list[int]:
+    """Litestream processes started by the server's master (its children, by /proc)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+            command = Path(f"/proc/{entry}/cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        parent = int(stat.rsplit(")", 1)[1].split()[1])
+        if parent == server.process.pid and command[0].endswith(b"litestream") and b"replicate" in command:
+            found.append(int(entry))
+    return found
+
+
+def test_a_litestream_that_stops_under_the_server_is_started_again(tmp_path):
+    server = ServerProcess(tmp_path / "instance", workers=1, extra_env={
+        "FIELDSYNC_REPLICA_URL": f"file://{tmp_path / 'replica'}",
+        "FIELDSYNC_REPLICA_SYNC_INTERVAL_SECONDS": "0.2", "FIELDSYNC_DURABLE_INTERVAL_SECONDS": "0.2"}).start()
+    try:
+        create_users(server_database(server), [("reza", "engineer", [TEHRAN])])
+        [first] = litestream_pids(server)
+        os.kill(first, signal.SIGKILL)
+        device = Device(str(tmp_path / "reza.sqlite"), HttpTransport(server.url, timeout=30))
+        device.login("reza", PASSWORD)
+        device.create_unit({"name": "کارخانه پس از توقف", "province_id": TEHRAN})
+        deadline = time.monotonic() + 30
+        while device.outbox_size() or device.kept():  # durable only if a Litestream replicates again
+            assert time.monotonic() < deadline, "the acknowledgement never became durable"
+            device.sync()
+            time.sleep(0.3)
+        assert [pid for pid in litestream_pids(server) if pid != first]
+        assert "Litestream stopped" in server.log.read_text()
+        device.close()
     finally:
         server.stop()

@@ -8,9 +8,10 @@ import pytest
 
 from sync import replication
 from sync.client import Device
+from sync.sample_visits import TEMPLATE_REF as TEMPLATE
 from sync.store import connect
 from tests.conftest import TEHRAN
-from tests.helpers import PASSWORD, FlaskTransport
+from tests.helpers import PASSWORD, FlaskTransport, diagnosis_answers
 
 
 @pytest.fixture
@@ -100,7 +101,7 @@ def test_a_photo_is_durable_in_a_bucket_once_its_holder_is_on_the_replica(app, p
     path = tmp_path / "photo.jpg"
     path.write_bytes(b"\xff\xd8\xff\xe0" + b"\x01" * 50_000)
     sha = device.attach(str(path))
-    device.record_visit(device.create_unit(unit(1)), {}, attachments=[sha])
+    device.record_visit(device.create_unit(unit(1)), diagnosis_answers(), template=TEMPLATE, attachments=[sha])
 
     app.config.update(s3_attachments)  # photos in a bucket: they outlive the machine
     device.sync()
@@ -116,7 +117,7 @@ def test_a_photo_on_this_disk_is_never_durable_while_the_store_is_replicated(pho
     path = tmp_path / "photo.jpg"
     path.write_bytes(b"\xff\xd8\xff\xe0" + b"\x02" * 20_000)
     sha = device.attach(str(path))
-    device.record_visit(device.create_unit(unit(1)), {}, attachments=[sha])
+    device.record_visit(device.create_unit(unit(1)), diagnosis_answers(), template=TEMPLATE, attachments=[sha])
     device.sync()
     assert watermark(runner, litestream).exit_code == 0
     device.sync()
@@ -212,3 +213,68 @@ def test_a_push_naming_the_old_store_is_refused_whole_until_the_device_pulls(app
     assert store.execute("SELECT max(mutation_id) FROM mutations").fetchone()[0] == 2
     assert device._get("store_id") == answer["error"]["details"]["store_id"]
     store.close()
+
+
+def lose_last_writes(app, runner, litestream, db):
+    """The replica stops here; what follows is acknowledged and never replicated. Returns
+    a function that loses the machine: the store comes back from the replica."""
+    replication.sync_now(litestream.socket, app.config["DATABASE"], replication.S3())  # the users, the devices
+    litestream.stop()
+
+    def lose():
+        db.close()
+        result = runner.invoke(["restore", "--from-replica", "--yes"])
+        assert result.exit_code == 0, result.output
+
+    return lose
+
+
+def test_an_edit_of_a_unit_another_device_must_send_again_waits_for_it(app, phone, runner, litestream, db, clock):
+    ali, reza = phone("ali"), phone("reza")
+    lose = lose_last_writes(app, runner, litestream, db)
+    factory = ali.create_unit(unit("علی"))
+    ali.sync()
+    reza.sync()  # reza sees ali's unit and works on it
+    reza.update_unit(factory, {"employees": 14})
+    reza.record_visit(factory, diagnosis_answers(), template=TEMPLATE)
+    reza.sync()
+    assert len(reza.kept()) == 2
+    lose()  # the unit, the edit and the visit are gone from the store
+
+    # reza comes back first: his edit and visit name a unit the store lacks. They wait in his
+    # outbox rather than being refused.
+    reza.sync()
+    status, answer = reza.transport.request("POST", "/api/v1/sync/push", token=reza._get("access_token"), body={
+        "store_id": reza._get("store_id"),
+        "mutations": [json.loads(b) for (b,) in reza.conn.execute("SELECT body FROM outbox ORDER BY mutation_id")]})
+    assert status == 200 and [r["status"] for r in answer["results"]] == ["deferred", "deferred"]
+    assert answer["results"][0]["error"]["code"] == "not_found"
+    store = connect(app.config["DATABASE"])
+    assert store.execute("SELECT count(*) FROM mutations WHERE device_id = ?", [reza.device_id]).fetchone()[0] == 0
+    assert store.execute("SELECT count(*) FROM dead_letters").fetchone()[0] == 0
+    assert reza.outbox_size() == 2 and reza.rejected() == []
+
+    ali.sync()  # ali sends the unit again
+    reza.sync()  # now reza's edit and visit apply
+    assert reza.outbox_size() == 0 and reza.rejected() == []
+    assert store.execute("SELECT employees FROM units WHERE id = ?", [factory]).fetchone()[0] == 14
+    assert store.execute("SELECT count(*) FROM visits WHERE unit_id = ?", [factory]).fetchone()[0] == 1
+    store.close()
+
+
+def test_a_mutation_waits_for_a_lost_unit_for_two_weeks_at_most(app, phone, runner, litestream, db, clock):
+    ali, reza = phone("ali"), phone("reza")
+    lose = lose_last_writes(app, runner, litestream, db)
+    factory = ali.create_unit(unit("علی"))
+    ali.sync()
+    reza.sync()
+    reza.update_unit(factory, {"employees": 14})
+    reza.sync()
+    lose()
+    ali.close()  # ali's phone is lost too: the unit never comes back
+    reza.sync()
+    assert reza.outbox_size() == 1
+    clock.advance(days=15)
+    reza.sync()
+    [refused] = reza.rejected()
+    assert refused["error"]["code"] == "not_found" and reza.outbox_size() == 0

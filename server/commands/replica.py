@@ -69,28 +69,52 @@ def watch(socket, once):
         time.sleep(config["DURABLE_INTERVAL_SECONDS"])
 
 
-def start_beside_server(app) -> list:
+def start_beside_server(app) -> dict:
     """For ``fieldsync serve``: Litestream and the watermark job, as child processes in the
-    server's process group (a kill of the group stops them too). Returns what to stop."""
+    server's process group (a kill of the group stops them too), and a thread that starts
+    Litestream again if it stops. Returns what to stop."""
+    import subprocess
+    import threading
+
     config = app.config
     log = open(Path(app.instance_path) / "litestream.log", "ab")  # noqa: SIM115 - the child writes it
-    replicator = replication.start(app.instance_path, str(Path(config["DATABASE"]).resolve()),
-                                   config["REPLICA_URL"], replication.s3_of(config),
-                                   config["REPLICA_SYNC_INTERVAL_SECONDS"], log=log)
-    import subprocess
 
-    watcher = subprocess.Popen([sys.executable, "-m", "server", "--instance", app.instance_path,
-                                "--db", config["DATABASE"], "replica", "watch", "--socket", replicator.socket],
-                               preexec_fn=replication.die_with_parent)
-    return [replicator, watcher, log]
+    def start_litestream(socket=None):
+        return replication.start(app.instance_path, str(Path(config["DATABASE"]).resolve()),
+                                 config["REPLICA_URL"], replication.s3_of(config),
+                                 config["REPLICA_SYNC_INTERVAL_SECONDS"], log=log, socket=socket)
+
+    children = {"replicator": start_litestream(), "log": log, "stopping": threading.Event()}
+    children["watcher"] = subprocess.Popen(
+        [sys.executable, "-m", "server", "--instance", app.instance_path, "--db", config["DATABASE"],
+         "replica", "watch", "--socket", children["replicator"].socket], preexec_fn=replication.die_with_parent)
+    # The thread lives as long as the server: Litestream, started from it, dies with it
+    # (PR_SET_PDEATHSIG follows the thread that started the child).
+    threading.Thread(target=_keep_litestream_running, args=(children, start_litestream), daemon=True).start()
+    return children
 
 
-def stop_beside_server(children: list) -> None:
-    replicator, watcher, log = children
-    watcher.terminate()
-    watcher.wait(10)
-    replicator.stop()
-    log.close()
+def _keep_litestream_running(children: dict, start_litestream, every_s: float = 2.0) -> None:
+    """A Litestream that stopped under a running server would leave the store unreplicated
+    and its WAL growing (the server does not checkpoint under Litestream): start it again.
+    Meanwhile the watermark stands still, so devices keep everything."""
+    while not children["stopping"].wait(every_s):
+        if children["replicator"].process.poll() is None:
+            continue
+        click.echo(f"Litestream stopped (exit {children['replicator'].process.returncode}); starting it again.",
+                   err=True)
+        try:
+            children["replicator"] = start_litestream(children["replicator"].socket)
+        except replication.ReplicaError as error:
+            click.echo(f"Litestream did not start again: {error}", err=True)
+
+
+def stop_beside_server(children: dict) -> None:
+    children["stopping"].set()
+    children["watcher"].terminate()
+    children["watcher"].wait(10)
+    children["replicator"].stop()
+    children["log"].close()
 
 
 COMMANDS = [replica_group]
