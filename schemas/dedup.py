@@ -42,9 +42,16 @@ class CandidateDetailSchema(CandidateSchema):
 
 
 class CandidateDecisionSchema(Schema):
-    decision = fields.String(required=True, validate=validate.OneOf(("merge", "distinct", "unmerge")))
+    decision = fields.String(required=True, validate=validate.OneOf(("merge", "distinct", "unmerge", "reopen")),
+                             metadata={"description": "merge, distinct (not the same), unmerge a merged pair, or "
+                                                      "reopen a pair marked distinct (it waits for a decision again)."})
     winner_id = fields.String(validate=validate.Length(max=64),
                               metadata={"description": "For merge: which unit survives (default: the older)."})
+    values = fields.Dict(keys=fields.String(validate=validate.Length(max=40)),
+                         values=fields.String(validate=validate.Length(max=64)),
+                         validate=validate.Length(max=20),
+                         metadata={"description": "For merge: per field, the id of the unit whose value the merged "
+                                                  "unit keeps where the two differ (default: the merge rules)."})
 
 
 class CandidateDecisionResultSchema(Schema):

@@ -64,6 +64,13 @@ SETTINGS = [
     Setting("PUBLIC_URL", None,
             "The server's address as phones reach it (e.g. `https://fieldsync.example.ir`), written into the "
             "Collect QR codes the console shows. Default: the address the console was opened at."),
+    Setting("MAP_TILE_URL", None,
+            "A tile server for the console's map, as a Leaflet URL template (e.g. "
+            "`https://tiles.example.ir/{z}/{x}/{y}.png`). Unset: the map draws Iran's provinces from the "
+            "outline shipped with fieldsync and needs no server at all; set, the browser also fetches "
+            "tiles from that server (the page's content policy allows its origin for images)."),
+    Setting("MAP_TILE_ATTRIBUTION", "",
+            "The credit line the tile server's licence asks for, shown in a corner of the map."),
     Setting("CONSOLE_SESSION_HOURS", 12,
             "How long a console login lasts, in hours, before the user must log in again.", int),
     Setting("REPLICA_URL", None,

@@ -19,7 +19,7 @@ from sync.dedup import deduplicate, scoring
 from sync.errors import Conflict, Invalid, NotFound
 from sync.store import SYSTEM, Actor, Tx, write
 
-DECISIONS = ("merge", "distinct", "unmerge")
+DECISIONS = ("merge", "distinct", "unmerge", "reopen")
 
 
 def _ordered(a: str, b: str) -> tuple[str, str]:
@@ -168,8 +168,27 @@ def candidate_detail(db, actor: Actor, candidate_id: int) -> dict:
     return {**row, "units": [a, b], "fields": comparison}
 
 
-def decide(tx: Tx, candidate_id: int, decision: str, winner_id: str | None = None) -> dict:
-    """A supervisor's decision on a pair: ``merge``, ``distinct`` or ``unmerge``."""
+def _choices(values: dict | None, winner: dict, loser: dict) -> dict[str, str]:
+    """``values`` (field → the id of the record whose value the merged unit keeps) as
+    :func:`sync.merge.plan` takes them (field → ``"winner"``/``"loser"``)."""
+    choose, errors = {}, {}
+    for field, unit_id in (values or {}).items():
+        if field not in units.FIELDS:
+            errors[f"values.{field}"] = ["Not a unit field."]
+        elif unit_id not in (winner["id"], loser["id"]):
+            errors[f"values.{field}"] = ["Must be one of the pair."]
+        else:
+            choose[field] = "winner" if unit_id == winner["id"] else "loser"
+    if errors:
+        raise Invalid(errors)
+    return choose
+
+
+def decide(tx: Tx, candidate_id: int, decision: str, winner_id: str | None = None,
+           values: dict | None = None) -> dict:
+    """A supervisor's decision on a pair: ``merge`` (``values`` may pick, per field, which
+    record's value the merged unit keeps), ``distinct``, ``unmerge``, or ``reopen`` (take back
+    a "not the same": the pair waits for a decision again)."""
     row = _get(tx.db, tx.actor, candidate_id)
     a, b = units.get_row(tx.db, row["unit_a"]), units.get_row(tx.db, row["unit_b"])
     result = {"candidate_id": candidate_id, "decision": decision}
@@ -183,12 +202,31 @@ def decide(tx: Tx, candidate_id: int, decision: str, winner_id: str | None = Non
         else:
             winner, loser = (a, b) if winner_id == a["id"] else (b, a)
         done = merge.merge(tx, loser["id"], winner["id"], reason="dedup:supervisor",
-                           details={"candidate_id": candidate_id})
+                           details={"candidate_id": candidate_id}, choose=_choices(values, winner, loser))
         tx.execute("UPDATE dedup_candidates SET status = 'merged', merge_id = ?, decided_by = ?, decided_at = ?,"
                    " updated_at = ? WHERE id = ?", (done["merge_id"], tx.actor.user_id, tx.at, tx.at, candidate_id))
         result["merge"] = done
     elif decision == "distinct":
+        if row["status"] not in ("pending", "distinct"):
+            raise Conflict(f"This pair is {row['status']}; only a pair waiting for a decision can be marked "
+                           "not the same.")
         _mark_distinct(tx, candidate_id)
+    elif decision == "reopen":
+        if row["status"] != "distinct":
+            raise Conflict(f"This pair is {row['status']}; only a pair marked not the same can be reopened.")
+        if a["merged_into"] or b["merged_into"]:
+            raise Conflict("One of these units was merged meanwhile; decide on the surviving unit.")
+        # Scored afresh: a pair remembered by an unmerge was never scored, and the units may
+        # have changed since.
+        conn = tx.db.conn
+        me, them = unit_index.prepared(conn, a), unit_index.prepared(conn, b)
+        me.commonness, them.commonness = unit_index.commonness(conn, me), unit_index.commonness(conn, them)
+        fresh = judge(me, them)
+        tx.execute("UPDATE dedup_candidates SET status = 'pending', decided_by = NULL, decided_at = NULL,"
+                   " score = ?, verdict = ?, features = ?, reasons = ?, updated_at = ? WHERE id = ?",
+                   (fresh.score, scoring.REVIEW if fresh.verdict == scoring.MERGE else fresh.verdict,
+                    json.dumps(fresh.features, ensure_ascii=False), json.dumps(fresh.reasons, ensure_ascii=False),
+                    tx.at, candidate_id))
     elif decision == "unmerge":
         loser = a if a["merged_into"] == b["id"] else b if b["merged_into"] == a["id"] else None
         if loser is None:

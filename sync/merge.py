@@ -50,8 +50,57 @@ def _redirect_scopes(tx: Tx, *province_ids) -> list[str]:
     return sorted({scope_of_province(p) for p in province_ids})
 
 
-def merge(tx: Tx, loser_id: str, winner_id: str, reason: str, details: dict | None = None) -> dict:
-    """Merge unit ``loser_id`` into ``winner_id``; returns the merge record."""
+# Fields a supervisor may not choose from the other record: the province decides who sees the
+# unit (choosing it would move the survivor to another scope in the middle of a merge).
+UNCHOOSABLE = ("province_id",)
+
+
+def choosable(field: str, winner: dict, loser: dict) -> bool:
+    """Can a supervisor pick the loser's value of ``field`` over the winner's?"""
+    if field in UNCHOOSABLE:
+        return False
+    if field in ("city_id", "park_id") and winner["province_id"] != loser["province_id"]:
+        return False
+    return units.field_value(winner, field) != units.field_value(loser, field)
+
+
+def plan(winner: dict, loser: dict, choose: dict | None = None) -> dict[str, str]:
+    """Where each field of the merged record comes from: ``"winner"`` or ``"loser"``.
+
+    By the rules of :func:`_better`, unless ``choose`` (a supervisor's choice, field →
+    ``"winner"``/``"loser"``) says otherwise for a field they may choose. A loser's empty
+    value is never chosen over a filled one: choosing "nothing" is not a merge."""
+    winner_meta, loser_meta = json.loads(winner["field_meta"]), json.loads(loser["field_meta"])
+    sources = {}
+    for field in units.FIELDS:
+        source = "loser" if _better(field, winner, loser, winner_meta, loser_meta) else "winner"
+        wanted = (choose or {}).get(field)
+        allowed = wanted == "winner" or _filled(units.field_value(loser, field))
+        if wanted in ("winner", "loser") and choosable(field, winner, loser) and allowed:
+            source = wanted
+        sources[field] = source
+    return sources
+
+
+def preview(db, loser_id: str, winner_id: str) -> list[dict]:
+    """The record a merge would leave, field by field, before anything is written:
+    ``[{"field", "winner", "loser", "result", "source", "choosable"}]``."""
+    winner, loser = units.get_row(db, winner_id), units.get_row(db, loser_id)
+    sources = plan(winner, loser)
+    rows = []
+    for field in units.FIELDS:
+        ours, theirs = units.field_value(winner, field), units.field_value(loser, field)
+        rows.append({"field": field, "winner": ours, "loser": theirs, "source": sources[field],
+                     "result": theirs if sources[field] == "loser" else ours,
+                     "choosable": choosable(field, winner, loser) and _filled(theirs) and _filled(ours)})
+    return rows
+
+
+def merge(tx: Tx, loser_id: str, winner_id: str, reason: str, details: dict | None = None,
+          choose: dict | None = None) -> dict:
+    """Merge unit ``loser_id`` into ``winner_id``; returns the merge record. ``choose``:
+    the supervisor's pick of a value per field (see :func:`plan`); recorded with the merge,
+    so an unmerge gives back what it took like any other field."""
     if loser_id == winner_id:
         raise Invalid({"loser_id": ["A unit cannot be merged into itself."]})
     winner, loser = units.get_row(tx.db, winner_id), units.get_row(tx.db, loser_id)
@@ -64,8 +113,8 @@ def merge(tx: Tx, loser_id: str, winner_id: str, reason: str, details: dict | No
 
     winner_meta, loser_meta = json.loads(winner["field_meta"]), json.loads(loser["field_meta"])
     taken = {}
-    for field in units.FIELDS:
-        if _better(field, winner, loser, winner_meta, loser_meta):
+    for field, source in plan(winner, loser, choose).items():
+        if source == "loser":
             taken[field] = {
                 "value": units.field_value(loser, field),
                 "previous": units.field_value(winner, field),
@@ -117,7 +166,8 @@ def merge(tx: Tx, loser_id: str, winner_id: str, reason: str, details: dict | No
                            "chained": chained},
                            ensure_ascii=False), merge_id))
     tx.audit("unit.merge", "unit", winner_id, loser_id=loser_id, reason=reason,
-             fields_taken=sorted(taken), visits_moved=len(moved_visits), **(details or {}))
+             fields_taken=sorted(taken), visits_moved=len(moved_visits), **(details or {}),
+             **({"chosen": choose} if choose else {}))
     return {"merge_id": merge_id, "winner_id": winner_id, "loser_id": loser_id,
             "fields_taken": sorted(taken), "visits_moved": len(moved_visits)}
 

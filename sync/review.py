@@ -16,7 +16,7 @@ written to the audit log with who, when and why.
 """
 
 from sync import obstacles, visits
-from sync.errors import Conflict, Forbidden, Invalid, NotFound
+from sync.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
 from sync.store import Tx, scope_of_user
 
 ACTIONS = {"approve": ("submitted", "approved"),
@@ -25,6 +25,7 @@ ACTIONS = {"approve": ("submitted", "approved"),
 NEEDS_COMMENT = ("reject", "return")
 REVIEWER_ROLES = ("supervisor", "admin")
 MAX_COMMENT = 4000
+MAX_BULK = 200
 
 
 def _text(value, field: str, required: bool) -> str | None:
@@ -65,6 +66,25 @@ def decide(tx: Tx, visit_id: str, action: str, comment: str | None = None) -> di
     tx.audit("visit.review", "visit", visit_id, action=action, from_state=source, to_state=target,
              version=row["version"], comment=comment)
     return visits.summary(tx.db, visit_id)
+
+
+def approve_many(tx: Tx, visit_ids: list[str]) -> dict:
+    """Approve several visits in one transaction, each on its own savepoint and audited as if
+    approved alone. A visit that can no longer be approved (another supervisor decided it
+    meanwhile, it is out of scope or unknown) is skipped and named with the reason; the rest
+    are approved."""
+    ids = list(dict.fromkeys(visit_ids))
+    if len(ids) > MAX_BULK:
+        raise Invalid({"visit_ids": [f"At most {MAX_BULK} visits at once."]})
+    approved, skipped = [], {}
+    for visit_id in ids:
+        try:
+            with tx.savepoint("approve"):
+                decide(tx, visit_id, "approve")
+            approved.append(visit_id)
+        except DomainError as error:
+            skipped[visit_id] = error.code
+    return {"approved": approved, "skipped": skipped}
 
 
 def add_comment(tx: Tx, visit_id: str, text: str) -> dict:

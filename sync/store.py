@@ -19,6 +19,7 @@ from datetime import datetime
 
 import sqlite_utils
 
+from sync import collation
 from sync.clock import iso
 from sync.migrations import migrate
 
@@ -50,6 +51,7 @@ def connect(path: str, busy_timeout_ms: int = 30000, cache_mb: int = 16, checkpo
     Litestream replicates the store: it alone then copies the WAL into the database file, so
     no checkpoint of ours can race it and leave the replica with pages it never saw."""
     conn = sqlite3.connect(path, timeout=busy_timeout_ms / 1000, check_same_thread=False)
+    collation.register(conn)
     db = Store(conn)
     if path != ":memory:":
         # One open file per connection: flock then also orders threads of one process.

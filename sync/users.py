@@ -97,6 +97,8 @@ def update_user(tx: Tx, user_id: int, *, password=None, role=None, provinces=Non
                 active=None, full_name=None) -> dict:
     user = get_user(tx.db, user_id)
     errors = _user_field_errors(password=password, role=role)
+    if (role or user["role"]) != "admin" and not (user["provinces"] if provinces is None else provinces):
+        errors["provinces"] = ["Engineers and supervisors need at least one province."]
     if errors:
         raise Invalid(errors)
     changes = {}

@@ -145,6 +145,18 @@ ROUTES = {
     "console.create_user": Route(form={"username": "made-in-console", "password": "long enough", "role": "admin"}),
     "console.set_active": Route(form={"active": "0"}),
     "console.revoke_device": Route(form={}),
+    "console.obstacles": Route(),
+    "console.conflicts_page": Route(),
+    "console.revisits_page": Route(),
+    "console.map": Route(),
+    "console.map_data": Route(),
+    "console.photos": Route(),
+    "console.photo": Route(scoped=True),
+    "console.photos_zip": Route(),
+    "console.bulk_approve": Route(form={"visit": "no-such-visit"}),
+    "console.save_filter": Route(form={"page": "queue", "name": "matrix", "query": ""}),
+    "console.delete_filter": Route(form={"page": "queue"}),
+    "console.edit_user": Route(form={"role": "admin"}),
     "console.collect": Route(),
     "console.issue_key": Route(form={"user_id": "999999", "label": "matrix"}),
     "console.revoke_key": Route(form={}),
@@ -269,6 +281,7 @@ def fill(rule, records: dict, spare: dict, route: Route) -> str:
         "user_id": spare["user"], "device_id": spare["device"], "code": "diagnosis", "version": 1,
         "kind": "visits", "fmt": "csv", "filename": "console.css", "anything": "no-such-page",
         "key": KEY_PLACEHOLDER, "form_id": "diagnosis", "name": "units.csv", "key_id": 999_999,
+        "filter_id": 999_999,
     }
     values.update(route.path)
     missing = set(rule.arguments) - set(values)

@@ -22,7 +22,7 @@ EXTREMES = [
     "'; DROP TABLE units; --", "<script>x</script>", "\u202e", "x" * 5000, "٫۵", "1.5",
 ]
 # Path parameters filled from the seeded store (or a value that names nothing).
-PATH_KINDS = {"kind": ["visits", "obstacles", "units"], "fmt": ["csv", "xlsx", "geojson"]}
+PATH_KINDS = {"kind": ["visits", "obstacles", "units", "register"], "fmt": ["csv", "xlsx", "geojson"]}
 
 
 class RecordingArgs(ImmutableMultiDict):
@@ -55,7 +55,7 @@ def console_paths(app, seeded, db) -> list[str]:
     """A URL for every GET route of the console, its path filled with a seeded record."""
     values = {"visit_id": [seeded.visits["نساجی البرز"]], "unit_id": [seeded.units["نساجی البرز"]],
               "candidate_id": [str(db.execute("SELECT coalesce(max(id), 1) FROM dedup_candidates").fetchone()[0])],
-              "sha256": ["0" * 64], **PATH_KINDS}
+              "sha256": ["0" * 64], "user_id": ["1", "999999"], **PATH_KINDS}
     paths = []
     for rule in app.url_map.iter_rules():
         if not rule.endpoint.startswith("console.") or "GET" not in rule.methods:
@@ -101,18 +101,26 @@ FORMS = {"console.create_user": {"username": "x-user", "password": "long enough"
          "console.resolve_conflict": {"decision": "flip"}, "console.unmerge": {},
          "console.revoke_device": {}, "console.set_language": {"lang": "fa", "next": "/console/"},
          "console.login": {"username": "root", "password": "x"}, "console.logout": {},
-         "console.issue_key": {"user_id": "0", "label": "x"}, "console.revoke_key": {}}
+         "console.issue_key": {"user_id": "0", "label": "x"}, "console.revoke_key": {},
+         "console.bulk_approve": {"visit": "x", "from": "/console/queue"},
+         "console.save_filter": {"page": "queue", "name": "x", "query": "state=submitted"},
+         "console.delete_filter": {"page": "queue"},
+         "console.edit_user": {"role": "engineer", "provinces": "8", "full_name": "x", "password": ""}}
+# Path values a route needs of its own: the edit page of a user who exists, so its form is read.
+PATHS = {"console.edit_user": lambda db: {"user_id": str(db.execute(
+    "SELECT id FROM users WHERE username = 'reza'").fetchone()[0])}}
 
 
 def test_no_form_value_answers_500_on_any_console_action(app, db, client, world):
     values = {"visit_id": world.visits["نساجی البرز"], "unit_id": world.units["نساجی البرز"],
               "candidate_id": "999999", "conflict_id": "999999", "user_id": "999999", "key_id": "999999",
-              "device_id": make_device_id(db)}
+              "device_id": make_device_id(db), "filter_id": "999999"}
     checked = 0
     rules = [r for r in app.url_map.iter_rules() if r.endpoint.startswith("console.") and "POST" in r.methods]
     # The login form last: its wrong passwords throttle this address, and every route logs in.
     for rule in sorted(rules, key=lambda r: r.endpoint == "console.login"):
-        path = rule.build({name: values[name] for name in rule.arguments})[1]
+        own = PATHS[rule.endpoint](db) if rule.endpoint in PATHS else {}
+        path = rule.build({name: own.get(name, values.get(name)) for name in rule.arguments})[1]
         admin = ConsoleUser(app.test_client(), "root")
         RecordingArgs.asked = set()
         form = FORMS[rule.endpoint]

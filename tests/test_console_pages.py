@@ -127,11 +127,13 @@ def test_admin_creates_deactivates_and_reactivates_users_and_revokes_devices(cli
     assert "کاربر nasrin ساخته شد" in root.page("/console/admin")
     nasrin = users.find_user(db, "nasrin")
     assert nasrin["role"] == "supervisor" and nasrin["provinces"] == [TEHRAN]
-    # A domain refusal comes back as a message on the page.
-    root.post("/console/admin/users", {"username": "nasrin2", "password": "short", "role": "engineer",
-                                       "provinces": [str(TEHRAN)]})
+    # A domain refusal comes back on the form itself, as typed, the problem at its field.
+    answer = root.post("/console/admin/users", {"username": "nasrin2", "password": "short", "role": "engineer",
+                                                "provinces": [str(TEHRAN)]})
+    assert answer.status_code == 422
     # In the page's language: the domain's English message is translated, not shown as it is.
-    refused = root.page("/console/admin")
+    refused = answer.get_data(as_text=True)
+    assert 'value="nasrin2"' in refused and 'id="error-password"' in refused
     assert "گذرواژه: دست‌کم ۸ نویسه." in refused and "At least 8 characters" not in refused
     root.post(f"/console/admin/users/{nasrin['id']}/active", {"active": "0"})
     assert users.find_user(db, "nasrin")["active"] is False
@@ -170,8 +172,11 @@ def test_visit_photos_show_which_arrived_and_which_are_missing(client, seeded, c
     assert response.status_code == 200, response.get_json()
     sara = ConsoleUser(client, "sara")
     page = sara.page(f"/console/visits/{visit_id}")
-    assert f'<div class="photo missing" data-sha="{never}">' in page and "هنوز به سرور نرسیده" in page
-    assert f'<div class="photo" data-sha="{arrived}">' in page
+    assert f'<figure class="photo missing" data-sha="{never}">' in page and "هنوز به سرور نرسیده" in page
+    # Each photo is captioned with the question it answers; a file only listed with the visit says so.
+    shown = re.search(rf'<figure class="photo" data-sha="{arrived}">.*?<figcaption>([^<]+)', page, re.S)
+    assert shown and shown.group(1).strip() == "تصاویر واحد"
+    assert re.search(rf'data-sha="{never}">.*?<figcaption>پیوست بازدید', page, re.S)
     image = sara.get(f"/console/attachments/{arrived}")
     assert image.status_code == 200 and image.mimetype == "image/png" and image.get_data() == png
     assert sara.get(f"/console/attachments/{never}").status_code == 404

@@ -40,7 +40,8 @@ def get_duplicate(candidate_id):
 @bp.arguments(CandidateDecisionSchema)
 @bp.response(200, CandidateDecisionResultSchema)
 def decide_duplicate(body, candidate_id):
-    """``merge`` the pair (devices get a redirect), mark it ``distinct`` (never proposed again), or
-    ``unmerge`` a merged pair (and remember it as distinct). Audited."""
+    """``merge`` the pair (devices get a redirect; ``values`` picks a value per field), mark it
+    ``distinct`` (never proposed again), ``reopen`` a pair marked distinct, or ``unmerge`` a
+    merged pair (and remember it as distinct). Audited."""
     with writing() as tx:
-        return dedup_store.decide(tx, candidate_id, body["decision"], body.get("winner_id"))
+        return dedup_store.decide(tx, candidate_id, body["decision"], body.get("winner_id"), body.get("values"))

@@ -10,7 +10,8 @@ from datetime import timedelta
 
 # Importing a pages module registers its views on the blueprint.
 PAGE_MODULES = ("template_helpers", "pages_auth", "pages_units", "pages_admin", "pages_review", "pages_dashboard",
-                "pages_exports", "pages_duplicates", "pages_collect")
+                "pages_exports", "pages_duplicates", "pages_collect", "pages_obstacles", "pages_saved", "pages_map",
+                "pages_photos")
 
 
 def init_app(app) -> None:

@@ -31,6 +31,18 @@ MIN_SLOT = 18
 MAX_BAR = 44
 
 
+# Each obstacle area keeps one colour on every chart and list, whatever its rank: a supervisor
+# learns that blue is technical. An area a new taxonomy adds takes a spare colour by its code.
+AREA_COLOURS = {"technical": "c4", "finance": "c1", "legal": "c5", "market": "c6"}
+SPARE_COLOURS = ("c7", "c3", "c0", "c2")
+
+
+def area_colour(code: str | None) -> str:
+    if not code:
+        return "cx"
+    return AREA_COLOURS.get(code) or SPARE_COLOURS[sum(map(ord, code)) % len(SPARE_COLOURS)]
+
+
 @dataclass
 class Series:
     name: str
@@ -77,8 +89,16 @@ def legend(series: list[Series]) -> Markup:
     return Markup(f'<ul class="legend">{items}</ul>')
 
 
-def hbars(css_id: str, title: str, labels: list[str], series: list[Series], lang: str, rtl: bool) -> Markup:
-    """One row per label; the series stack left to right (right to left when ``rtl``)."""
+def _linked(markup: str, url: str | None) -> str:
+    """A piece of a chart that opens the list behind it (an SVG link)."""
+    return f'<a href="{escape(url)}" class="chart-link">{markup}</a>' if url else markup
+
+
+def hbars(css_id: str, title: str, labels: list[str], series: list[Series], lang: str, rtl: bool,
+          link=None) -> Markup:
+    """One row per label; the series stack left to right (right to left when ``rtl``).
+    ``link(row, series_index)`` gives the address a bar opens (``series_index`` None: the
+    row's label)."""
     totals = [sum(s.values[i] or 0 for s in series) for i in range(len(labels))]
     top, step = _axis(max(totals, default=0))
     width = LABEL_W + BAR_AREA + 50
@@ -99,18 +119,19 @@ def hbars(css_id: str, title: str, labels: list[str], series: list[Series], lang
         y = PAD + i * ROW_H
         # The SVG is laid out left to right (direction="ltr"); Persian text still renders right.
         label_x, label_anchor = (LABEL_W - 8, "end") if not rtl else (width - 4, "end")
-        body.append(f'<text x="{label_x}" y="{y + ROW_H / 2 + FONT_PX / 3:.1f}" text-anchor="{label_anchor}">'
-                    f'{escape(_short(label, 22))}<title>{escape(label)}</title></text>')
+        body.append(_linked(f'<text x="{label_x}" y="{y + ROW_H / 2 + FONT_PX / 3:.1f}" '
+                            f'text-anchor="{label_anchor}">{escape(_short(label, 22))}<title>{escape(label)}</title>'
+                            '</text>', link(i, None) if link else None))
         offset = 0.0
         parts = []
-        for s in series:
+        for k, s in enumerate(series):
             value = s.values[i] or 0
             if value <= 0:
                 continue
             length = BAR_AREA * value / top
-            body.append(f'<rect class="bar {s.css}" x="{x_of(offset, length)}" y="{y + 4}" width="{length:.1f}" '
-                        f'height="{ROW_H - 8}"><title>{escape(label)} — {escape(s.name)}: {_fmt(value, lang)}'
-                        f'</title></rect>')
+            body.append(_linked(f'<rect class="bar {s.css}" x="{x_of(offset, length)}" y="{y + 4}" '
+                                f'width="{length:.1f}" height="{ROW_H - 8}"><title>{escape(label)} — '
+                                f'{escape(s.name)}: {_fmt(value, lang)}</title></rect>', link(i, k) if link else None))
             offset += length
             parts.append(f"{s.name} {_fmt(value, lang)}")
         total_x = x_of(offset + 4, 0)
@@ -122,8 +143,9 @@ def hbars(css_id: str, title: str, labels: list[str], series: list[Series], lang
 
 
 def columns(css_id: str, title: str, categories: list[str], series: list[Series], lang: str,
-            line: Series | None = None) -> Markup:
-    """Stacked columns per category (weeks, months), left to right; ``line`` on its own scale."""
+            line: Series | None = None, link=None) -> Markup:
+    """Stacked columns per category (weeks, months), left to right; ``line`` on its own scale.
+    ``link(category, series_index)`` gives the address a column opens."""
     n = max(1, len(categories))
     left, right, bottom, top_pad = 44, 44 if line else 12, 46, 12
     plot_w = max(PLOT_W, MIN_SLOT * n)
@@ -147,15 +169,16 @@ def columns(css_id: str, title: str, categories: list[str], series: list[Series]
         x = left + i * slot
         stacked = 0.0
         parts = []
-        for s in series:
+        for k, s in enumerate(series):
             value = s.values[i] or 0
             if value <= 0:
                 continue
             h = plot_h * value / top
             y = top_pad + plot_h - stacked - h
-            body.append(f'<rect class="bar {s.css}" x="{x + (slot - bar_w) / 2:.1f}" y="{y:.1f}" width="{bar_w:.1f}" '
-                        f'height="{h:.1f}"><title>{escape(category)} — {escape(s.name)}: '
-                        f'{_fmt(value, lang)}</title></rect>')
+            body.append(_linked(f'<rect class="bar {s.css}" x="{x + (slot - bar_w) / 2:.1f}" y="{y:.1f}" '
+                                f'width="{bar_w:.1f}" height="{h:.1f}"><title>{escape(category)} — '
+                                f'{escape(s.name)}: {_fmt(value, lang)}</title></rect>',
+                                link(i, k) if link else None))
             stacked += h
             parts.append(f"{s.name} {_fmt(value, lang)}")
         if i % every == 0:

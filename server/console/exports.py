@@ -30,14 +30,15 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
 from server.console import i18n, jalali, labels, visit_view
-from sync import console_queries
+from sync import console_queries, obstacle_register
 from sync.console_queries import UnitFilter, VisitFilter
 
-KINDS = ("visits", "obstacles", "units")
+KINDS = ("visits", "obstacles", "units", "register")
 FORMATS = {"csv": "text/csv; charset=utf-8",
            "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
            "geojson": "application/geo+json"}
-FORMATS_OF_KIND = {"visits": ("csv", "xlsx"), "obstacles": ("csv", "xlsx"), "units": ("csv", "xlsx", "geojson")}
+FORMATS_OF_KIND = {"visits": ("csv", "xlsx"), "obstacles": ("csv", "xlsx"), "units": ("csv", "xlsx", "geojson"),
+                   "register": ("csv", "xlsx")}
 
 
 @dataclass
@@ -94,7 +95,7 @@ def answer_cell(question: dict, value, lang: str):
             return value
     if kind == "photo":
         return len(value) if isinstance(value, list) else 1
-    return visit_view.answer_text(question, value, lang)
+    return visit_view.answer_text(question, value, lang, display=False)
 
 
 # --- the three tables -----------------------------------------------------------------------
@@ -153,6 +154,29 @@ def obstacles_table(db, actor, f: VisitFilter, lang: str) -> Table:
              _label(lang, "review", r["review_state"]), r["engineer_name"] or r["engineer_username"],
              *_when(r["observed_at"], lang)] for r in rows]
     return Table(_t(lang, "exports.obstacles"), headers, body)
+
+
+def register_table(db, actor, parsed, lang: str, now: str) -> Table:
+    """The obstacle register as filtered and sorted on its page: one row per obstacle, with
+    when it was first seen, when it was resolved and how many days it has been open."""
+    rows = obstacle_register.register_rows(db, actor, parsed.filter, now, parsed.sort, parsed.descending)
+    taxonomy = labels.taxonomy_label_map(db)
+
+    def tx(kind, code):
+        return labels.pick(taxonomy[kind].get(code), lang, code or "") if code else ""
+
+    headers = [_t(lang, "common.id"), _t(lang, "field.unit"), _t(lang, "field.province"), _t(lang, "field.park"),
+               _t(lang, "field.area"), _t(lang, "field.group"), _t(lang, "field.severity"),
+               _t(lang, "field.description"), _t(lang, "field.proposed_action"), _t(lang, "field.responsible_body"),
+               _t(lang, "field.obstacle_state"), *_date_headers(lang, "field.first_seen"),
+               *_date_headers(lang, "field.resolved_at"), _t(lang, "register.days_open"),
+               _t(lang, "register.found_by"), _t(lang, "register.resolved_by")]
+    body = [[r["id"], r["unit_name"], _place(r, "province", lang), _place(r, "park", lang), tx("areas", r["area"]),
+             tx("groups", r["group_code"]), tx("severities", r["severity"]), r["description"],
+             r["proposed_action"] or "", tx("responsible_bodies", r["responsible_body"]),
+             _label(lang, "obstacle", r["status"]), *_when(r["opened_at"], lang), *_when(r["resolved_at"], lang),
+             r["days_open"], r["opened_visit_id"], r["resolved_visit_id"] or ""] for r in rows]
+    return Table(_t(lang, "exports.register"), headers, body)
 
 
 UNIT_FIELDS = ("name", "national_id", "license_no", "owner", "activity", "address", "phone")

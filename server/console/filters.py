@@ -9,12 +9,14 @@ and mean whole days in Tehran time.
 from dataclasses import dataclass, field
 
 from server.console import i18n
+from sync import obstacle_register
 from sync.console_queries import UNIT_STATUSES, UnitFilter, VisitFilter  # noqa: F401 - re-exported
 from sync.days import day_bounds, parse_day
 from sync.field_paths import INT64_MAX
 from sync.migrations import REVIEW_STATES
 
 PAGE_SIZES = (25, 50, 100)
+TRUE_WORDS = ("1", "on", "true")  # a ticked box, however the link spells it
 DEFAULT_PAGE_SIZE = 25
 
 
@@ -25,6 +27,8 @@ class Parsed:
     per_page: int = DEFAULT_PAGE_SIZE
     errors: list[str] = field(default_factory=list)
     raw: dict = field(default_factory=dict)   # the values as typed, to refill the form
+    sort: str | None = None                   # a column of the list, when it can be sorted
+    descending: bool = False
 
     @property
     def offset(self) -> int:
@@ -99,9 +103,56 @@ def unit_filter(args) -> Parsed:
     q = (args.get("q") or "").strip() or None
     f = UnitFilter(province_id=read_int(args, "province_id", errors), park_id=read_int(args, "park_id", errors),
                    status=_choice(args, "status", UNIT_STATUSES, errors), q=q[:200] if q else None,
-                   include_merged=(args.get("include_merged") or "") in ("1", "on", "true"))
-    raw = {k: args.get(k, "") for k in ("province_id", "park_id", "status", "q", "include_merged")}
+                   include_merged=(args.get("include_merged") or "") in TRUE_WORDS,
+                   observed=_choice(args, "observed", (*UNIT_STATUSES, "unknown"), errors),
+                   include_review=(args.get("include_review") or "") in TRUE_WORDS)
+    raw = {k: args.get(k, "") for k in ("province_id", "park_id", "status", "q", "include_merged", "observed",
+                                        "include_review")}
     return _paging(args, Parsed(filter=f, errors=errors, raw=raw))
+
+
+DAYS_RANGE = (0, 100_000)
+CODE_LIMIT = 80
+
+
+def _code(args, name: str) -> str | None:
+    """A taxonomy code typed into a query: any short text (an unknown code simply finds nothing)."""
+    value = (args.get(name) or "").strip()
+    return value[:CODE_LIMIT] or None
+
+
+def read_sort(args, parsed: Parsed, allowed, default: str, descending: bool) -> Parsed:
+    """``sort`` (one of ``allowed``) and ``dir`` (``asc``/``desc``) of a sortable list; an
+    unknown column is reported and the default used."""
+    parsed.sort = _choice(args, "sort", allowed, parsed.errors) or default
+    direction = _choice(args, "dir", ("asc", "desc"), parsed.errors)
+    parsed.descending = descending if direction is None else direction == "desc"
+    parsed.raw.update(sort=args.get("sort", ""), dir=args.get("dir", ""))
+    return parsed
+
+
+REGISTER_KEYS = ("province_id", "park_id", "area", "group", "severity", "responsible_body", "status",
+                 "min_days", "max_days", "q", "unit_id", "approved")
+
+
+def register_filter(args) -> Parsed:
+    """The obstacle register's filters, sort and paging."""
+    errors: list[str] = []
+    q = (args.get("q") or "").strip() or None
+    f = obstacle_register.RegisterFilter(
+        province_id=read_int(args, "province_id", errors), park_id=read_int(args, "park_id", errors),
+        area=_code(args, "area"), group=_code(args, "group"), severity=_code(args, "severity"),
+        responsible_body=_code(args, "responsible_body"),
+        status=_choice(args, "status", obstacle_register.STATUSES, errors),
+        min_days=read_int(args, "min_days", errors, DAYS_RANGE),
+        max_days=read_int(args, "max_days", errors, DAYS_RANGE),
+        q=q[:200] if q else None, unit_id=(args.get("unit_id") or "").strip()[:64] or None,
+        approved=(args.get("approved") or "") in TRUE_WORDS)
+    if f.min_days is not None and f.max_days is not None and f.min_days > f.max_days:
+        errors.append("max_days")
+        f.max_days = None
+    parsed = Parsed(filter=f, errors=errors, raw={k: args.get(k, "") for k in REGISTER_KEYS})
+    return _paging(args, read_sort(args, parsed, obstacle_register.SORTS, "days_open", True))
 
 
 def query_args(raw: dict, **changes) -> dict:

@@ -18,14 +18,14 @@ from sync.templates import default_template
 TAXONOMY_KINDS = ("areas", "groups", "severities", "responsible_bodies")
 
 
-def _taxonomy_document(db) -> dict:
+def taxonomy_document(db) -> dict:
     current = checklists.current_taxonomy(db)
     return current["taxonomy"] if current else default_taxonomy()
 
 
 def taxonomy_label_map(db) -> dict[str, dict[str, dict]]:
     """``{"areas": {code: {"fa", "en"}}, "groups": …, "severities": …, "responsible_bodies": …}``."""
-    doc = _taxonomy_document(db)
+    doc = taxonomy_document(db)
     labels = {kind: {} for kind in TAXONOMY_KINDS}
     for area in doc.get("areas", []):
         labels["areas"][area["code"]] = area.get("label", {})

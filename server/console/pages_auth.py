@@ -1,9 +1,11 @@
 """Logging in and out, the language switch, and the home page."""
 
+from datetime import timedelta
+
 from flask import flash, g, redirect, request, session, url_for
 
 from server.auth import check_password_throttled
-from server.console import i18n
+from server.console import i18n, jalali
 from server.console.web import (
     _,
     bp,
@@ -14,8 +16,9 @@ from server.console.web import (
     safe_next,
     start_session,
 )
-from server.db import get_db, writing
-from sync import console_queries, users, visits
+from server.db import get_db, now, writing
+from sync import console_queries, obstacle_register, revisits, users, visits
+from sync.clock import iso
 from sync.errors import TooManyAttempts
 
 
@@ -73,8 +76,12 @@ def home():
         names = console_queries.names_by_id(db, "units", [v["unit_id"] for v in mine["items"]])
         return page("console/home_engineer.html", visits=mine["items"], total=mine["total"], units=names)
     provinces = console_queries.provinces_for(db, g.actor)
-    return page("console/home.html", counts=console_queries.overview_counts(db, g.actor),
-                provinces=provinces, duplicates=pending_duplicate_count(db))
+    today = jalali.local(now()).date()
+    counts = {**console_queries.overview_counts(db, g.actor),
+              "open_obstacles": obstacle_register.register(db, g.actor, obstacle_register.RegisterFilter(status="open"),
+                                                           iso(now()), limit=0)["total"],
+              "revisits": revisits.due(db, g.actor, today + timedelta(days=30), limit=0)["total"]}
+    return page("console/home.html", counts=counts, provinces=provinces, duplicates=pending_duplicate_count(db))
 
 
 def pending_duplicate_count(db) -> int | None:

@@ -9,7 +9,7 @@ the visits-per-week chart always shows approved visits beside the others still i
 
 from datetime import date, timedelta
 
-from flask import g, request
+from flask import g, request, url_for
 
 from server.auth import STAFF
 from server.console import charts, filters, jalali, labels
@@ -20,7 +20,6 @@ from sync import console_queries, stats
 from sync.days import week_start
 
 STATUS_SERIES = (("active", "c0"), ("semi_active", "c1"), ("stalled", "c2"), ("closed", "c3"), (None, "cx"))
-AREA_COLOURS = ("c4", "c1", "c5", "c6", "c7", "c0", "c2", "c3")
 TOP_GROUPS = 12
 MAX_WEEKS = 52
 MAX_MONTHS = 36
@@ -28,6 +27,10 @@ MAX_MONTHS = 36
 
 def _place_name(row: dict) -> str:
     return row.get("name_en") if lang() == "en" and row.get("name_en") else row["name"]
+
+
+def _place_args(where: dict) -> dict:
+    return {k: v for k, v in where.items() if v is not None}
 
 
 def units_by_status_chart(db, where: dict, approved_only: bool) -> tuple:
@@ -42,7 +45,15 @@ def units_by_status_chart(db, where: dict, approved_only: bool) -> tuple:
               for status, css in STATUS_SERIES]
     names = [_place_name(provinces[p]) if p in provinces else str(p) for p in order]
     rtl = DIRECTION[lang()] == "rtl"
-    return charts.hbars("chart-units", _("dash.units_by_status"), names, series, lang(), rtl), series, bool(order)
+
+    def link(row, k):
+        # The units the bar counts: by the status their latest counted visit observed.
+        observed = None if k is None else (STATUS_SERIES[k][0] or "unknown")
+        return url_for("console.units", province_id=order[row], park_id=where.get("park_id"), observed=observed,
+                       include_review=None if approved_only else 1)
+
+    chart = charts.hbars("chart-units", _("dash.units_by_status"), names, series, lang(), rtl, link=link)
+    return chart, series, bool(order)
 
 
 def obstacle_charts(db, where: dict, approved_only: bool) -> tuple:
@@ -53,17 +64,22 @@ def obstacle_charts(db, where: dict, approved_only: bool) -> tuple:
         areas[row["area"]] = areas.get(row["area"], 0) + row["open"]
     area_order = sorted(areas, key=lambda a: -areas[a])
     area_names = [labels.taxonomy_label("areas", a, lang()) for a in area_order]
-    by_area = charts.hbars("chart-obstacle-areas", _("dash.obstacles_by_area"), area_names,
-                           [charts.Series(_("obstacle.open"), "c2", [areas[a] for a in area_order])], lang(), rtl)
+    # The register lists what the chart counts: open obstacles, approved visits only unless the
+    # supervisor asked for those in review too.
+    listed = {**_place_args(where), "status": "open", **({"approved": 1} if approved_only else {})}
+    # One series per area on both charts, so each bar takes its area's colour, the same everywhere.
+    area_series = [charts.Series(labels.taxonomy_label("areas", a, lang()), charts.area_colour(a),
+                                 [areas[a] if b == a else 0 for b in area_order]) for a in area_order]
+    by_area = charts.hbars("chart-obstacle-areas", _("dash.obstacles_by_area"), area_names, area_series, lang(),
+                           rtl, link=lambda row, _k: url_for("console.obstacles", area=area_order[row], **listed))
     groups = sorted((r for r in rows if r["open"]), key=lambda r: -r["open"])[:TOP_GROUPS]
-    colour = {a: AREA_COLOURS[i % len(AREA_COLOURS)] for i, a in enumerate(area_order)}
-    # One series per area, so each group's bar takes its area's colour.
-    group_series = [charts.Series(labels.taxonomy_label("areas", a, lang()), colour[a],
+    group_series = [charts.Series(labels.taxonomy_label("areas", a, lang()), charts.area_colour(a),
                                   [r["open"] if r["area"] == a else 0 for r in groups]) for a in area_order]
     by_group = charts.hbars("chart-obstacle-groups", _("dash.obstacles_by_group"),
                             [labels.taxonomy_label("groups", r["group"], lang()) for r in groups], group_series,
-                            lang(), rtl)
-    return by_area, by_group, group_series, any(areas.values())
+                            lang(), rtl, link=lambda row, _k: url_for("console.obstacles", area=groups[row]["area"],
+                                                                       group=groups[row]["group"], **listed))
+    return by_area, by_group, area_series, any(areas.values())
 
 
 def _weeks(first: date, last: date) -> list[date]:
@@ -84,7 +100,14 @@ def visits_chart(db, where: dict) -> tuple:
                             [counted.get(k, 0) - approved.get(k, 0) for k in keys])]
     names = [jalali.jalali_date(w, lang())[5:] for w in weeks]  # month/day; the years are in the caption
     span = _("dash.weeks_span", first=jalali.jalali_date(weeks[0], lang()), last=jalali.jalali_date(weeks[-1], lang()))
-    return charts.columns("chart-visits", _("dash.visits_per_week"), names, series, lang()), series, True, span
+
+    def link(i, k):
+        # The week's visits in the queue: approved ones for the approved part of the column.
+        days = {"date_from": weeks[i].isoformat(), "date_to": (weeks[i] + timedelta(days=6)).isoformat()}
+        return url_for("console.queue", **_place_args(where), **days, **({"state": "approved"} if k == 0 else {}))
+
+    chart = charts.columns("chart-visits", _("dash.visits_per_week"), names, series, lang(), link=link)
+    return chart, series, True, span
 
 
 def revivals_chart(db, where: dict, approved_only: bool) -> tuple:
@@ -116,7 +139,7 @@ def dashboard():
     parsed = filters.unit_filter(request.args)
     where = {"province_id": parsed.filter.province_id, "park_id": parsed.filter.park_id}
     # The review rules count approved visits only "unless asked otherwise": this is the asking.
-    include_review = (request.args.get("include_review") or "") in ("1", "on", "true")
+    include_review = (request.args.get("include_review") or "") in filters.TRUE_WORDS
     approved_only = not include_review
     units_chart, status_series, has_units = units_by_status_chart(db, where, approved_only)
     by_area, by_group, group_series, has_obstacles = obstacle_charts(db, where, approved_only)

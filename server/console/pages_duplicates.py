@@ -6,14 +6,13 @@ supervisor's decisions to it. While that module is absent the page says so inste
 """
 
 import importlib
-import math
 
 from flask import abort, g, request, url_for
 
 from server.auth import STAFF
-from server.console import filters
+from server.console import dedup_words, filters
 from server.console.visit_view import distance_m
-from server.console.web import _, act, bp, console_access, lang, page
+from server.console.web import _, act, bp, console_access, page
 from server.db import get_db, writing
 from sync import console_queries, merge, units
 from sync.dedup import scoring
@@ -21,8 +20,6 @@ from sync.errors import NotFound
 
 QUEUE_MODULE = "sync.dedup_store"
 STATUSES = ("pending", "merged", "distinct")
-# How each field of the pair is shown, and which reference table names its id.
-PLACE_TABLES = {"province_id": "provinces", "city_id": "cities", "park_id": "parks"}
 
 
 def queue_module():
@@ -44,22 +41,10 @@ def unmerge(tx, loser_id: str) -> dict:
     return queue.unmerge(tx, loser_id) if queue is not None else merge.unmerge(tx, loser_id)
 
 
-def _names(db, pair_units: list[dict]) -> dict:
-    names = {}
-    for field, table in PLACE_TABLES.items():
-        rows = console_queries.names_by_id(db, table, [u[field] for u in pair_units])
-        names[field] = {i: (r.get("name_en") if lang() == "en" and r.get("name_en") else r["name"])
-                        for i, r in rows.items()}
-    return names
-
-
-def _shown(field: str, unit: dict, names: dict):
-    value = unit.get(field)
-    if field in PLACE_TABLES:
-        return names[field].get(value, value)
-    if field == "status":
-        return _(f"status.{value}") if value else None
-    return value
+def first_and_second(a: dict, b: dict) -> tuple[dict, dict]:
+    """The pair in the order every page shows it: the older record first. It is the one
+    devices already know, so keeping it (the first, primary button) redirects fewer ids."""
+    return tuple(sorted((a, b), key=lambda u: (u.get("created_at") or "", u["id"])))
 
 
 def _weights(detail: dict) -> dict[str, float]:
@@ -76,11 +61,14 @@ def _weights(detail: dict) -> dict[str, float]:
 
 
 def evidence(detail: dict) -> list[dict]:
-    """The score explained: each feature's level and the weight it added, strongest first;
-    features that weigh nothing last."""
+    """The score explained: each feature's level (in the words the comparison table uses), the
+    weight it added and that weight in words; strongest first, features that weigh nothing last."""
     weights = _weights(detail)
-    rows = [{"feature": name, "level": level, "weight": weights.get(name, 0.0)}
-            for name, level in (detail.get("features") or {}).items()]
+    rows = []
+    for name, level in (detail.get("features") or {}).items():
+        weight = weights.get(name, 0.0)
+        rows.append({"feature": name, "level": level, "weight": weight, "kind": dedup_words.kind(name, level),
+                     "level_key": dedup_words.level_key(name, level), "effect": dedup_words.effect(weight)})
     return sorted(rows, key=lambda r: (-abs(r["weight"]), r["feature"]))
 
 
@@ -88,11 +76,6 @@ def base_score(detail: dict) -> float:
     """Where the score starts before any evidence (the model's bias), taken from the pair's own
     numbers so the rows shown always add up to its score, whatever weights scored it."""
     return round(detail["score"] - sum(_weights(detail).values()), 2)
-
-
-def chance(score: float) -> float:
-    """The score is a log-odds; a supervisor reads a chance more easily."""
-    return 1 / (1 + math.exp(-max(-50.0, min(50.0, score))))
 
 
 def hard_rules(detail: dict) -> list[str]:
@@ -103,6 +86,21 @@ def hard_rules(detail: dict) -> list[str]:
     known = set(scoring.HARD_RULES.values())
     others = [r.removeprefix("hard rule:").strip() for r in detail.get("reasons", []) if r.startswith("hard rule")]
     return shown + [r for r in others if r not in known]
+
+
+def comparison(detail: dict, left: dict, right: dict, db) -> list[dict]:
+    """The pair field by field: both values, how they compare (in the explanation's words),
+    and the merged record: which value it keeps when the first record survives, and whether
+    the supervisor may pick the other."""
+    plan = {r["field"]: r for r in merge.preview(db, right["id"], left["id"])}
+    rows = []
+    for field in units.FIELDS:
+        ours, theirs = left.get(field), right.get(field)
+        state, level = dedup_words.field_state(field, ours, theirs, detail.get("features") or {})
+        step = plan[field]
+        rows.append({"field": field, "left": ours, "right": theirs, "kind": state, "level_key": level,
+                     "keeps": "right" if step["source"] == "loser" else "left", "choosable": step["choosable"]})
+    return rows
 
 
 def _require_queue():
@@ -125,8 +123,13 @@ def duplicates():
                                       limit=parsed.per_page, offset=parsed.offset)
         pairs, total = found["items"], found["total"]
     named = console_queries.names_by_id(db, "units", [p[k] for p in pairs for k in ("unit_a", "unit_b")])
+    for pair in pairs:
+        a = named.get(pair["unit_a"], {"id": pair["unit_a"]})
+        b = named.get(pair["unit_b"], {"id": pair["unit_b"]})
+        pair["first"], pair["second"] = first_and_second(a, b)
+        pair["chance"] = dedup_words.chance(pair["score"])
     raw = {**parsed.raw, "status": status}
-    return page("console/duplicates.html", available=queue is not None, pairs=pairs, total=total, units=named,
+    return page("console/duplicates.html", available=queue is not None, pairs=pairs, total=total,
                 parsed=parsed, raw=raw, pair_status=status, statuses=STATUSES,
                 provinces=console_queries.provinces_for(db, g.actor))
 
@@ -140,27 +143,28 @@ def duplicate(candidate_id):
         detail = queue.candidate_detail(db, g.actor, candidate_id)
     except NotFound:
         abort(404)
-    # The older record on the first side: it is the one devices already know, so keeping it
-    # (the first, primary button) redirects fewer ids.
-    left, right = sorted(detail["units"], key=lambda u: (u["created_at"], u["id"]))
-    names = _names(db, [left, right])
-    rows = [{"field": f, "left": _shown(f, left, names), "right": _shown(f, right, names),
-             "state": detail["fields"].get(f, "same")} for f in units.FIELDS]
-    return page("console/duplicate.html", pair=detail, left=left, right=right, rows=rows,
+    left, right = first_and_second(*detail["units"])
+    probability = dedup_words.chance(detail["score"])
+    live = not left["merged_into"] and not right["merged_into"]
+    return page("console/duplicate.html", pair=detail, left=left, right=right,
+                rows=comparison(detail, left, right, db) if live else [],
                 evidence=evidence(detail), rules=hard_rules(detail), base=base_score(detail),
-                chance=chance(detail["score"]), thresholds=(scoring.MERGE_THRESHOLD, scoring.REVIEW_THRESHOLD),
-                distance=distance_m(left.get("location"), right.get("location")))
+                chance=probability, band=dedup_words.chance_band(probability), thresholds=dedup_words.thresholds(),
+                distance=distance_m(left.get("location"), right.get("location")), live=live)
 
 
 @bp.route("/duplicates/<int:candidate_id>/decide", methods=["POST"])
 @console_access(*STAFF)
 def decide_duplicate(candidate_id):
-    """``merge`` (``winner_id`` survives) or ``distinct`` (not the same; never proposed again)."""
+    """``merge`` (``winner_id`` survives; ``value_<field>`` names the record whose value the
+    merged unit keeps), ``distinct`` (not the same; never proposed again) or ``reopen`` (take
+    a "not the same" back)."""
     queue = _require_queue()
     decision = request.form.get("decision")
-    if decision not in ("merge", "distinct"):
+    if decision not in ("merge", "distinct", "reopen"):
         abort(400)
     winner_id = request.form.get("winner_id") or None
+    values = {f: request.form[f"value_{f}"][:64] for f in units.FIELDS if request.form.get(f"value_{f}")}
     try:
         queue.candidate_detail(get_db(), g.actor, candidate_id)
     except NotFound:
@@ -169,12 +173,12 @@ def decide_duplicate(candidate_id):
 
     def run():
         with writing() as tx:
-            outcome.update(queue.decide(tx, candidate_id, decision, winner_id))
+            outcome.update(queue.decide(tx, candidate_id, decision, winner_id, values))
 
+    back = url_for("console.duplicate", candidate_id=candidate_id)
     if decision == "merge":
-        back = url_for("console.duplicate", candidate_id=candidate_id)
         response = act(run, _("dup.merged"), back)
         if "merge" in outcome:
             response.headers["Location"] = url_for("console.unit", unit_id=outcome["merge"]["winner_id"])
         return response
-    return act(run, _("dup.dismissed"), url_for("console.duplicates"))
+    return act(run, _("dup.dismissed") if decision == "distinct" else _("dup.reopened"), back)

@@ -7,6 +7,7 @@ from server.console import exports, filters, jalali
 from server.console.pages_review import queue_choices
 from server.console.web import bp, console_access, lang, page
 from server.db import get_db, now
+from sync.clock import iso
 
 
 def export_response(kind: str, fmt: str, db, actor, args, language: str) -> Response:
@@ -18,7 +19,8 @@ def export_response(kind: str, fmt: str, db, actor, args, language: str) -> Resp
     if fmt == "geojson":
         body = json.dumps(exports.units_geojson(db, actor, unit_filter), ensure_ascii=False).encode("utf-8")
     else:
-        table = exports.build(kind, db, actor, visit_filter, unit_filter, language)
+        table = (exports.register_table(db, actor, filters.register_filter(args), language, iso(now()))
+                 if kind == "register" else exports.build(kind, db, actor, visit_filter, unit_filter, language))
         body = exports.to_csv(table) if fmt == "csv" else exports.to_xlsx(table, language)
     name = exports.filename(kind, fmt, jalali.local(now()).date())
     return Response(body, content_type=exports.FORMATS[fmt],

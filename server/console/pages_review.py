@@ -4,7 +4,7 @@ Decisions and comments go through ``sync.review`` on the write path, so the engi
 devices receive them through pull and the audit log records who decided what, and why.
 """
 
-from flask import abort, g, request, url_for
+from flask import abort, flash, g, redirect, request, url_for
 
 from server.api.attachments import file_response, held_file
 from server.auth import STAFF
@@ -29,10 +29,30 @@ def queue_choices(db) -> dict:
 @console_access(*STAFF)
 def queue():
     db = get_db()
-    parsed = filters.visit_filter(request.args)
-    found = console_queries.visit_queue(db, g.actor, parsed.filter, parsed.per_page, parsed.offset)
+    parsed = filters.read_sort(request.args, filters.visit_filter(request.args), console_queries.VISIT_SORTS,
+                               "received_at", True)
+    found = console_queries.visit_queue(db, g.actor, parsed.filter, parsed.per_page, parsed.offset, parsed.sort,
+                                        parsed.descending)
     return page("console/queue.html", visits=found["items"], total=found["total"], parsed=parsed,
                 **queue_choices(db))
+
+
+@bp.route("/queue/approve", methods=["POST"])
+@console_access(*STAFF)
+def bulk_approve():
+    """Approve the visits ticked in the queue, each audited as if approved alone; those another
+    supervisor decided meanwhile are skipped and counted."""
+    back = queue_return(request.form.get("from")) or url_for("console.queue")
+    chosen = [v[:64] for v in request.form.getlist("visit") if v][:review.MAX_BULK]
+    if not chosen:
+        flash(_("queue.none_chosen"), "error")
+        return redirect(back)
+    with writing() as tx:
+        done = review.approve_many(tx, chosen)
+    flash(_("queue.bulk_approved", count=len(done["approved"])), "ok")
+    if done["skipped"]:
+        flash(_("queue.bulk_skipped", count=len(done["skipped"])), "error")
+    return redirect(back)
 
 
 def queue_return(target: str | None) -> str | None:
@@ -59,7 +79,7 @@ SENT_ACTIONS = ("submit", "revise")          # the engineer's: each comes with a
 DECISION_ACTIONS = ("approve", "reject", "return")
 
 
-def history(all_versions: list[dict], thread: list[dict]) -> list[dict]:
+def history(all_versions: list[dict], thread: list[dict], definition: dict | None = None) -> list[dict]:
     """Versions received, decisions and comments in one time line, oldest first.
 
     The engineer's ``submit``/``revise`` event is the arrival of a version, so it is told on
@@ -68,7 +88,8 @@ def history(all_versions: list[dict], thread: list[dict]) -> list[dict]:
     entries, by_version = [], {}
     previous = None
     for version in all_versions:
-        changed = visit_view.changed_answers(previous["answers"], version.get("answers")) if previous else []
+        changed = visit_view.answer_changes(definition, previous["answers"], version.get("answers"),
+                                            lang()) if previous else []
         entry = {"kind": "version", "at": version["received_at"], "version": version["version"],
                  "changed": changed, "action": None, "user_name": None, "text": None}
         entries.append(entry)
@@ -101,11 +122,14 @@ def visit(visit_id):
     definition = labels.template_definition(db, row["template_code"], row["template_version"])
     answers = current.get("answers") or {}
     unit = console_queries.unit_detail(db, row["unit_id"])
-    hashes = visit_view.photo_hashes(definition, answers, current.get("attachments"))
+    entries = visit_view.photo_entries(definition, answers, current.get("attachments"))
     missing = set(visits.missing_attachments(db, row["id"], row["version"]))
-    held = console_queries.attachment_types(db, hashes)
-    photos = [{"sha256": sha, "missing": sha in missing or sha not in held, "media_type": held.get(sha)}
-              for sha in hashes]
+    held = console_queries.attachment_types(db, [e["sha256"] for e in entries])
+    labels_of = visit_view.question_labels(definition, lang())
+    photos = [{"sha256": e["sha256"], "missing": e["sha256"] in missing or e["sha256"] not in held,
+               "media_type": held.get(e["sha256"]) or "",
+               "caption": labels_of.get(e["question"]) if e["question"] else _("photos.other_file")}
+              for e in entries]
     location = current.get("location")
     unit_point = {"lat": unit["lat"], "lon": unit["lon"]} if unit and unit["lat"] is not None else None
     thread = review.thread(db, row["id"])
@@ -114,9 +138,8 @@ def visit(visit_id):
         sections=visit_view.layout(definition, answers, lang()),
         obstacles=current.get("obstacles") or [], photos=photos, location=location,
         distance=visit_view.distance_m(location, unit_point),
-        history=history(all_versions, thread), version_count=len(all_versions),
+        history=history(all_versions, thread, definition), version_count=len(all_versions),
         back=queue_return(request.args.get("from")),
-        question_labels=visit_view.question_labels(definition, lang()),
     )
 
 

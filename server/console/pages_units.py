@@ -1,12 +1,15 @@
 """Units: the filtered list, and one unit's page with its history, merges and conflicts."""
 
+from datetime import timedelta
+
 from flask import abort, g, request, url_for
 
 from server.auth import STAFF
-from server.console import filters, labels, pages_duplicates  # noqa: F401 - labels registers taxon()
+from server.console import filters, jalali, labels, pages_duplicates  # noqa: F401 - labels registers taxon()
 from server.console.web import _, act, bp, console_access, page
-from server.db import get_db, writing
-from sync import conflicts, console_queries, obstacles, stats
+from server.db import get_db, now, writing
+from sync import conflicts, console_queries, obstacles, revisits, stats
+from sync import units as unit_records
 
 PAGE_LIMIT_OBSTACLES = 500
 
@@ -29,8 +32,10 @@ def filter_choices(db) -> dict:
 @console_access(*STAFF)
 def units():
     db = get_db()
-    parsed = filters.unit_filter(request.args)
-    found = console_queries.unit_list(db, g.actor, parsed.filter, parsed.per_page, parsed.offset)
+    parsed = filters.read_sort(request.args, filters.unit_filter(request.args), console_queries.UNIT_SORTS,
+                               "name", False)
+    found = console_queries.unit_list(db, g.actor, parsed.filter, parsed.per_page, parsed.offset, parsed.sort,
+                                      parsed.descending)
     return page("console/units.html", units=found["items"], total=found["total"], parsed=parsed,
                 statuses=console_queries.UNIT_STATUSES, **filter_choices(db))
 
@@ -83,4 +88,48 @@ def resolve_conflict(conflict_id):
         with writing() as tx:
             conflicts.resolve(tx, conflict_id, decision)
 
-    return act(resolve, _("unit.conflict_resolved"), url_for("console.unit", unit_id=row[0]))
+    back = request.form.get("next") or url_for("console.unit", unit_id=row[0])
+    return act(resolve, _("unit.conflict_resolved"), back)
+
+
+@bp.route("/conflicts")
+@console_access(*STAFF)
+def conflicts_page():
+    """Every same-field collision of the supervisor's provinces, with who sent each value from
+    which device and when; confirm or flip from the list."""
+    db = get_db()
+    parsed = filters.unit_filter(request.args)
+    status = request.args.get("status") or ""
+    if status not in (*console_queries.CONFLICT_STATUSES, "all", ""):
+        parsed.errors.append("status")
+        status = ""
+    field = request.args.get("field") or ""
+    if field and field not in unit_records.FIELDS:
+        parsed.errors.append("field")
+        field = ""
+    status = status or "open"
+    found = console_queries.conflict_list(db, g.actor, None if status == "all" else status,
+                                          parsed.filter.province_id, field or None, parsed.per_page, parsed.offset)
+    raw = {"status": status, "province_id": parsed.raw["province_id"], "field": field}
+    return page("console/conflicts.html", conflicts=found["items"], total=found["total"], parsed=parsed, raw=raw,
+                statuses=(*console_queries.CONFLICT_STATUSES, "all"), fields=unit_records.FIELDS,
+                provinces=console_queries.provinces_for(db, g.actor))
+
+
+REVISIT_WINDOWS = (0, 7, 30, 90)  # due today or overdue, within a week, a month, three months
+
+
+@bp.route("/revisits")
+@console_access(*STAFF)
+def revisits_page():
+    """Units whose latest visit suggested a revisit by a date now due (``sync.revisits``)."""
+    db = get_db()
+    parsed = filters.unit_filter(request.args)
+    within = filters.read_int(request.args, "within", parsed.errors, (0, 3650))
+    within = 30 if within is None else within
+    today = jalali.local(now()).date()
+    found = revisits.due(db, g.actor, today + timedelta(days=within), parsed.filter.province_id,
+                         parsed.filter.park_id, parsed.filter.q, parsed.per_page, parsed.offset)
+    raw = {**{k: parsed.raw[k] for k in ("province_id", "park_id", "q")}, "within": str(within)}
+    return page("console/revisits.html", due_units=found["items"], total=found["total"], parsed=parsed, raw=raw,
+                today=today.isoformat(), windows=REVISIT_WINDOWS, **filter_choices(db))

@@ -21,8 +21,9 @@ def _choice_labels(question: dict) -> dict:
     return {c["value"]: c.get("label") for c in question.get("choices", [])}
 
 
-def answer_text(question: dict, value, lang: str) -> str:
-    """One answer in words for ``lang``."""
+def answer_text(question: dict, value, lang: str, display: bool = True) -> str:
+    """One answer in words for ``lang``. ``display``: for a page, with the page's digits in
+    typed text and coordinates; an export (False) keeps what was typed as typed."""
     kind = question.get("type")
     if value is None or value == "" or value == [] or value == {}:
         return ""
@@ -42,13 +43,19 @@ def answer_text(question: dict, value, lang: str) -> str:
     if kind == "photo":
         count = len(value) if isinstance(value, list) else 1
         return i18n.translate(lang, "visit.photo_count", count=count)
-    if kind == "location" and isinstance(value, dict):
+    if kind == "location" and isinstance(value, dict) and not display:
         return f"{value.get('lat')}, {value.get('lon')}"
+    if kind == "location" and isinstance(value, dict):
+        try:
+            shown = [i18n.decimal(f"{float(value.get(k)):.5f}", lang) for k in ("lat", "lon")]
+        except (TypeError, ValueError):
+            return str(value)
+        return i18n.join(shown, lang)
     if kind in ("integer", "decimal") and isinstance(value, int | float) and not isinstance(value, bool):
         return i18n.localize_digits(value, lang)
     if isinstance(value, list):
         return i18n.join(value, lang)
-    return str(value)
+    return i18n.localize_digits(str(value), lang) if display else str(value)
 
 
 def layout(definition: dict | None, answers: dict, lang: str) -> list[dict]:
@@ -82,22 +89,58 @@ def layout(definition: dict | None, answers: dict, lang: str) -> list[dict]:
     return sections
 
 
-def photo_hashes(definition: dict | None, answers: dict, attachments) -> list[str]:
-    """Every attachment the visit refers to: its attachment list and its photo answers."""
-    found = list(attachments or [])
+def photo_entries(definition: dict | None, answers: dict, attachments) -> list[dict]:
+    """Every file the visit refers to, each once, with the photo question that holds it:
+    ``[{"sha256", "question"}]`` — photo answers in template order first, then files of the
+    visit's attachment list that no question names (``question`` None)."""
+    found: dict[str, str | None] = {}
     for section in (definition or {}).get("sections", []):
         for question in section.get("questions", []):
             if question.get("type") != "photo":
                 continue
             value = (answers or {}).get(question["key"])
-            found.extend(value if isinstance(value, list) else [value] if isinstance(value, str) else [])
-    return list(dict.fromkeys(found))
+            for sha in value if isinstance(value, list) else [value] if isinstance(value, str) else []:
+                if isinstance(sha, str):
+                    found.setdefault(sha, question["key"])
+    for sha in attachments or []:
+        if isinstance(sha, str):
+            found.setdefault(sha, None)
+    return [{"sha256": sha, "question": key} for sha, key in found.items()]
+
+
+def photo_hashes(definition: dict | None, answers: dict, attachments) -> list[str]:
+    """Every attachment the visit refers to: its attachment list and its photo answers."""
+    return [e["sha256"] for e in photo_entries(definition, answers, attachments)]
+
+
+def photo_questions(definitions) -> list[tuple[str, dict]]:
+    """(key, label) of every photo question of these templates, each key once, in order."""
+    found = {}
+    for definition in definitions:
+        for section in (definition or {}).get("sections", []):
+            for question in section.get("questions", []):
+                if question.get("type") == "photo":
+                    found.setdefault(question["key"], question.get("label"))
+    return list(found.items())
 
 
 def changed_answers(before: dict, after: dict) -> list[str]:
     """Question keys whose answer differs between two versions (added, removed or changed)."""
     before, after = before or {}, after or {}
     return sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
+
+
+def answer_changes(definition: dict | None, before: dict, after: dict, lang: str) -> list[dict]:
+    """What a revision changed, answer by answer, in words: ``[{"key", "label", "old", "new"}]``
+    in template order (answers the template does not know last). An answer removed or added
+    has an empty side."""
+    keys = changed_answers(before, after)
+    questions = {q["key"]: q for s in (definition or {}).get("sections", []) for q in s.get("questions", [])}
+    order = {key: i for i, key in enumerate(questions)}
+    keys.sort(key=lambda k: (order.get(k, len(order)), k))
+    return [{"key": k, "label": pick(questions.get(k, {}).get("label"), lang, k),
+             "old": answer_text(questions.get(k, {}), (before or {}).get(k), lang),
+             "new": answer_text(questions.get(k, {}), (after or {}).get(k), lang)} for k in keys]
 
 
 def distance_m(a: dict | None, b: dict | None) -> int | None:

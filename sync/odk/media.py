@@ -43,7 +43,7 @@ def units_csv(db, actor: Actor) -> bytes:
     rows = db.execute(
         "SELECT u.id, u.name, p.name, u.seq, u.province_id, u.park_id, u.national_id, u.activity, u.status,"
         " u.employees, u.phone, u.owner FROM units u LEFT JOIN parks p ON p.id = u.park_id"
-        f" WHERE u.merged_into IS NULL AND {where} ORDER BY u.name_key, u.id", params)
+        f" WHERE u.merged_into IS NULL AND {where} ORDER BY u.name COLLATE fa, u.id", params)
     return _csv(([r[0], _unit_label(r[1], r[2]), r[3], r[1], *("" if v is None else v for v in r[4:])]
                  for r in rows), _UNIT_COLUMNS)
 
@@ -57,13 +57,14 @@ def _units_hash(db, actor: Actor) -> str:
 
 def provinces_csv(db, actor: Actor) -> bytes:
     where, params = province_scope(actor, "id")
-    return _csv(db.execute(f"SELECT id, name FROM provinces WHERE {where} ORDER BY name", params).fetchall(),
+    return _csv(db.execute(f"SELECT id, name FROM provinces WHERE {where} ORDER BY name COLLATE fa", params).fetchall(),
                 ("name", "label"))
 
 
 def parks_csv(db, actor: Actor) -> bytes:
     where, params = province_scope(actor, "province_id")
-    return _csv(db.execute(f"SELECT id, name, province_id FROM parks WHERE {where} ORDER BY name", params).fetchall(),
+    return _csv(db.execute(f"SELECT id, name, province_id FROM parks WHERE {where} ORDER BY name COLLATE fa",
+                           params).fetchall(),
                 ("name", "label", "province_id"))
 
 

@@ -210,16 +210,16 @@ def test_the_park_list_follows_the_chosen_province(browser_page):
     page.goto(page.base_url + "/console/queue")
     form = "#queue-filters"
     page.select_option(f"{form} select[name=province_id]", "4")
-    provinces = page.eval_on_selector_all(f"{form} select[name=park_id] option[data-province]",
-                                          "os => os.filter(o => !o.hidden).map(o => o.dataset.province)")
+    provinces = page.eval_on_selector_all(f"{form} select[name=park_id] option[data-parent]",
+                                          "os => os.filter(o => !o.hidden).map(o => o.dataset.parent)")
     assert provinces and set(provinces) == {"4"}
-    isfahan_park = page.eval_on_selector(f"{form} select[name=park_id] option[data-province='4']", "o => o.value")
+    isfahan_park = page.eval_on_selector(f"{form} select[name=park_id] option[data-parent='4']", "o => o.value")
     page.select_option(f"{form} select[name=park_id]", isfahan_park)
     # Another province: the Isfahan park would empty the list, so it is cleared.
     page.select_option(f"{form} select[name=province_id]", "17")
     assert page.input_value(f"{form} select[name=park_id]") == ""
     # Opened already filtered, the list starts narrowed.
     page.goto(page.base_url + "/console/queue?province_id=17")
-    shown = page.eval_on_selector_all(f"{form} select[name=park_id] option[data-province]",
-                                      "os => os.filter(o => !o.hidden).map(o => o.dataset.province)")
+    shown = page.eval_on_selector_all(f"{form} select[name=park_id] option[data-parent]",
+                                      "os => os.filter(o => !o.hidden).map(o => o.dataset.parent)")
     assert set(shown) == {"17"}
