@@ -401,8 +401,10 @@ def conflict_list(db, actor: Actor, status: str | None = "open", province_id: in
     total = db.execute(f"SELECT count(*) {base}", params).fetchone()[0]
     rows = _rows(db, "SELECT c.*, coalesce(w.id, u.id) AS current_unit_id, coalesce(w.name, u.name) AS unit_name,"
                      " p.name AS province_name, p.name_en AS province_name_en,"
-                     " kd.label AS kept_device_label, coalesce(ku.full_name, ku.username) AS kept_by,"
-                     " od.label AS other_device_label, coalesce(ou.full_name, ou.username) AS other_by,"
+                     " kd.label AS kept_device_label, kd.registered_at AS kept_device_since,"
+                     " coalesce(ku.full_name, ku.username) AS kept_by,"
+                     " od.label AS other_device_label, od.registered_at AS other_device_since,"
+                     " coalesce(ou.full_name, ou.username) AS other_by,"
                      " coalesce(rb.full_name, rb.username) AS resolved_by_name"
                      f" {base} ORDER BY c.status = 'open' DESC, c.created_at DESC, c.id DESC LIMIT ? OFFSET ?",
                  [*params, limit, offset])

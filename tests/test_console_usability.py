@@ -43,16 +43,20 @@ def names_of_people(db) -> set[str]:
 
 
 def test_persian_pages_have_no_english_words(client, seeded, db):
-    allowed = names_of_people(db) | {"English", "CSV", "XLSX", "GeoJSON"}
+    allowed = names_of_people(db) | {"English", "CSV", "XLSX", "GeoJSON", "ZIP"}
     sara = ConsoleUser(client, "sara")
     paths = ["/console/", "/console/queue", "/console/units", "/console/dashboard", "/console/exports",
              "/console/duplicates", "/console/nowhere", f"/console/units/{seeded.units['نساجی البرز']}",
-             f"/console/visits/{seeded.visits['نساجی البرز']}", "/console/queue?date_from=yesterday"]
+             f"/console/visits/{seeded.visits['نساجی البرز']}", "/console/queue?date_from=yesterday",
+             "/console/obstacles", "/console/conflicts?status=all", "/console/map", "/console/photos",
+             "/console/revisits"]
     for path in paths:
         response = sara.get(path)
         assert latin_words(response.get_data(as_text=True), allowed) == set(), path
     root = ConsoleUser(client.application.test_client(), "root")
     assert latin_words(root.page("/console/admin"), allowed) == set()
+    reza = db.execute("SELECT id FROM users WHERE username = 'reza'").fetchone()[0]
+    assert latin_words(root.page(f"/console/admin/users/{reza}"), allowed) == set()
 
 
 def test_templates_are_named_by_their_title_and_version_not_their_code(client, seeded):

@@ -443,7 +443,6 @@ FA = {
     "conflicts.empty": "تعارضی با این فیلترها نیست.",
     "conflict.all": "همه",
     "common.unknown_place": "نامعلوم",
-    "common.device": "دستگاه …{tail}",
     "merge_reason.same_legal_id": "شناسه ملی یکسان",
     "merge_reason.dedup_sync": "تشخیص خودکار هنگام همگام‌سازی",
     "merge_reason.dedup_import": "تشخیص خودکار هنگام ورود فایل",
@@ -595,6 +594,8 @@ FA = {
     "home.revisits_due": "بازدید مجدد تا ۳۰ روز",
     "register.found_by": "بازدید یابنده",
     "register.resolved_by": "بازدید رفع‌کننده",
+    "common.device_since": "دستگاه بی‌نام، از {day}",
+    "common.device_unnamed": "دستگاه بی‌نام",
 }
 
 EN = {
@@ -1026,7 +1027,6 @@ EN = {
     "conflicts.empty": "No conflict matches these filters.",
     "conflict.all": "All",
     "common.unknown_place": "unknown",
-    "common.device": "device …{tail}",
     "merge_reason.same_legal_id": "Same legal national id",
     "merge_reason.dedup_sync": "Found automatically at sync",
     "merge_reason.dedup_import": "Found automatically at import",
@@ -1179,6 +1179,8 @@ EN = {
     "home.revisits_due": "Revisits due within 30 days",
     "register.found_by": "Found by visit",
     "register.resolved_by": "Resolved by visit",
+    "common.device_since": "unnamed device, since {day}",
+    "common.device_unnamed": "unnamed device",
 }
 
 CATALOGUES = {"fa": FA, "en": EN}

@@ -157,13 +157,13 @@ def _field_options(names) -> list[tuple]:
 
 
 @bp.app_template_global("device_name")
-def _device_name(device_id, label) -> str:
-    """A device as a person knows it: its label, else the last characters of its id."""
+def _device_name(label, registered_at=None) -> str:
+    """A device as a person knows it: its label, else when it was first used (its id is a code)."""
     if label:
         return label
-    if not device_id:
-        return ""
-    return _("common.device", tail=i18n.localize_digits(str(device_id)[-6:], lang()))
+    if registered_at:
+        return _("common.device_since", day=jalali.jalali_date(registered_at, lang()))
+    return _("common.device_unnamed")
 
 
 @bp.app_template_global("area_css")
