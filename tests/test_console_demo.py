@@ -26,8 +26,10 @@ def test_demo_fills_a_fresh_database_once(runner, db):
     assert provinces == {4, 8, 17}
     assert db.execute("SELECT count(*) FROM obstacles WHERE status = 'resolved'").fetchone()[0] >= 1
     assert db.execute("SELECT count(*) FROM visits WHERE version = 2 AND review_state = 'submitted'").fetchone()[0] == 1
-    # One photo reached the server; another is referenced but still on the phone.
-    assert db.execute("SELECT count(*) FROM attachments").fetchone()[0] == 1
+    # Every visit sent a photo of the site, and of the licence where the unit has one; one
+    # photo is referenced but still on the phone.
+    referenced = db.execute("SELECT count(DISTINCT sha256) FROM visit_attachments").fetchone()[0]
+    assert db.execute("SELECT count(*) FROM attachments").fetchone()[0] == referenced - 1 > sum(states.values())
     assert db.execute("SELECT count(*) FROM visit_attachments va LEFT JOIN attachments a USING (sha256)"
                       " WHERE a.sha256 IS NULL").fetchone()[0] == 1
     revived = stats.revivals(db, SYSTEM)
@@ -52,6 +54,17 @@ def test_demo_fills_a_fresh_database_once(runner, db):
                              ).fetchone()
     assert parse_time(kept) - parse_time(other) == timedelta(hours=2), "each edit keeps the time it was made"
     assert db.execute("SELECT count(*) FROM dedup_candidates WHERE status = 'pending'").fetchone()[0] >= 2
+    # The obstacles tell each unit's story: who must act agrees with what is wrong.
+    owed = dict(db.execute("SELECT group_code, responsible_body FROM obstacles").fetchall())
+    assert owed["technical.waste_pollution"] == "environment" and owed["technical.gas"] == "gas"
+    assert owed["legal.court_cases"] == "judiciary" and owed["finance.working_capital"] == "bank"
+    sectors = {row[0] for row in db.execute("SELECT json_extract(c.content, '$.answers.activity_sector') FROM visits v"
+                                            " JOIN visit_versions c ON c.visit_id = v.id AND c.version = v.version")}
+    assert {"food", "textile", "metal", "non_metallic"} <= sectors
+    # A revisit is suggested where the story asks for one.
+    suggested = db.execute("SELECT count(*) FROM visit_versions WHERE json_extract(content,"
+                           " '$.answers.followup_date') IS NOT NULL").fetchone()[0]
+    assert suggested >= 2
     before = counts(db)
     again = runner.invoke(args=["demo"])
     assert again.exit_code == 0 and "already loaded" in again.output

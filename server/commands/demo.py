@@ -3,8 +3,9 @@
 Three provinces (Tehran, Isfahan, Fars) and real parks from the shipped reference data,
 engineers and supervisors with a known password, units (some registered twice by different
 engineers with other spellings, for the duplicates queue), diagnosis visits in every review
-state with obstacles, a revised visit, an obstacle resolved on a later visit, and a stalled
-unit revived with its jobs.
+state with obstacles, a revised visit, obstacles resolved on later visits, and a closed unit
+revived with its jobs. Each unit tells one story (``demo_stories.py``): its sector, products,
+the obstacles its visits found, who must act on them, and photos of the site and its licence.
 
 Everything goes through the paths real traffic takes: users through ``sync.users``,
 units and visits pushed by reference-client devices (:class:`sync.client.Device`) to this
@@ -23,6 +24,7 @@ import random
 import shutil
 import struct
 import tempfile
+import uuid
 import zlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
@@ -32,11 +34,12 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from server.commands.demo_stories import STORIES, Story
 from server.db import get_db, now
 from sync import checklists, review, users
 from sync.client import Device
 from sync.identifiers import legal_id_check_digit
-from sync.sample_visits import TEMPLATE_REF, diagnosis_answers, sample_obstacles
+from sync.sample_visits import TEMPLATE_REF, diagnosis_answers
 from sync.store import write
 
 DEMO_PASSWORD = "fieldsync-demo"
@@ -139,7 +142,7 @@ CONFLICT = ("reza", "charm", "021-36215541", "021-36215549")
 RETURN_COMMENT = "تعداد کارکنان فعلی با فهرست بیمه همخوانی ندارد؛ لطفاً دوباره بررسی و عکس پروانه را اضافه کنید."
 REVISED_SUMMARY = "کمبود سرمایه در گردش عامل اصلی کاهش تولید است؛ تعداد کارکنان با فهرست بیمه تطبیق داده شد."
 REVISION_COMMENT = "فهرست بیمه بررسی شد و تعداد کارکنان اصلاح شد."
-REJECT_COMMENT = "این بازدید تکراری است و در همان روز بازدید دیگری ثبت شده است."
+REJECT_COMMENT = "موقعیت ثبت‌شده این بازدید دو کیلومتر با محل واحد فاصله دارد؛ بازدید در محل انجام نشده است."
 
 
 class _InProcess:
@@ -161,14 +164,54 @@ class _InProcess:
         return response.status_code, (response.get_json(silent=True) or {})
 
 
-def _png(width: int, height: int, rgb: tuple) -> bytes:
-    """A small solid-colour PNG: the demo's stand-in for a photo of the factory gate."""
+def _png_bytes(width: int, height: int, pixel) -> bytes:
+    """A PNG of ``pixel(x, y) -> (r, g, b)``, written by hand (no imaging library needed)."""
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
-    rows = b"".join(b"\x00" + bytes(rgb) * width for _ in range(height))
+    rows = b"".join(b"\x00" + b"".join(bytes(pixel(x, y)) for x in range(width)) for y in range(height))
     return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
             + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
+
+
+def _factory_picture(seed: int, width: int = 200, height: int = 130) -> bytes:
+    """The demo's stand-in for a photo of the factory: sky, yard, a hall with a sawtooth roof and
+    a chimney, in colours that differ from unit to unit."""
+    rng = random.Random(seed)
+    wall = (rng.randint(120, 200), rng.randint(110, 170), rng.randint(90, 150))
+    left, right, eaves = rng.randint(20, 50), rng.randint(130, 180), rng.randint(60, 75)
+    chimney = rng.randint(left + 10, right - 20)
+
+    def pixel(x, y):
+        ground = 100
+        if y >= ground:
+            return (150, 140, 120) if (x + y) % 7 else (135, 125, 105)
+        if left <= x <= right and eaves <= y:
+            return (70, 90, 110) if y > ground - 22 and (x - left) % 24 in range(6, 16) else wall
+        teeth = eaves - ((x - left) % 20) // 2
+        if left <= x <= right and teeth <= y < eaves:
+            return (95, 100, 105)
+        if chimney <= x < chimney + 7 and 18 <= y < eaves:
+            return (120, 60, 50)
+        shade = 170 + y // 2
+        return (min(shade, 235), min(shade + 10, 245), 250)
+
+    return _png_bytes(width, height, pixel)
+
+
+def _licence_picture(seed: int, width: int = 140, height: int = 190) -> bytes:
+    """A photographed licence: a paper page with lines of text and a round stamp."""
+    rng = random.Random(seed)
+    stamp = (rng.randint(70, 100), rng.randint(130, 160))
+
+    def pixel(x, y):
+        if (x - stamp[0]) ** 2 + (y - stamp[1]) ** 2 in range(180, 260):
+            return (40, 70, 160)
+        if 14 <= x <= width - 14 and y % 14 in (0, 1) and 20 <= y <= 120 and x < width - 14 - (y * 7) % 30:
+            return (60, 60, 70)
+        return (245, 243, 236) if 6 <= x < width - 6 and 6 <= y < height - 6 else (120, 110, 100)
+
+    return _png_bytes(width, height, pixel)
 
 
 def _legal_id(seed: int) -> str:
@@ -313,23 +356,29 @@ def _record_field_work(db, app, moment, clock: _DemoClock, folder: str) -> dict:
             synced(device, at)
         return run
 
-    def record_visit(unit: DemoUnit, status: str, employees: int, decision):
+    def record_visit(unit: DemoUnit, number: int, status: str, employees: int, decision):
         def run(at):
             device = devices[unit.engineer]
             _at(device, at)
-            answers = diagnosis_answers(rng, unit_status=status, employees_now=employees,
-                                        employees_capacity=max(60, (employees or 0) + 10))
+            story = STORIES[unit.key]
+            last = number == len(unit.visits) - 1
+            answers = _story_answers(story, rng, status, employees, last, at)
             answers["unit_name_seen"] = unit.name
             attachments = []
-            if unit.key == "alborz" and status == "active":  # a photo that reached the server
-                path = f"{folder}/gate-{unit.key}.png"
-                with open(path, "wb") as out:
-                    out.write(_png(96, 64, (11, 93, 87)))
-                answers["photos"] = [device.attach(path)]
+            gate = f"{folder}/gate-{unit.key}-{number}.png"
+            with open(gate, "wb") as out:
+                out.write(_factory_picture(zlib.crc32(f"{unit.key}-{number}".encode())))
             if unit.key == "kiantar" and decision is None:  # a photo still on the phone
                 attachments = [hashlib.sha256(f"not uploaded yet {unit.key}".encode()).hexdigest()]
+            else:
+                answers["photos"] = [device.attach(gate)]
+            if story.licence:
+                licence = f"{folder}/licence-{unit.key}.png"
+                with open(licence, "wb") as out:
+                    out.write(_licence_picture(zlib.crc32(unit.key.encode())))
+                answers["licence_photo"] = [device.attach(licence)]
             visit_id = device.record_visit(unit_ids[unit.key], answers,
-                                           obstacles=_obstacles(db, unit_ids[unit.key], rng),
+                                           obstacles=_story_obstacles(db, unit, unit_ids[unit.key], number),
                                            template=TEMPLATE_REF, location=_location(unit, 0, rng),
                                            attachments=attachments)
             synced(device, at)
@@ -352,8 +401,9 @@ def _record_field_work(db, app, moment, clock: _DemoClock, folder: str) -> dict:
 
     for index, unit in enumerate(UNITS):
         timeline.add(_working_hours(moment, unit.visits[0][0] + 1, index), create_unit(index, unit))
-        for days_ago, status, employees, decision in unit.visits:
-            timeline.add(_working_hours(moment, days_ago, index), record_visit(unit, status, employees, decision))
+        for number, (days_ago, status, employees, decision) in enumerate(unit.visits):
+            timeline.add(_working_hours(moment, days_ago, index),
+                         record_visit(unit, number, status, employees, decision))
     for index, (username, key, typed, offset) in enumerate(DUPLICATES):
         timeline.add(_working_hours(moment, DUPLICATES_DAYS_AGO, index),
                      create_duplicate(username, key, typed, offset))
@@ -393,16 +443,48 @@ def _two_devices_disagree(app, folder: str, phone: Device, unit_ids: dict, at, c
     tablet.close()
 
 
-def _obstacles(db, unit_id: str, rng: random.Random) -> list[dict]:
-    """New obstacles for the unit, and the first open one marked resolved when it has some."""
-    found = sample_obstacles(rng, count=rng.randint(1, 3))
-    open_ones = list(db.query("SELECT * FROM obstacles WHERE unit_id = ? AND status = 'open' ORDER BY opened_at"
-                              " LIMIT 1", [unit_id]))
-    for row in open_ones:
-        found.append({"obstacle_id": row["id"], "resolved": True, "area": row["area"], "group": row["group_code"],
-                      "severity": row["severity"], "description": row["description"],
-                      "proposed_action": row["proposed_action"], "responsible_body": row["responsible_body"]})
-    return found
+def _obstacle_id(unit: DemoUnit, key: str) -> str:
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"fieldsync-demo/{unit.key}/{key}"))
+
+
+def _story_obstacles(db, unit: DemoUnit, unit_id: str, number: int) -> list[dict]:
+    """What this visit of the unit records: the obstacles it found, and the earlier ones it saw
+    removed (resolved, as the engineer records them: same id, ``resolved: true``)."""
+    story = STORIES[unit.key]
+    records = [{"obstacle_id": _obstacle_id(unit, o.key), "area": o.area, "group": o.group, "severity": o.severity,
+                "description": o.description, "proposed_action": o.action, "responsible_body": o.body}
+               for o in story.found[number]]
+    for key in story.resolves[number]:
+        row = next(db.query("SELECT * FROM obstacles WHERE id = ?", [_obstacle_id(unit, key)]), None)
+        if row is not None:
+            records.append({"obstacle_id": row["id"], "resolved": True, "area": row["area"],
+                            "group": row["group_code"], "severity": row["severity"],
+                            "description": row["description"], "proposed_action": row["proposed_action"],
+                            "responsible_body": row["responsible_body"]})
+    return records
+
+
+_SALES_TREND = {"active": "stable", "semi_active": "decreasing", "stalled": "no_sales", "closed": "no_sales"}
+
+
+def _story_answers(story: Story, rng: random.Random, status: str, employees: int, last: bool, at) -> dict:
+    """A complete diagnosis that tells the unit's story (sector, products, why it stopped)."""
+    answers = diagnosis_answers(rng, unit_status=status, employees_now=employees,
+                                employees_capacity=max(60, (employees or 0) + 10))
+    answers.update(activity_sector=story.sector, main_products=story.products, raw_materials_main=story.raw_materials,
+                   market_problems=story.market, summary=story.summary, recommended_actions=story.actions,
+                   sales_trend=_SALES_TREND[status], **story.energy)
+    if status != "active" and story.stop_reason:
+        answers["stop_main_reason"] = story.stop_reason
+    else:
+        answers.pop("stop_main_reason", None)
+    if not story.licence:
+        answers.update(operating_licence="none")
+        answers.pop("licence_number", None)
+    if last and story.followup_days:
+        day = (at.astimezone(TEHRAN_TIME) + timedelta(days=story.followup_days)).date()
+        answers.update(followup_needed=True, followup_date=day.isoformat())
+    return answers
 
 
 def _supervisor_of(province: int) -> dict:
