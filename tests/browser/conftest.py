@@ -25,7 +25,8 @@ from tests.helpers import SECRET, ServerProcess
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
-MAIN_PAGES = ("/console/", "/console/queue", "/console/duplicates", "/console/dashboard", "/console/exports")
+MAIN_PAGES = ("/console/", "/console/queue", "/console/duplicates", "/console/dashboard", "/console/exports",
+              "/console/obstacles", "/console/conflicts", "/console/map", "/console/photos", "/console/revisits")
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -44,16 +45,27 @@ def chromium() -> Path:
                     pytrace=False)
 
 
-@pytest.fixture(scope="session")
-def demo_server(tmp_path_factory):
-    instance = tmp_path_factory.mktemp("browser") / "instance"
+def start_demo_server(folder) -> ServerProcess:
+    """``fieldsync demo`` in a fresh instance (the real command), served by ``fieldsync serve``."""
+    instance = folder / "instance"
     env_run = subprocess.run([sys.executable, "-m", "server", "--instance", str(instance), "demo"],
                              capture_output=True, text=True, timeout=300, cwd=ROOT,
                              env={**os.environ, "FIELDSYNC_SECRET_KEY": SECRET})
     assert env_run.returncode == 0, env_run.stdout + env_run.stderr
-    server = ServerProcess(instance, workers=2, threads=4).start()
+    return ServerProcess(instance, workers=2, threads=4).start()
+
+
+@pytest.fixture(scope="session")
+def demo_server(tmp_path_factory):
+    server = start_demo_server(tmp_path_factory.mktemp("browser"))
     yield server
     server.stop()
+
+
+@pytest.fixture
+def console_server(demo_server):
+    """The server the browser pages talk to; a module that changes much overrides it with its own."""
+    return demo_server
 
 
 @pytest.fixture(scope="session")
@@ -101,7 +113,8 @@ def _screenshots(context, base_url: str, page, name: str) -> None:
 
 
 @pytest.fixture
-def browser_page(request, chromium, demo_server, playwright_session, tmp_path):
+def browser_page(request, chromium, console_server, playwright_session, tmp_path):
+    demo_server = console_server
     guard = Guard(demo_server.url)
     context = playwright_session.chromium.launch_persistent_context(
         str(tmp_path / "profile"), executable_path=str(chromium), headless=True, args=CHROMIUM_ARGS,

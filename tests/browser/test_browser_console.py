@@ -148,7 +148,7 @@ def test_merge_a_duplicate_pair_from_the_queue(browser_page):
     before = pairs.count()
     pairs.first.locator("a.button").click()
     page.wait_for_url(re.compile(r".*/console/duplicates/\d+$"))
-    assert "امتیاز شباهت" in page.inner_text("main")
+    assert "احتمال یکی بودن" in page.inner_text("main")
     assert page.locator("#compare td.agree").count() >= 1 and page.locator("#compare td.differ").count() >= 1
     assert page.locator("#explain tbody tr").count() >= 3
     left, right = (page.inner_text(f"#compare thead th:nth-child({i})") for i in (2, 3))
