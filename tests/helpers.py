@@ -496,3 +496,20 @@ class MemoryStorage:
 
     def open(self, sha256):
         return io.BytesIO(self.files[sha256])
+
+
+def litestream_pids(server) -> list[int]:
+    """Litestream processes started by the server's master (its children, by /proc)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+            command = Path(f"/proc/{entry}/cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        parent = int(stat.rsplit(")", 1)[1].split()[1])
+        if parent == server.process.pid and command[0].endswith(b"litestream") and b"replicate" in command:
+            found.append(int(entry))
+    return found

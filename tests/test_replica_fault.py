@@ -29,7 +29,6 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
 
@@ -43,6 +42,7 @@ from tests.helpers import (
     assert_converged,
     assert_store_consistent,
     create_users,
+    litestream_pids,
     retrying,
     server_database,
     start_field_work,
@@ -159,23 +159,6 @@ def test_losing_the_machine_loses_nothing_acknowledged(tmp_path, moto_server):
         assert counts["acked"] > 10 * ROUNDS and photos > 0  # the devices really worked
     finally:
         server.stop()
-
-
-def litestream_pids(server) -> list[int]:
-    """Litestream processes started by the server's master (its children, by /proc)."""
-    found = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            stat = Path(f"/proc/{entry}/stat").read_text()
-            command = Path(f"/proc/{entry}/cmdline").read_bytes().split(b"\0")
-        except OSError:
-            continue
-        parent = int(stat.rsplit(")", 1)[1].split()[1])
-        if parent == server.process.pid and command[0].endswith(b"litestream") and b"replicate" in command:
-            found.append(int(entry))
-    return found
 
 
 def test_a_litestream_that_stops_under_the_server_is_started_again(tmp_path):

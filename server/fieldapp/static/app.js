@@ -455,6 +455,9 @@ async function screenOutbox() {
   show(
     el("section", { class: "card", id: "storage" }, el("h1", {}, "ارسال‌ها"),
       el("p", {}, `${persianDigits(outbox.length)} مورد و ${persianDigits(photos.filter((p) => p.state === "pending").length)} عکس هنوز ارسال نشده.`),
+      el("p", { class: "muted", id: "kept" }, `${persianDigits(acked.filter((a) => a.body && !a.durable).length)} مورد و `
+        + `${persianDigits(photos.filter((p) => p.state === "done" && !p.durable).length)} عکس فرستاده شده و تا اطمینان از `
+        + "نگهداری امن روی سرور، روی گوشی هم نگه داشته می‌شود."),
       estimate ? el("p", { class: "muted" }, `فضای استفاده‌شده روی گوشی: ${persianDigits((estimate.usage / 1048576).toFixed(1))} مگابایت`
         + (persisted ? " — ماندگار (مرورگر آن را پاک نمی‌کند)" : " — ماندگار نشده")) : null,
       lastSync ? el("p", { class: "muted" }, `آخرین همگام‌سازی: ${jalaliDayTime(lastSync)}`) : null),

@@ -24,7 +24,8 @@ export class ServerError extends Error {
 const BATCH = 100;
 const CHUNK = 512 * 1024; // photo upload chunk
 const SERVER_KEYS = new Set(["units", "visits", "redirects", "obstacles"]);
-const SYNCED = ["state", "outbox", "acked", "units", "visits", "obstacles", "redirects", "reference", "notices"];
+const SYNCED = ["state", "outbox", "acked", "units", "visits", "obstacles", "redirects", "reference", "notices",
+  "photos"];
 
 const iso = (d) => d.toISOString();
 
@@ -206,8 +207,14 @@ export class Device {
   }
 
   async round() {
-    const pushed = await this.push();
+    let pushed = await this.push();
     const pages = await this.pull();
+    const again = await tx(this.db, ["state"], "readwrite", async (s) => {
+      const flag = await getState(s, "sending_again");
+      if (flag) await setState(s, "sending_again", false);
+      return flag;
+    });
+    if (again) pushed += await this.push(); // the pull found the store replaced: what it lacks goes now (§7)
     const uploads = await this.uploadPhotos();
     await tx(this.db, ["state"], "readwrite", (s) => setState(s, "last_sync", iso(this.now())));
     return { pushed, pages, uploads };
@@ -216,35 +223,52 @@ export class Device {
   async push() {
     let size = BATCH;
     let total = 0;
+    let after = 0; // past the mutations answered `deferred` this round: they wait for the next push
+    let replaced = false;
     for (;;) {
-      const rows = await tx(this.db, ["outbox"], "readwrite", async (s) => {
-        const queued = (await all(s.outbox)).sort((a, b) => a.mutation_id - b.mutation_id).slice(0, size);
+      const [rows, storeId] = await tx(this.db, ["outbox", "state"], "readwrite", async (s) => {
+        const queued = (await all(s.outbox)).filter((r) => r.mutation_id > after)
+          .sort((a, b) => a.mutation_id - b.mutation_id).slice(0, size);
         for (const row of queued) if (!row.sent) await req(s.outbox.put({ ...row, sent: true }));
-        return queued;
+        return [queued, await getState(s, "store_id")];
       });
       if (!rows.length) return total;
-      const answer = await this.request("POST", "/api/v1/sync/push", { body: { mutations: rows.map((r) => r.body) } });
+      const answer = await this.request("POST", "/api/v1/sync/push",
+        { body: { mutations: rows.map((r) => r.body), ...(storeId ? { store_id: storeId } : {}) } });
+      if (answer.status === 409 && answer.body?.error?.code === "store_replaced" && !replaced) {
+        replaced = true; // the store was restored: the pull's reset puts back what it lacks (§7)
+        await this.pull();
+        continue;
+      }
       if (answer.status === 413 && rows.length > 1) {
         const max = answer.body?.error?.details?.max_mutations;
         size = Number.isInteger(max) && max < rows.length ? max : Math.ceil(rows.length / 2);
         continue;
       }
       if (answer.status !== 200) throw new ServerError(answer.status, answer.body);
+      const durable = answer.body.durable || {};
       await tx(this.db, SYNCED, "readwrite", async (s) => {
-        for (let i = 0; i < rows.length; i += 1) await this.settle(s, rows[i].body, answer.body.results[i]);
+        for (let i = 0; i < rows.length; i += 1) {
+          const result = answer.body.results[i];
+          if (result.status === "deferred") continue; // not recorded: it stays queued, unchanged
+          await this.settle(s, rows[i].body, result, durable.store_id, !!rows[i].resent);
+        }
+        await this.learnDurable(s, durable);
       });
+      after = rows[rows.length - 1].mutation_id;
       total += rows.length;
     }
   }
 
-  // Record the server's answer to one mutation and take it out of the outbox (§4).
-  async settle(s, mutation, result) {
+  // Record the server's answer to one mutation and take it out of the outbox (§4). Its body is
+  // kept until the store that answered says it can no longer lose it, and a pull reflected it
+  // (§7): to send it again if the store is replaced, and to rebuild a unit.
+  async settle(s, mutation, result, storeId, resent = false) {
     await req(s.outbox.delete(mutation.mutation_id));
-    // The body is kept until a complete pull reflects it (to rebuild a unit); the summary stays,
-    // for the engineer's list of what was sent.
     const summary = { mutation_id: mutation.mutation_id, type: mutation.type, unit_id: result.unit_id || mutation.unit_id,
       name: mutation.fields?.name || null };
-    await req(s.acked.put({ mutation_id: mutation.mutation_id, status: result.status, result, body: mutation, summary }));
+    await req(s.acked.put({ mutation_id: mutation.mutation_id, status: result.status, result, body: mutation, summary,
+      store_id: storeId || null, durable: false, resent }));
     const status = result.first_status || result.status;
     if (status === "rejected") {
       await this.notice(s, "rejected", { mutation, error: result.error });
@@ -263,6 +287,36 @@ export class Device {
       const row = await get(s.visits, mutation.visit_id);
       if (row) await req(s.visits.put({ id: row.id, data: { ...row.data, sent: true, unit_id: result.unit_id || row.data.unit_id } }));
     }
+  }
+
+  // The store `durable.store_id` can no longer lose what it acknowledged up to
+  // `durable.mutation_id` (§7); another store's answers are not covered.
+  async learnDurable(s, durable) {
+    if (!durable || !durable.store_id) return;
+    await setState(s, "store_id", durable.store_id);
+    const reflected = await getState(s, "reflected_mutation_id", 0);
+    for (const a of await all(s.acked)) {
+      const safe = a.durable || (a.store_id === durable.store_id && a.mutation_id <= durable.mutation_id);
+      const body = safe && a.mutation_id <= reflected ? null : a.body;
+      if (safe !== a.durable || body !== a.body) await req(s.acked.put({ ...a, durable: safe, body }));
+    }
+  }
+
+  // After `store_replaced`: whatever another store acknowledged and never said was durable may
+  // be missing from this one. Back to the outbox, byte for byte and marked sent (never
+  // rewritten); the new store answers `duplicate` for what it has and applies the rest (§7).
+  async sendAgain(s, storeId) {
+    for (const a of await all(s.acked)) {
+      if (!a.body || a.durable || (storeId && a.store_id === storeId)) continue;
+      await req(s.outbox.put({ mutation_id: a.mutation_id, type: a.body.type, body: a.body, sent: true, resent: true,
+        queued_at: iso(this.now()) }));
+      await req(s.acked.delete(a.mutation_id));
+    }
+    // Photos too: the new store may not hold those never said durable; ask, and send again.
+    for (const p of await all(s.photos)) {
+      if (p.state === "done" && !p.durable) await req(s.photos.put({ ...p, state: "pending", started: true }));
+    }
+    await setState(s, "sending_again", true);
   }
 
   async notice(s, kind, detail) {
@@ -346,17 +400,19 @@ export class Device {
       if (answer.status !== 200) throw new ServerError(answer.status, answer.body);
       const page = answer.body;
       await tx(this.db, SYNCED, "readwrite", async (s) => {
-        if (page.reset) await this.resetCopies(s, page.reset_reason);
-        else await this.applyPage(s, page);
+        if (page.reset) {
+          if (page.reset_reason === "store_replaced") await this.sendAgain(s, page.durable?.store_id);
+          await this.resetCopies(s, page.reset_reason);
+        } else await this.applyPage(s, page);
         await setState(s, "cursor", page.cursor);
         await setState(s, "scope", page.scope);
         if (!page.has_more) {
-          // Everything acknowledged so far is in what was just pulled.
+          // Everything acknowledged so far is in what was just pulled: its body is needed no
+          // more to rebuild a unit, only to send again until it is durable.
           const acked = await all(s.acked);
-          const reflected = acked.reduce((m, a) => Math.max(m, a.mutation_id), 0);
-          await setState(s, "reflected_mutation_id", reflected);
-          for (const a of acked) if (a.body && a.mutation_id <= reflected) await req(s.acked.put({ ...a, body: null }));
+          await setState(s, "reflected_mutation_id", acked.reduce((m, a) => Math.max(m, a.mutation_id), 0));
         }
+        await this.learnDurable(s, page.durable);
       });
       pages += 1;
       if (!page.has_more) return pages;
@@ -431,6 +487,7 @@ export class Device {
     const counts = { pending: 0, done: 0, failed: 0 };
     const rows = await tx(this.db, ["photos"], "readonly", (s) => all(s.photos));
     for (const photo of rows) {
+      if (photo.state === "done" && !photo.durable) await this.checkDurable(photo);
       if (photo.state !== "pending") { counts[photo.state] += 1; continue; }
       try {
         await this.upload(photo);
@@ -450,7 +507,7 @@ export class Device {
     let offset = 0;
     if (photo.started) {
       const { status, body } = await this.request("GET", `${url}/status`);
-      if (status === 200 && body.complete) return this.markDone(photo);
+      if (status === 200 && body.complete) return this.markDone(photo, body.durable);
       offset = status === 200 && body.size === photo.size ? body.received : 0;
     } else {
       await tx(this.db, ["photos"], "readwrite", (s) => req(s.photos.put({ ...photo, started: true })));
@@ -469,15 +526,25 @@ export class Device {
         continue;
       }
       if (status !== 200) throw new ServerError(status, body);
-      if (body.complete) return this.markDone(photo);
+      if (body.complete) return this.markDone(photo, body.durable);
       offset = body.received;
       await tx(this.db, ["photos"], "readwrite", (s) => req(s.photos.put({ ...photo, started: true, received: offset })));
     }
   }
 
-  async markDone(photo) {
+  // A sent photo stays on the phone until the server says it can no longer lose it (§7).
+  async markDone(photo, durable = false) {
     await tx(this.db, ["photos"], "readwrite", (s) => req(s.photos.put({ ...photo, started: true, state: "done",
-      received: photo.size })));
+      received: photo.size, durable: !!durable })));
+  }
+
+  async checkDurable(photo) {
+    try {
+      const { status, body } = await this.request("GET", `/api/v1/attachments/${photo.sha256}/status`);
+      if (status === 200 && body.durable) await this.markDone(photo, true);
+    } catch (error) {
+      if (!(error instanceof Offline)) throw error;
+    }
   }
 }
 
