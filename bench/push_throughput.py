@@ -14,9 +14,10 @@ import random
 import sqlite3
 import tempfile
 import threading
+import time
 import uuid
 
-from support import PASSWORD, Timer, machine, start_server
+from support import PASSWORD, Timer, machine, session_cpu_seconds, start_server
 
 from sync.client import HttpTransport
 from sync.sample_visits import TEMPLATE_REF, diagnosis_answers, sample_obstacles
@@ -110,11 +111,14 @@ def main():
         errors = []
         threads = [threading.Thread(target=push_all, args=(HttpTransport(server.url, timeout=300), tokens[n],
                                                            work[n], args.batch, 1_000, errors)) for n in names]
+        cpu_before, client_before = session_cpu_seconds(server.process.pid), time.process_time()
         with Timer() as timer:
             for t in threads:
                 t.start()
             for t in threads:
                 t.join()
+        server_cpu = session_cpu_seconds(server.process.pid) - cpu_before
+        client_cpu = time.process_time() - client_before
         total = per_device * args.devices
         http_rate = total / timer.seconds
         raw_rate = raw_insert_rate([v for n in names for v in work[n]], args.batch)
@@ -124,7 +128,9 @@ def main():
     print(f"visits pushed: {total} by {args.devices} devices in batches of {args.batch} "
           f"({len(sample) / 1024:.0f} KiB per batch before gzip, "
           f"{len(work[names[0]][0]['answers'])} answers and 3 obstacles per visit)")
-    print(f"push through HTTP: {http_rate:,.0f} visits/s ({timer.seconds:.1f} s), errors: {len(errors)}")
+    print(f"push through HTTP: {http_rate:,.0f} visits/s ({timer.seconds:.1f} s), errors: {len(errors)}; "
+          f"server CPU {server_cpu / total * 1000:.2f} ms per visit ({server_cpu / timer.seconds:.2f} cores), "
+          f"client {client_cpu / total * 1000:.2f} ms ({client_cpu / timer.seconds:.2f} cores)")
     print(f"raw SQLite insert of the same rows: {raw_rate:,.0f} visits/s")
     if errors:
         print("first error:", str(errors[0])[:500])

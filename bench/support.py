@@ -25,6 +25,23 @@ def start_server(workers: int = 2, threads: int = 4, users=(), folder=None) -> S
     return server
 
 
+def session_cpu_seconds(session_id: int) -> float:
+    """CPU time (user + system) used so far by the live processes of a session: the server's
+    master and workers (``ServerProcess`` starts them in a session of their own)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[3]) == session_id:  # field 6 of stat: the session id
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / ticks
+
+
 def machine() -> str:
     return f"{os.cpu_count()} CPU, Python {sys.version.split()[0]}"
 

@@ -16,9 +16,15 @@ from sync import unit_index
 from sync.store import SYSTEM, connect, open_store, write
 
 
+def request_checkpoints(config) -> bool:
+    """Do the connections that serve requests checkpoint in their commits? Not when Litestream
+    does it (``REPLICA_URL``), nor when ``fieldsync serve`` runs its checkpointer thread."""
+    return not config["REPLICA_URL"] and not config.get("BACKGROUND_CHECKPOINTS")
+
+
 def _open(app):
     return connect(app.config["DATABASE"], app.config["BUSY_TIMEOUT_MS"], app.config["SQLITE_CACHE_MB"],
-                   checkpoints=not app.config["REPLICA_URL"])
+                   checkpoints=request_checkpoints(app.config))
 
 
 def get_db():

@@ -6,7 +6,7 @@ import math
 import re
 import zlib
 
-from flask import current_app, request
+from flask import current_app, g, request
 from flask.json.provider import DefaultJSONProvider
 from flask_smorest import Blueprint as SmorestBlueprint
 from webargs.flaskparser import FlaskParser
@@ -74,20 +74,43 @@ def strict_loads(data, keep_wide_numbers: bool = False):
     integers beyond 64 bits and lone surrogates (neither can be stored). With
     ``keep_wide_numbers`` the numbers are kept (NaN and infinities as floats) for the caller
     to refuse item by item."""
+    return strict_loads_noting(data, keep_wide_numbers)[0]
+
+
+def strict_loads_noting(data, keep_wide_numbers: bool = False) -> tuple:
+    """:func:`strict_loads`, and whether any number that no field can hold was kept: when
+    none was, the caller need not look for them item by item."""
     if isinstance(data, bytes):
         data = data.decode("utf-8")
+    seen = []
 
     def no_constants(name):
         raise ValueError(f"{name} is not JSON")
 
+    def kept_constant(name):
+        seen.append(name)
+        return float(name)
+
+    def kept_int(text):
+        value = _wide_int(text)
+        if not INT64_MIN <= value <= INT64_MAX:
+            seen.append(text)
+        return value
+
+    def kept_float(text):
+        value = float(text)
+        if not math.isfinite(value):
+            seen.append(text)
+        return value
+
     if keep_wide_numbers:
-        numbers = {"parse_constant": float, "parse_int": _wide_int, "parse_float": float}
+        numbers = {"parse_constant": kept_constant, "parse_int": kept_int, "parse_float": kept_float}
     else:
         numbers = {"parse_constant": no_constants, "parse_int": _int64, "parse_float": _finite}
     value = json.loads(data, object_pairs_hook=_no_duplicate_keys, **numbers)
     if _SURROGATE_ESCAPE.search(data):
         _no_lone_surrogates(value)
-    return value
+    return value, bool(seen)
 
 
 class StrictJSONProvider(DefaultJSONProvider):
@@ -111,7 +134,9 @@ def parse_json_body():
         raise UnsupportedMediaType("Send the body as JSON with Content-Type: application/json.")
     view = current_app.view_functions.get(request.endpoint)
     try:
-        return strict_loads(request.get_data(cache=True), getattr(view, "keeps_wide_numbers", False))
+        value, wide = strict_loads_noting(request.get_data(cache=True), getattr(view, "keeps_wide_numbers", False))
+        g.wide_numbers_kept = wide  # the view need not look for them item by item when there are none
+        return value
     except UnicodeDecodeError as error:
         raise BadRequest(f"The body is not valid UTF-8 ({error.reason} at byte {error.start}).") from error
     except RecursionError as error:

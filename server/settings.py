@@ -96,6 +96,11 @@ SETTINGS = [
             "S3 access key. Unset: the standard AWS sources (`AWS_ACCESS_KEY_ID`, `~/.aws`, an instance role)."),
     Setting("S3_SECRET_ACCESS_KEY", None,
             "S3 secret key, with `S3_ACCESS_KEY_ID`. Give it in the environment, never in a file in the repo."),
+    Setting("CHECKPOINT_INTERVAL_SECONDS", 1.0,
+            "How often `fieldsync serve` copies the write-ahead log into the database from a thread of its "
+            "own, in seconds, so that no request pays for a checkpoint inside its commit. 0: SQLite's "
+            "automatic checkpoints, inside commits. Not used while Litestream replicates the store (it "
+            "checkpoints).", float),
     Setting("SQLITE_CACHE_MB", 64,
             "SQLite page cache per connection (one connection per server thread), in MiB.", int),
     Setting("BUSY_TIMEOUT_MS", 30000,

@@ -365,7 +365,33 @@ def check_form(db, visit: dict, memo: dict | None = None) -> dict:
                     errors[f"obstacles[{i}].{field}"] = messages
     cleaned = clean_answers(template, answers, shown=shown) if template is not None and not errors else None
     photos = photo_refs(template, cleaned, shown=shown) if cleaned is not None else []
-    return {"template": template, "errors": errors, "cleaned": cleaned, "photos": photos}
+    form = {"template": template, "errors": errors, "cleaned": cleaned, "photos": photos}
+    if cleaned is not None and isinstance(visit.get("visit_id"), str):
+        # The first version's content and its stored text, worked out here rather than while
+        # the write lock is held (a new visit is version 1; a revision's number is known
+        # only under the lock).
+        form["first"] = _content(visit, template, cleaned, visit["visit_id"], 1)
+    return form
+
+
+def _content(visit: dict, template, cleaned: dict, visit_id: str, version: int) -> dict:
+    content = {
+        "template": {"code": template.code, "version": template.version},
+        "location": visit.get("location"),
+        "answers": cleaned,
+        "obstacles": obstacles.with_ids(visit_id, version, visit.get("obstacles") or []),
+        "attachments": list(visit.get("attachments") or []),
+    }
+    return {"visit_id": visit_id, "version": version, "content": content, "text": content_text(content)}
+
+
+CONTENT_KEYS = ("template", "location", "answers", "obstacles", "attachments")
+
+
+def content_text(content: dict) -> str:
+    """Canonical text of what the engineer recorded, to recognise a resend of the same version."""
+    return json.dumps({k: content.get(k) for k in CONTENT_KEYS}, sort_keys=True, ensure_ascii=False,
+                      default=str)
 
 
 def check_visit(db, visit: dict, unit_id: str, visit_id: str, version: int) -> dict:
@@ -385,13 +411,8 @@ def check_visit(db, visit: dict, unit_id: str, visit_id: str, version: int) -> d
     if errors:
         raise Invalid(errors, "The visit does not match its template or the obstacle taxonomy.")
     template, cleaned = form["template"], form["cleaned"]
-    attachments = list(visit.get("attachments") or [])
-    content = {
-        "template": {"code": template.code, "version": template.version},
-        "location": visit.get("location"),
-        "answers": cleaned,
-        "obstacles": obstacles.with_ids(visit_id, version, records),
-        "attachments": attachments,
-    }
-    photos = list(dict.fromkeys(attachments + form["photos"]))
-    return {"content": content, "photos": photos, "observed": observations(cleaned)}
+    first = form.get("first")
+    ready = first if first and (first["visit_id"], first["version"]) == (visit_id, version) else \
+        _content(visit, template, cleaned, visit_id, version)
+    photos = list(dict.fromkeys(ready["content"]["attachments"] + form["photos"]))
+    return {"content": ready["content"], "text": ready["text"], "photos": photos, "observed": observations(cleaned)}

@@ -618,12 +618,29 @@ class Device:
                     # Everything acknowledged so far is in what was just pulled: its bodies
                     # are no longer needed to rebuild a unit (see _rebuild_unit), only to send
                     # again if the store loses them before they are durable.
-                    reflected = self.conn.execute("SELECT coalesce(max(mutation_id), 0) FROM acked").fetchone()[0]
-                    self._set("reflected_mutation_id", reflected)
+                    self._reflect_acknowledged()
                 self._learn_durable(durable)
             pages += 1
             if not page["has_more"]:
                 return pages
+
+    def _reflect_acknowledged(self) -> None:
+        """After a complete pull every acknowledged mutation is in the server copies: the units
+        they touched are rebuilt on those copies, with only what is still queued on top. A
+        mutation whose answer came late (a lost answer, then ``duplicate``) was laid on a copy
+        that already held it — and, for a unit merged meanwhile, held the merge's outcome —
+        and no pull would send that unit again to set it right."""
+        before = int(self._get("reflected_mutation_id") or 0)
+        reflected = self.conn.execute("SELECT coalesce(max(mutation_id), 0) FROM acked").fetchone()[0]
+        self._set("reflected_mutation_id", reflected)
+        touched = set()
+        for body, result in self.conn.execute("SELECT body, result FROM acked WHERE mutation_id > ?"
+                                              " AND body IS NOT NULL", (before,)).fetchall():
+            mutation, answer = json.loads(body), json.loads(result)
+            if mutation["type"] in ("create_unit", "update_unit"):
+                touched.update(u for u in (mutation.get("unit_id"), answer.get("unit_id")) if u)
+        for unit_id in sorted(touched):
+            self._rebuild_unit(self._redirected(unit_id))
 
     def _reset(self) -> None:
         """Forget server copies; the next pages bring the (new) scope from the start."""

@@ -134,6 +134,32 @@ def refresh(tx: Tx, obstacle_ids) -> None:
         tx.execute(_UPSERT, (obstacle_id, *(state[k] for k in _STATE_KEYS), tx.at, seq))
 
 
+def known(db, obstacle_ids: list[str]) -> set[str]:
+    """Which of these obstacles the store already holds."""
+    if not obstacle_ids:
+        return set()
+    marks = ",".join("?" * len(obstacle_ids))
+    return {r[0] for r in db.execute(f"SELECT id FROM obstacles WHERE id IN ({marks})", list(obstacle_ids))}
+
+
+def add_new(tx: Tx, records: list[dict], visit_id: str, unit_id: str, province_id: int, observed_at: str) -> None:
+    """Obstacles a new visit records that the store does not hold: their only record that
+    counts is this one (another visit's record of the same id would have made the obstacle
+    exist, unless that visit was rejected — and rejected records do not count), so the state
+    is worked out without reading anything back as :func:`refresh` does. Same rows, same
+    change log."""
+    scope = [scope_of_province(province_id)]
+    rows = []
+    for record in records:
+        stored = {c: record.get(c) for c in COLUMNS if c != "group_code"}
+        state = _state([{**stored, "group_code": record["group"], "resolved": record["resolved"],
+                         "visit_unit_id": unit_id, "visit_id": visit_id, "visit_observed_at": observed_at}])
+        seq = tx.changed("obstacle", record["obstacle_id"], scope)
+        rows.append((record["obstacle_id"], *(state[k] for k in _STATE_KEYS), tx.at, seq))
+    if rows:
+        tx.db.conn.executemany(_UPSERT, rows)
+
+
 def ids_of_visits(db, visit_ids) -> list[str]:
     """Every obstacle any version of these visits names."""
     visit_ids = list(visit_ids)

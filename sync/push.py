@@ -11,6 +11,7 @@ import hashlib
 import json
 import sqlite3
 from datetime import UTC, datetime, timedelta
+from typing import NamedTuple
 
 from marshmallow import ValidationError
 
@@ -119,12 +120,12 @@ def _status(result: dict) -> str:
 _FORMS = ("create_visit", "revise_visit")
 
 
-def _prepare(db, raw: dict, now: datetime, skew: timedelta, memo: dict):
+def _prepare(db, raw: dict, now: datetime, skew: timedelta, memo: dict, check_numbers: bool = True):
     """Everything about one mutation that needs no write lock: the schema, the observation
     times and, for visits, the form itself. Returns (mutation, observed, sent), or the
     DomainError to reject it with. Runs outside the transaction, so batches from several
     devices are checked in parallel and the lock is held only to write."""
-    wide = field_paths.unstorable_numbers(raw)
+    wide = field_paths.unstorable_numbers(raw) if check_numbers else None
     if wide:
         return Invalid(wide)
     try:
@@ -202,9 +203,9 @@ def _may_wait(tx: Tx, error: DomainError, mutation_id: int, floor: int | None, w
         tx.now - parse_time(restored) < RESTORE_GRACE
 
 
-def _one(tx: Tx, raw: dict, prepared, last_applied: int, floor: int | None, waits: bool = False) -> dict:
+def _one(tx: Tx, raw: dict, ready: "Ready", last_applied: int, floor: int | None, waits: bool = False) -> dict:
     device_id, mutation_id = tx.actor.device_id, raw["mutation_id"]
-    body_hash = _body_hash(raw)
+    body_hash, prepared = ready
     prior = tx.one("SELECT body_hash, status, result FROM mutations WHERE device_id = ? AND mutation_id = ?",
                    (device_id, mutation_id))
     if prior and prior["body_hash"] == body_hash:
@@ -247,11 +248,22 @@ def _one(tx: Tx, raw: dict, prepared, last_applied: int, floor: int | None, wait
     return result
 
 
-def prepare(db, mutations: list[dict], now: datetime, skew_seconds: int) -> list:
-    """What :func:`apply` needs of each mutation that takes no write lock (see ``_prepare``)."""
+class Ready(NamedTuple):
+    """A mutation as :func:`prepare` leaves it for :func:`apply`: its body's hash (the ledger's
+    key to a resend) and the loaded mutation with its times, or the error to reject it with."""
+
+    body_hash: str
+    prepared: object
+
+
+def prepare(db, mutations: list[dict], now: datetime, skew_seconds: int, check_numbers: bool = True) -> list:
+    """What :func:`apply` needs of each mutation that takes no write lock (see ``_prepare``):
+    the write lock is held only to write, so all that can be worked out before is.
+    ``check_numbers=False``: the parser saw no number that no field can hold, so none is
+    looked for item by item."""
     skew = timedelta(seconds=skew_seconds)
     memo: dict = {}
-    return [_prepare(db, raw, now, skew, memo) for raw in mutations]
+    return [Ready(_body_hash(raw), _prepare(db, raw, now, skew, memo, check_numbers)) for raw in mutations]
 
 
 def last_mutation_id(tx: Tx) -> int:
@@ -280,8 +292,9 @@ def apply(tx: Tx, mutations: list[dict], prepared: list, waits: bool = False) ->
     return results
 
 
-def push(db, actor: Actor, mutations: list[dict], now: datetime, skew_seconds: int, waits: bool = False) -> list[dict]:
+def push(db, actor: Actor, mutations: list[dict], now: datetime, skew_seconds: int, waits: bool = False,
+         check_numbers: bool = True) -> list[dict]:
     """Apply a device's batch in one transaction; returns one result per mutation, in order."""
-    prepared = prepare(db, mutations, now, skew_seconds)
+    prepared = prepare(db, mutations, now, skew_seconds, check_numbers)
     with write(db, now, actor) as tx:
         return apply(tx, mutations, prepared, waits)

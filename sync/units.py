@@ -109,6 +109,20 @@ def get_row(db, unit_id: str) -> dict | None:
     return rows[0] if rows else None
 
 
+def survivor_row(db, unit_id: str) -> dict | None:
+    """The row of the surviving unit for ``unit_id`` (itself when it was never merged), or None
+    when there is no such unit: :func:`resolve` and :func:`get_row` in one read in the common
+    case."""
+    seen = set()
+    while unit_id not in seen:
+        seen.add(unit_id)
+        row = get_row(db, unit_id)
+        if row is None or row["merged_into"] is None:
+            return row
+        unit_id = row["merged_into"]
+    return get_row(db, unit_id)
+
+
 def resolve(db, unit_id: str) -> str:
     """The surviving unit for ``unit_id``, following merges (chains included)."""
     seen = set()

@@ -12,14 +12,6 @@ from sync import checklists, days, obstacles, units
 from sync.errors import Conflict, Forbidden, Invalid, NotFound
 from sync.store import Tx, scope_of_user
 
-_CONTENT_KEYS = ("template", "location", "answers", "obstacles", "attachments")
-
-
-def _content_text(content: dict) -> str:
-    """Canonical text of what the engineer recorded, to recognise a resend of the same version."""
-    return json.dumps({k: content.get(k) for k in _CONTENT_KEYS}, sort_keys=True, ensure_ascii=False,
-                      default=str)
-
 
 def get_row(db, visit_id: str) -> dict | None:
     rows = list(db.query("SELECT * FROM visits WHERE id = ?", [visit_id]))
@@ -46,7 +38,7 @@ def _same_as_stored(tx: Tx, visit: dict, row: dict, version: int) -> bool:
         checked = checklists.check_visit(tx.db, visit, row["unit_id"], row["id"], version)
     except Invalid:
         return False  # what was stored passed these checks, so this is other content
-    return _stored_content(tx.db, row["id"], version) == _content_text(checked["content"])
+    return _stored_content(tx.db, row["id"], version) == checked["text"]
 
 
 def _store_version(tx: Tx, visit_id: str, version: int, unit_id: str, checked: dict,
@@ -55,7 +47,7 @@ def _store_version(tx: Tx, visit_id: str, version: int, unit_id: str, checked: d
     tx.execute(
         "INSERT INTO visit_versions (visit_id, version, content, received_at, device_id, observed_at)"
         " VALUES (?, ?, ?, ?, ?, ?)",
-        (visit_id, version, _content_text(content), tx.at, tx.actor.device_id, observed_at),
+        (visit_id, version, checked["text"], tx.at, tx.actor.device_id, observed_at),
     )
     obstacles.write_records(tx, visit_id, version, unit_id, content["obstacles"])
     tx.db.conn.executemany("INSERT INTO visit_attachments (visit_id, version, sha256) VALUES (?, ?, ?)",
@@ -108,10 +100,10 @@ def create(tx: Tx, visit: dict, observed_at: str, observed_at_device: str) -> di
             return {"visit_id": existing["id"], "unit_id": existing["unit_id"], "redirected_from": None}
         raise Conflict("A visit with this id already exists; visits are immutable once received.",
                        {"fields": {"visit_id": ["Already used by another visit."]}})
-    unit_id = units.resolve(tx.db, visit["unit_id"])
-    unit = units.get_row(tx.db, unit_id)
+    unit = units.survivor_row(tx.db, visit["unit_id"])
     if unit is None:
         raise NotFound(f"No unit {visit['unit_id']}.", {"fields": {"unit_id": ["Unknown unit."]}})
+    unit_id = unit["id"]
     units.require_in_scope(tx, unit["province_id"])
     checked = checklists.check_visit(tx.db, visit, unit_id, visit["visit_id"], 1)
     content = checked["content"]
@@ -130,7 +122,12 @@ def create(tx: Tx, visit: dict, observed_at: str, observed_at_device: str) -> di
     )
     _store_version(tx, visit["visit_id"], 1, unit_id, checked, observed_at)
     add_event(tx, visit["visit_id"], "state", 1, action="submit", to_state="submitted")
-    obstacles.refresh(tx, [o["obstacle_id"] for o in content["obstacles"]])
+    # An obstacle the store knows is rebuilt from all its records; a new one's state is this
+    # visit's record (see obstacles.add_new).
+    known = obstacles.known(tx.db, [o["obstacle_id"] for o in content["obstacles"]])
+    obstacles.add_new(tx, [o for o in content["obstacles"] if o["obstacle_id"] not in known],
+                      visit["visit_id"], unit_id, unit["province_id"], observed_at)
+    obstacles.refresh(tx, known)
     tx.audit("visit.create", "visit", visit["visit_id"], unit_id=unit_id,
              template=content["template"], attachments=len(checked["photos"]))
     return {"visit_id": visit["visit_id"], "unit_id": unit_id,

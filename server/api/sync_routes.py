@@ -30,7 +30,7 @@ def push_batch(body):
     moment = now()
     # A client that names its store speaks §7, "deferred" included.
     results = push.push(get_db(), g.actor, mutations, moment, current_app.config["CLOCK_SKEW_SECONDS"],
-                        waits=body["store_id"] is not None)
+                        waits=body["store_id"] is not None, check_numbers=g.get("wide_numbers_kept", True))
     return {"results": results, "durable": durable(), "server_time": iso(moment)}
 
 

@@ -78,7 +78,14 @@ def serve(ctx, host, port, workers, threads, demo, dev):
         click.echo(note)
     click.echo(f"Database: {app.config['DATABASE']}")
     click.echo(f"Serving on http://{host}:{port}/  (console: /console, API spec: /api/openapi.json)")
-    children = None
+    children, checkpointer = None, None
+    if not app.config["REPLICA_URL"] and app.config["CHECKPOINT_INTERVAL_SECONDS"] > 0:
+        from sync import checkpointer as background
+
+        # Workers forked from here (and their connections) leave checkpoints to this thread.
+        app.config["BACKGROUND_CHECKPOINTS"] = True
+        checkpointer = background.start(str(Path(app.config["DATABASE"]).resolve()),
+                                        app.config["CHECKPOINT_INTERVAL_SECONDS"])
     if app.config["REPLICA_URL"]:
         from server.commands.replica import start_beside_server
 
@@ -98,6 +105,8 @@ def serve(ctx, host, port, workers, threads, demo, dev):
         else:
             run_gunicorn(app, host, port, workers, threads)
     finally:
+        if checkpointer is not None:
+            checkpointer.set()
         if children:
             from server.commands.replica import stop_beside_server
 

@@ -408,9 +408,19 @@ export class Device {
         await setState(s, "scope", page.scope);
         if (!page.has_more) {
           // Everything acknowledged so far is in what was just pulled: its body is needed no
-          // more to rebuild a unit, only to send again until it is durable.
+          // more to rebuild a unit, only to send again until it is durable. The units those
+          // mutations touched are rebuilt on the server copies: one whose answer came late (a
+          // lost answer, then `duplicate`) was laid on a copy that already held it.
+          const before = await getState(s, "reflected_mutation_id", 0);
           const acked = await all(s.acked);
           await setState(s, "reflected_mutation_id", acked.reduce((m, a) => Math.max(m, a.mutation_id), 0));
+          const touched = new Set();
+          for (const a of acked) {
+            if (a.mutation_id <= before || !a.body) continue;
+            if (a.body.type !== "create_unit" && a.body.type !== "update_unit") continue;
+            for (const id of [a.body.unit_id, a.result.unit_id]) if (id) touched.add(id);
+          }
+          for (const id of touched) await this.rebuildUnit(s, await this.redirected(s, id));
         }
         await this.learnDurable(s, page.durable);
       });
