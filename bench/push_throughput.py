@@ -112,6 +112,7 @@ def main():
         threads = [threading.Thread(target=push_all, args=(HttpTransport(server.url, timeout=300), tokens[n],
                                                            work[n], args.batch, 1_000, errors)) for n in names]
         cpu_before, client_before = session_cpu_seconds(server.process.pid), time.process_time()
+        master_before = session_cpu_seconds(server.process.pid, only_pid=server.process.pid)
         with Timer() as timer:
             for t in threads:
                 t.start()
@@ -119,6 +120,7 @@ def main():
                 t.join()
         server_cpu = session_cpu_seconds(server.process.pid) - cpu_before
         client_cpu = time.process_time() - client_before
+        master_cpu = session_cpu_seconds(server.process.pid, only_pid=server.process.pid) - master_before
         total = per_device * args.devices
         http_rate = total / timer.seconds
         raw_rate = raw_insert_rate([v for n in names for v in work[n]], args.batch)
@@ -130,6 +132,7 @@ def main():
           f"{len(work[names[0]][0]['answers'])} answers and 3 obstacles per visit)")
     print(f"push through HTTP: {http_rate:,.0f} visits/s ({timer.seconds:.1f} s), errors: {len(errors)}; "
           f"server CPU {server_cpu / total * 1000:.2f} ms per visit ({server_cpu / timer.seconds:.2f} cores), "
+          f"of which the master (checkpoints) {master_cpu / total * 1000:.2f} ms; "
           f"client {client_cpu / total * 1000:.2f} ms ({client_cpu / timer.seconds:.2f} cores)")
     print(f"raw SQLite insert of the same rows: {raw_rate:,.0f} visits/s")
     if errors:

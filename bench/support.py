@@ -25,12 +25,15 @@ def start_server(workers: int = 2, threads: int = 4, users=(), folder=None) -> S
     return server
 
 
-def session_cpu_seconds(session_id: int) -> float:
+def session_cpu_seconds(session_id: int, only_pid: int | None = None) -> float:
     """CPU time (user + system) used so far by the live processes of a session: the server's
-    master and workers (``ServerProcess`` starts them in a session of their own)."""
+    master and workers (``ServerProcess`` starts them in a session of their own); with
+    ``only_pid``, by that one (the master: its checkpointer thread)."""
     ticks = os.sysconf("SC_CLK_TCK")
     total = 0
     for entry in os.listdir("/proc"):
+        if only_pid is not None and entry != str(only_pid):
+            continue
         if not entry.isdigit():
             continue
         try:

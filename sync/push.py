@@ -239,7 +239,8 @@ def _one(tx: Tx, raw: dict, ready: "Ready", last_applied: int, floor: int | None
                 return {"mutation_id": mutation_id, "status": "deferred", "error": _answer(error, raw["type"])}
             result = _reject(tx, raw, error)
     result = {"mutation_id": mutation_id, **result}
-    tx.execute(
+    # Read back by a later batch only (ids strictly increase within one): written at the end.
+    tx.later(
         "INSERT INTO mutations (device_id, mutation_id, type, body_hash, status, result, received_at)"
         " VALUES (?, ?, ?, ?, ?, ?, ?)",
         (device_id, mutation_id, raw["type"], body_hash, result["status"],

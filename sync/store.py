@@ -100,15 +100,29 @@ class Actor:
 SYSTEM = Actor(role="admin")
 
 
+_CHANGE_SQL = "INSERT INTO change_log (seq, entity, entity_id, scope, at) VALUES (?, ?, ?, ?, ?)"
+_AUDIT_SQL = ("INSERT INTO audit_log (at, user_id, device_id, action, entity, entity_id, details)"
+              " VALUES (?, ?, ?, ?, ?, ?, ?)")
+
+
 @dataclass
 class Tx:
-    """An open write transaction: the only handle through which synced data changes."""
+    """An open write transaction: the only handle through which synced data changes.
+
+    Rows that nothing reads back while the transaction is open — the change log, the audit
+    log, the push ledger (:meth:`later`) — are kept here and written with one
+    ``executemany`` each just before COMMIT: a push of 100 visits writes its 500 change-log
+    and audit rows in two statements instead of 500. A savepoint that rolls back drops what
+    it had added, so nothing of a rejected step is written; change seqs are handed out from
+    the last one committed, so they stay gap-free (writers are serialised)."""
 
     db: sqlite_utils.Database
     now: datetime
     actor: Actor
     last_seq: int = 0
     at: str = field(init=False)  # the transaction time as stored: UTC ISO text
+    _seq: int | None = field(default=None, init=False, repr=False)
+    _pending: dict = field(default_factory=dict, init=False, repr=False)  # sql → rows, written at flush
 
     def __post_init__(self):
         self.at = iso(self.now)
@@ -123,46 +137,55 @@ class Tx:
             return None
         return dict(zip([c[0] for c in cursor.description], row, strict=True))
 
+    def later(self, sql: str, params) -> None:
+        """Run this INSERT at the end of the transaction (see the class): for rows nothing
+        reads while it is open."""
+        self._pending.setdefault(sql, []).append(params)
+
+    def _current_seq(self) -> int:
+        if self._seq is None:
+            self._seq = self.db.conn.execute("SELECT coalesce(max(seq), 0) FROM change_log").fetchone()[0]
+        return self._seq
+
     def changed(self, entity: str, entity_id, scopes) -> int:
         """Record a change of one entity, visible to pulls in each scope; returns its seq."""
+        seq = self._current_seq()
         for scope in scopes:
-            cursor = self.db.conn.execute(
-                "INSERT INTO change_log (entity, entity_id, scope, at) VALUES (?, ?, ?, ?)",
-                (entity, str(entity_id), scope, self.at),
-            )
-            self.last_seq = cursor.lastrowid
-        return self.last_seq
+            seq += 1
+            self.later(_CHANGE_SQL, (seq, entity, str(entity_id), scope, self.at))
+        self._seq = self.last_seq = seq
+        return seq
 
     def next_seq(self) -> int:
         """The seq the next :meth:`changed` call will get (rows are stamped before logging)."""
-        row = self.db.conn.execute("SELECT max(seq) FROM change_log").fetchone()
-        return (row[0] or 0) + 1
+        return self._current_seq() + 1
 
     def audit(self, action: str, entity: str, entity_id=None, /, **details) -> None:
         # Positional-only, so details may themselves be named "action" or "entity".
-        self.db.conn.execute(
-            "INSERT INTO audit_log (at, user_id, device_id, action, entity, entity_id, details)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (
-                self.at,
-                self.actor.user_id,
-                self.actor.device_id,
-                action,
-                entity,
-                None if entity_id is None else str(entity_id),
-                json.dumps(details, ensure_ascii=False, default=str),
-            ),
-        )
+        self.later(_AUDIT_SQL, (self.at, self.actor.user_id, self.actor.device_id, action, entity,
+                                None if entity_id is None else str(entity_id),
+                                json.dumps(details, ensure_ascii=False, default=str)))
+
+    def flush(self) -> None:
+        """Write the rows kept for the end of the transaction."""
+        for sql, rows in self._pending.items():
+            self.db.conn.executemany(sql, rows)
+        self._pending.clear()
 
     @contextlib.contextmanager
     def savepoint(self, name: str = "step") -> Iterator[None]:
         """A nested all-or-nothing step: an exception undoes only this step."""
         self.db.conn.execute(f"SAVEPOINT {name}")
+        kept = {sql: len(rows) for sql, rows in self._pending.items()}
+        seq, last = self._seq, self.last_seq
         try:
             yield
         except BaseException:
             self.db.conn.execute(f"ROLLBACK TO {name}")
             self.db.conn.execute(f"RELEASE {name}")
+            for sql in list(self._pending):
+                del self._pending[sql][kept.get(sql, 0):]
+            self._seq, self.last_seq = seq, last
             raise
         self.db.conn.execute(f"RELEASE {name}")
 
@@ -203,6 +226,7 @@ def write(
         tx = Tx(db=db, now=now, actor=actor)
         try:
             yield tx
+            tx.flush()
         except BaseException:
             if db.conn.in_transaction:
                 db.conn.execute("ROLLBACK")
