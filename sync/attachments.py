@@ -341,7 +341,7 @@ def record(tx: Tx, storage: Storage, sha256: str, content_sha256: str | None = N
 
 
 # Visits whose engineer holds the file: only they lend it to those who may see the visit.
-_VOUCHED = ("visit_attachments va JOIN visits v ON v.id = va.visit_id"
+_VOUCHED = ("visit_attachments va JOIN visits v ON v.no = va.visit_no"
             " JOIN attachment_owners o ON o.sha256 = va.sha256 AND o.user_id = v.engineer_id")
 
 
@@ -369,7 +369,7 @@ def missing(db, actor, province_id=None, visit_id=None, unit_id=None, limit=100,
         if value is not None:
             clauses.append(f"{column} = ?")
             params.append(value)
-    sql = (" FROM visit_attachments va JOIN visits v ON v.id = va.visit_id AND v.version = va.version"
+    sql = (" FROM visit_attachments va JOIN visits v ON v.no = va.visit_no AND v.version = va.version"
            " LEFT JOIN attachment_owners o ON o.sha256 = va.sha256 AND o.user_id = v.engineer_id"
            " WHERE " + " AND ".join(clauses))
     total = db.execute("SELECT count(*)" + sql, params).fetchone()[0]

@@ -177,7 +177,7 @@ def visit_rows(db, actor: Actor, f: VisitFilter) -> list[dict]:
     """Every visit matching the filter, with its current answers, for an export."""
     where, params = _visit_where(actor, f)
     rows = _rows(db, f"SELECT {_VISIT_COLUMNS}, c.content {_VISIT_FROM}"
-                     " JOIN visit_versions c ON c.visit_id = v.id AND c.version = v.version"
+                     " JOIN visit_versions c ON c.visit_no = v.no AND c.version = v.version"
                      f" WHERE {where} ORDER BY v.observed_at, v.id", params)
     for row in rows:
         row["answers"] = json.loads(row.pop("content")).get("answers") or {}
@@ -194,10 +194,10 @@ def visit_summary(db, visit_id: str) -> dict | None:
 QUESTION_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 _PHOTOS_FROM = """
 FROM visit_attachments va
-JOIN visits v ON v.id = va.visit_id AND v.version = va.version
+JOIN visits v ON v.no = va.visit_no AND v.version = va.version
 JOIN attachment_owners o ON o.sha256 = va.sha256 AND o.user_id = v.engineer_id
 JOIN attachments a ON a.sha256 = va.sha256
-JOIN visit_versions c ON c.visit_id = v.id AND c.version = v.version
+JOIN visit_versions c ON c.visit_no = v.no AND c.version = v.version
 JOIN units u ON u.id = v.unit_id
 JOIN users e ON e.id = v.engineer_id
 LEFT JOIN parks k ON k.id = u.park_id
@@ -247,7 +247,7 @@ def obstacle_rows(db, actor: Actor, f: VisitFilter) -> list[dict]:
                      " k.name AS park_name, k.name_en AS park_name_en,"
                      " e.username AS engineer_username, e.full_name AS engineer_name"
                      " FROM visit_obstacles o"
-                     " JOIN visits v ON v.id = o.visit_id AND o.version = v.version"
+                     " JOIN visits v ON v.no = o.visit_no AND o.version = v.version"
                      " JOIN units u ON u.id = v.unit_id"
                      " JOIN users e ON e.id = v.engineer_id"
                      " JOIN provinces p ON p.id = v.province_id"

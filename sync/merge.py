@@ -235,7 +235,8 @@ def _move_visits(tx: Tx, from_unit: str, to_unit: str, only=None, named=None) ->
     for visit_id, engineer_id in rows:
         seq = tx.changed("visit", visit_id, [scope_of_user(engineer_id)])
         tx.execute("UPDATE visits SET unit_id = ?, seq = ? WHERE id = ?", (to_unit, seq, visit_id))
-        tx.execute("UPDATE visit_obstacles SET unit_id = ? WHERE visit_id = ?", (to_unit, visit_id))
+        tx.execute("UPDATE visit_obstacles SET unit_id = ? WHERE visit_no = (SELECT no FROM visits WHERE id = ?)",
+                   (to_unit, visit_id))
     # Obstacles belong to the unit of the visit that opened them, so they follow (and come back).
     obstacles.follow_visits(tx, [r[0] for r in rows])
     return [r[0] for r in rows]

@@ -60,12 +60,12 @@ def reference_errors(db, unit_id: str, visit_id: str, records: list[dict]) -> di
     return errors
 
 
-def write_records(tx: Tx, visit_id: str, version: int, unit_id: str, records: list[dict]) -> None:
+def write_records(tx: Tx, visit_id: str, visit_no: int, version: int, unit_id: str, records: list[dict]) -> None:
     """Store one visit version's records (from :func:`with_ids`)."""
     tx.db.conn.executemany(
-        f"INSERT INTO visit_obstacles (visit_id, version, position, unit_id, obstacle_id, resolved,"
-        f" {', '.join(COLUMNS)}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [(visit_id, version, i, unit_id, r["obstacle_id"], int(r["resolved"]), r["area"], r["group"],
+        f"INSERT INTO visit_obstacles (visit_id, visit_no, version, position, unit_id, obstacle_id, resolved,"
+        f" {', '.join(COLUMNS)}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [(visit_id, visit_no, version, i, unit_id, r["obstacle_id"], int(r["resolved"]), r["area"], r["group"],
           r.get("severity"), r["description"], r.get("proposed_action"), r.get("responsible_body"))
          for i, r in enumerate(records)],
     )
@@ -74,7 +74,7 @@ def write_records(tx: Tx, visit_id: str, version: int, unit_id: str, records: li
 # Visits made at the same moment (or clamped to the same receipt time) keep arrival order.
 _RECORDS_SQL = """
 SELECT vo.*, v.unit_id AS visit_unit_id, v.observed_at AS visit_observed_at
-FROM visit_obstacles vo JOIN visits v ON v.id = vo.visit_id AND v.version = vo.version
+FROM visit_obstacles vo JOIN visits v ON v.no = vo.visit_no AND v.version = vo.version
 WHERE vo.obstacle_id IN ({marks}) AND v.review_state != 'rejected'
 ORDER BY v.observed_at, v.rowid, vo.position
 """
@@ -167,8 +167,8 @@ def ids_of_visits(db, visit_ids) -> list[str]:
         return []
     marks = ",".join("?" * len(visit_ids))
     return [r[0] for r in db.execute(
-        f"SELECT DISTINCT obstacle_id FROM visit_obstacles WHERE visit_id IN ({marks})"
-        " AND obstacle_id IS NOT NULL", visit_ids)]
+        "SELECT DISTINCT obstacle_id FROM visit_obstacles"
+        f" WHERE visit_no IN (SELECT no FROM visits WHERE id IN ({marks})) AND obstacle_id IS NOT NULL", visit_ids)]
 
 
 def follow_visits(tx: Tx, visit_ids) -> None:
@@ -236,7 +236,7 @@ def records(db, obstacle_id: str) -> list[dict]:
     rows = db.query(
         "SELECT vo.visit_id, vo.version, vo.resolved, vo.area, vo.group_code, vo.severity,"
         " vo.description, vo.proposed_action, vo.responsible_body, v.observed_at, v.review_state"
-        " FROM visit_obstacles vo JOIN visits v ON v.id = vo.visit_id AND v.version = vo.version"
+        " FROM visit_obstacles vo JOIN visits v ON v.no = vo.visit_no AND v.version = vo.version"
         " WHERE vo.obstacle_id = ? ORDER BY v.observed_at, v.rowid", [obstacle_id])
     return [{**{k: r[k] for k in r if k != "group_code"}, "group": r["group_code"],
              "resolved": bool(r["resolved"])} for r in rows]

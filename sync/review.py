@@ -60,7 +60,7 @@ def decide(tx: Tx, visit_id: str, action: str, comment: str | None = None) -> di
     tx.execute("UPDATE visits SET review_state = ?, review_comment = ?, reviewed_by = ?, reviewed_at = ?,"
                " seq = ? WHERE id = ?", (target, comment, tx.actor.user_id, tx.at, seq, visit_id))
     visits.add_event(tx, visit_id, "state", row["version"], action=action, from_state=source,
-                     to_state=target, text=comment)
+                     to_state=target, text=comment, visit_no=row.get("no"))
     if target == "rejected":
         obstacles.follow_visits(tx, [visit_id])  # a rejected visit's obstacle records stop counting
     tx.audit("visit.review", "visit", visit_id, action=action, from_state=source, to_state=target,
@@ -93,7 +93,7 @@ def add_comment(tx: Tx, visit_id: str, text: str) -> dict:
     text = _text(text, "text", required=True)
     seq = tx.changed("visit", visit_id, [scope_of_user(row["engineer_id"])])
     tx.execute("UPDATE visits SET seq = ? WHERE id = ?", (seq, visit_id))
-    event_id = visits.add_event(tx, visit_id, "comment", row["version"], text=text)
+    event_id = visits.add_event(tx, visit_id, "comment", row["version"], text=text, visit_no=row.get("no"))
     tx.audit("visit.comment", "visit", visit_id, event_id=event_id, version=row["version"])
     return visits.thread_entry(visits.events(tx.db, [visit_id], event_id=event_id)[visit_id][0])
 

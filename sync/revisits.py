@@ -31,12 +31,12 @@ def due(db, actor, until: date, province_id: int | None = None, park_id: int | N
         params.append(fold(q))
     sql = f"""
     WITH latest AS (
-        SELECT v.id, v.unit_id, v.version, v.observed_at, v.engineer_id, v.review_state,
+        SELECT v.id, v.no, v.unit_id, v.version, v.observed_at, v.engineer_id, v.review_state,
                row_number() OVER (PARTITION BY v.unit_id ORDER BY v.observed_at DESC, v.rowid DESC) AS n
         FROM visits v WHERE v.review_state != 'rejected'),
     suggested AS (
         SELECT l.*, json_extract(c.content, '$.answers.{REVISIT_KEY}') AS due
-        FROM latest l JOIN visit_versions c ON c.visit_id = l.id AND c.version = l.version WHERE l.n = 1)
+        FROM latest l JOIN visit_versions c ON c.visit_no = l.no AND c.version = l.version WHERE l.n = 1)
     SELECT l.id AS visit_id, l.observed_at, l.review_state, l.due, u.id AS unit_id, u.name AS unit_name,
            u.status, u.province_id, p.name AS province_name, p.name_en AS province_name_en,
            k.name AS park_name, k.name_en AS park_name_en, coalesce(e.full_name, e.username) AS engineer_name

@@ -25,9 +25,22 @@ def _require_row(db, visit_id: str) -> dict:
     return row
 
 
+# A visit's rows are found by its number (``visits.no``, given in arrival order), not by its
+# UUID: their indexes then grow at the end (migration 14).
+_NO = "(SELECT no FROM visits WHERE id = ?)"
+
+
 def _stored_content(db, visit_id: str, version: int) -> str:
-    return db.execute("SELECT content FROM visit_versions WHERE visit_id = ? AND version = ?",
+    return db.execute(f"SELECT content FROM visit_versions WHERE visit_no = {_NO} AND version = ?",
                       [visit_id, version]).fetchone()[0]
+
+
+def number_of(db, visit_id: str) -> int:
+    return db.execute("SELECT no FROM visits WHERE id = ?", [visit_id]).fetchone()[0]
+
+
+def _next_number(tx: Tx) -> int:
+    return tx.execute("SELECT coalesce(max(no), 0) + 1 FROM visits").fetchone()[0]
 
 
 def _same_as_stored(tx: Tx, visit: dict, row: dict, version: int) -> bool:
@@ -41,27 +54,31 @@ def _same_as_stored(tx: Tx, visit: dict, row: dict, version: int) -> bool:
     return _stored_content(tx.db, row["id"], version) == checked["text"]
 
 
-def _store_version(tx: Tx, visit_id: str, version: int, unit_id: str, checked: dict,
+def _store_version(tx: Tx, visit_id: str, visit_no: int, version: int, unit_id: str, checked: dict,
                    observed_at: str) -> None:
     content = checked["content"]
     tx.execute(
-        "INSERT INTO visit_versions (visit_id, version, content, received_at, device_id, observed_at)"
-        " VALUES (?, ?, ?, ?, ?, ?)",
-        (visit_id, version, checked["text"], tx.at, tx.actor.device_id, observed_at),
+        "INSERT INTO visit_versions (visit_id, visit_no, version, content, received_at, device_id, observed_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (visit_id, visit_no, version, checked["text"], tx.at, tx.actor.device_id, observed_at),
     )
-    obstacles.write_records(tx, visit_id, version, unit_id, content["obstacles"])
-    tx.db.conn.executemany("INSERT INTO visit_attachments (visit_id, version, sha256) VALUES (?, ?, ?)",
-                           [(visit_id, version, sha) for sha in checked["photos"]])
+    obstacles.write_records(tx, visit_id, visit_no, version, unit_id, content["obstacles"])
+    if checked["photos"]:
+        tx.db.conn.executemany(
+            "INSERT INTO visit_attachments (visit_id, visit_no, version, sha256) VALUES (?, ?, ?, ?)",
+            [(visit_id, visit_no, version, sha) for sha in checked["photos"]])
 
 
 def add_event(tx: Tx, visit_id: str, kind: str, version: int, action: str | None = None,
-              from_state: str | None = None, to_state: str | None = None, text: str | None = None) -> int:
+              from_state: str | None = None, to_state: str | None = None, text: str | None = None,
+              visit_no: int | None = None) -> int:
     """Append to a visit's thread: ``kind`` is ``state`` (with action and states) or ``comment``.
     Returns the event's id (``events(db, [visit_id], event_id=…)`` reads it back)."""
     cursor = tx.execute(
-        "INSERT INTO visit_events (visit_id, at, user_id, kind, action, from_state, to_state, version, text)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (visit_id, tx.at, tx.actor.user_id, kind, action, from_state, to_state, version, text))
+        "INSERT INTO visit_events (visit_id, visit_no, at, user_id, kind, action, from_state, to_state, version,"
+        " text) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (visit_id, visit_no if visit_no is not None else number_of(tx.db, visit_id), tx.at, tx.actor.user_id, kind,
+         action, from_state, to_state, version, text))
     return cursor.lastrowid
 
 
@@ -74,7 +91,8 @@ def events(db, visit_ids: list[str], event_id: int | None = None) -> dict[str, l
     extra = " AND e.id = ?" if event_id is not None else ""
     rows = db.query(
         "SELECT e.*, coalesce(nullif(u.full_name, ''), u.username) AS user_name, u.role AS user_role"
-        f" FROM visit_events e LEFT JOIN users u ON u.id = e.user_id WHERE e.visit_id IN ({marks}){extra}"
+        f" FROM visit_events e LEFT JOIN users u ON u.id = e.user_id"
+        f" WHERE e.visit_no IN (SELECT no FROM visits WHERE id IN ({marks})){extra}"
         " ORDER BY e.id", [*visit_ids, *([event_id] if event_id is not None else [])])
     for row in rows:
         found[row["visit_id"]].append(row)
@@ -109,19 +127,20 @@ def create(tx: Tx, visit: dict, observed_at: str, observed_at_device: str) -> di
     content = checked["content"]
     seq = tx.changed("visit", visit["visit_id"], [scope_of_user(tx.actor.user_id)])
     location = content["location"] or {}
+    number = _next_number(tx)
     tx.execute(
-        "INSERT INTO visits (id, unit_id, original_unit_id, engineer_id, device_id, province_id,"
+        "INSERT INTO visits (id, no, unit_id, original_unit_id, engineer_id, device_id, province_id,"
         " template_code, template_version, observed_at, observed_at_device, received_at, lat, lon,"
         " version, review_state, seq, observed_status, observed_employees, observed_capacity)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, 'submitted', ?, ?, ?, ?)",
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, 'submitted', ?, ?, ?, ?)",
         # original_unit_id: the unit the engineer named, so that undoing the merge that
         # redirected this visit gives it back to the unit it was made at.
-        (visit["visit_id"], unit_id, visit["unit_id"], tx.actor.user_id, tx.actor.device_id, unit["province_id"],
-         content["template"]["code"], content["template"]["version"], observed_at, observed_at_device,
-         tx.at, location.get("lat"), location.get("lon"), seq, *_set_observed(checked)),
+        (visit["visit_id"], number, unit_id, visit["unit_id"], tx.actor.user_id, tx.actor.device_id,
+         unit["province_id"], content["template"]["code"], content["template"]["version"], observed_at,
+         observed_at_device, tx.at, location.get("lat"), location.get("lon"), seq, *_set_observed(checked)),
     )
-    _store_version(tx, visit["visit_id"], 1, unit_id, checked, observed_at)
-    add_event(tx, visit["visit_id"], "state", 1, action="submit", to_state="submitted")
+    _store_version(tx, visit["visit_id"], number, 1, unit_id, checked, observed_at)
+    add_event(tx, visit["visit_id"], "state", 1, action="submit", to_state="submitted", visit_no=number)
     # An obstacle the store knows is rebuilt from all its records; a new one's state is this
     # visit's record (see obstacles.add_new).
     known = obstacles.known(tx.db, [o["obstacle_id"] for o in content["obstacles"]])
@@ -167,8 +186,8 @@ def revise(tx: Tx, revision: dict, observed_at: str) -> dict:
         " observed_capacity = ?, seq = ? WHERE id = ?",
         (version, content["template"]["code"], content["template"]["version"], location.get("lat"),
          location.get("lon"), *_set_observed(checked), seq, row["id"]))
-    _store_version(tx, row["id"], version, row["unit_id"], checked, observed_at)
-    add_event(tx, row["id"], "state", version, action="revise", from_state="returned",
+    _store_version(tx, row["id"], row["no"], version, row["unit_id"], checked, observed_at)
+    add_event(tx, row["id"], "state", version, action="revise", from_state="returned", visit_no=row["no"],
               to_state="submitted", text=(revision.get("comment") or "").strip() or None)
     obstacles.refresh(tx, before + [o["obstacle_id"] for o in content["obstacles"]])
     tx.audit("visit.revise", "visit", row["id"], version=version, template=content["template"])
@@ -226,9 +245,9 @@ def outcomes(db, ids: list[str]) -> list[dict]:
 def missing_attachments(db, visit_id: str, version: int) -> list[str]:
     """Hashes the visit refers to whose bytes its engineer has not sent (complete)."""
     return [r[0] for r in db.execute(
-        "SELECT va.sha256 FROM visit_attachments va JOIN visits v ON v.id = va.visit_id"
+        "SELECT va.sha256 FROM visit_attachments va JOIN visits v ON v.no = va.visit_no"
         " LEFT JOIN attachment_owners o ON o.sha256 = va.sha256 AND o.user_id = v.engineer_id"
-        " WHERE va.visit_id = ? AND va.version = ? AND o.sha256 IS NULL ORDER BY va.sha256",
+        f" WHERE va.visit_no = {_NO} AND va.version = ? AND o.sha256 IS NULL ORDER BY va.sha256",
         [visit_id, version])]
 
 
@@ -256,16 +275,16 @@ def detail(db, visit_id: str) -> dict:
         "obstacles": content.get("obstacles"),
         "attachments": content.get("attachments"),
         "photos": [r[0] for r in db.execute(
-            "SELECT sha256 FROM visit_attachments WHERE visit_id = ? AND version = ? ORDER BY sha256",
-            [visit_id, row["version"]])],
+            "SELECT sha256 FROM visit_attachments WHERE visit_no = ? AND version = ? ORDER BY sha256",
+            [row["no"], row["version"]])],
         "missing_attachments": missing_attachments(db, visit_id, row["version"]),
     }
 
 
 def versions(db, visit_id: str) -> list[dict]:
     """Every version of a visit, oldest first, each with its full content."""
-    _require_row(db, visit_id)
-    rows = db.query("SELECT * FROM visit_versions WHERE visit_id = ? ORDER BY version", [visit_id])
+    row = _require_row(db, visit_id)
+    rows = db.query("SELECT * FROM visit_versions WHERE visit_no = ? ORDER BY version", [row["no"]])
     return [{"version": r["version"], "received_at": r["received_at"], "observed_at": r["observed_at"],
              "device_id": r["device_id"], **json.loads(r["content"])} for r in rows]
 
