@@ -4,12 +4,17 @@
     .venv/bin/python bench/dedup_batch.py --size 6500 --preset a
     .venv/bin/python bench/dedup_batch.py --all --write-doc   # the table in docs/benchmarks.md
     .venv/bin/python bench/dedup_batch.py --incremental      # one new unit against 100k stored
+    .venv/bin/python bench/dedup_batch.py --reference        # beside the plain rapidfuzz matcher
 
 Each run generates the set (bench/out/), runs the real command in a child
 process (``python -m server dedup IN --out OUT``) and reports wall time, peak
 memory (largest resident set of the command and its workers) and pairwise
 precision / recall / F1 against the truth. In batch mode every merge is an
 automatic merge, so the precision is the automatic-merge precision.
+
+``--reference`` also runs ``bench/dedup_reference.py`` (a plain rapidfuzz blocking
+matcher) on the same file the same way, and prints its time and scores beside ours with
+the ratio of the two times.
 
 ``--incremental`` times the engine side of sync-time matching: 100k units in
 ``sync.dedup.incremental.MemoryIndex`` (the in-memory reference of the store's
@@ -66,20 +71,35 @@ def _measure(command: list[str]) -> tuple[float, int]:
     return float(out[0]), int(out[1])
 
 
-def run(preset: str, size: int) -> dict:
-    """Generate, deduplicate through the CLI, and measure one configuration."""
-    OUT.mkdir(parents=True, exist_ok=True)
-    records, truth = generate(replace(PRESETS[preset], size=size))
-    source = OUT / f"dedup-{preset}-{size}.jsonl"
-    write_set(records, truth, source, OUT / f"dedup-{preset}-{size}.truth.csv")
-    clusters = OUT / f"dedup-{preset}-{size}.clusters.csv"
-    wall, peak_kb = _measure([sys.executable, "-m", "server", "dedup", str(source),
-                              "--out", str(clusters)])
+def _score(command: list[str], clusters: Path, truth: dict[str, str]) -> dict:
+    wall, peak_kb = _measure([*command, "--out", str(clusters)])
     predicted = _read_csv(clusters)
     assert sorted(predicted) == sorted(truth), "every id exactly once"
-    scores = pairwise(predicted, truth)
-    return {"preset": preset, "size": size, "wall_s": wall, "peak_mb": peak_kb / 1024,
-            "units": len(set(truth.values())), **scores}
+    return {"wall_s": wall, "peak_mb": peak_kb / 1024, **pairwise(predicted, truth)}
+
+
+def run(preset: str, size: int, reference: bool = False) -> dict:
+    """Generate, deduplicate through the CLI (and the reference matcher), measure."""
+    OUT.mkdir(parents=True, exist_ok=True)
+    records, truth = generate(replace(PRESETS[preset], size=size))
+    name = f"dedup-{preset}-{size}"
+    source = OUT / f"{name}.jsonl"
+    write_set(records, truth, source, OUT / f"{name}.truth.csv")
+    result = {"preset": preset, "size": size, "units": len(set(truth.values())),
+              **_score([sys.executable, "-m", "server", "dedup", str(source)],
+                       OUT / f"{name}.clusters.csv", truth)}
+    if reference:
+        result["reference"] = _score([sys.executable, str(ROOT / "bench" / "dedup_reference.py"), str(source)],
+                                     OUT / f"{name}.reference.csv", truth)
+    return result
+
+
+def reference_line(result: dict) -> str:
+    ours, plain = result, result["reference"]
+    return (f"{result['preset']} {result['size']:,}: fieldsync dedup {ours['wall_s']:.1f} s "
+            f"(F1 {ours['f1']:.4f}, precision {ours['precision']:.4f}); plain rapidfuzz blocking "
+            f"{plain['wall_s']:.1f} s (F1 {plain['f1']:.4f}, precision {plain['precision']:.4f}); "
+            f"ours / plain = {ours['wall_s'] / plain['wall_s']:.2f}")
 
 
 def incremental(stored: int = 100_000, queries: int = 1_000) -> dict:
@@ -149,13 +169,17 @@ def main(argv=None) -> None:
     parser.add_argument("--all", action="store_true", help="every configuration of the doc table")
     parser.add_argument("--incremental", action="store_true",
                         help="also time matching one unit against 100k stored")
+    parser.add_argument("--reference", action="store_true",
+                        help="also run the plain rapidfuzz blocking matcher on each set")
     parser.add_argument("--write-doc", action="store_true", help="update docs/benchmarks.md")
     args = parser.parse_args(argv)
     configs = ALL if args.all else [(args.preset, args.size)]
     results = []
     for preset, size in configs:
-        results.append(run(preset, size))
+        results.append(run(preset, size, args.reference))
         print(row(results[-1]), flush=True)
+        if args.reference:
+            print(reference_line(results[-1]), flush=True)
     extra = ""
     if args.incremental or args.all:
         extra = incremental_line(incremental())

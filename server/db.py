@@ -38,6 +38,15 @@ def get_db():
     return g.db
 
 
+def close_connection(app) -> None:
+    """Close this thread's store connection (``fieldsync serve``, before gunicorn forks)."""
+    local = app.extensions["fieldsync_connections"]
+    db = getattr(local, "db", None)
+    if db is not None:
+        db.close()
+        del local.db, local.pid
+
+
 def release_db(_error=None) -> None:
     db = g.pop("db", None)
     if db is not None and db.conn.in_transaction:

@@ -8,7 +8,6 @@ seq N: pull cursors are gap-free.
 """
 
 import contextlib
-import fcntl
 import json
 import random
 import sqlite3
@@ -19,7 +18,7 @@ from datetime import datetime
 
 import sqlite_utils
 
-from sync import collation
+from sync import collation, write_queue
 from sync.clock import iso
 from sync.migrations import migrate
 
@@ -55,7 +54,7 @@ def connect(path: str, busy_timeout_ms: int = 30000, cache_mb: int = 16, checkpo
     db = Store(conn)
     if path != ":memory:":
         # One open file per connection: flock then also orders threads of one process.
-        db.write_queue = open(f"{path}-writers", "a+b")  # noqa: SIM115 - lives as long as the connection
+        db.write_queue = write_queue.open_queue(f"{path}-writers")
     db.execute(f"PRAGMA cache_size = -{int(cache_mb) * 1024}")
     # WAL lets pulls read a snapshot while a push writes; FULL makes an acknowledged
     # push survive power loss, not only a process crash.
@@ -236,22 +235,14 @@ def write(
 
 @contextlib.contextmanager
 def _queue(db) -> Iterator[None]:
-    """Writers of every process wait their turn on a file lock before BEGIN IMMEDIATE.
-
-    SQLite's busy handler polls with growing sleeps, so under load a writer can wait
-    hundreds of milliseconds for a lock held a few; the kernel hands a blocking flock to
-    waiters as soon as it is free. SQLite's own lock still guards the data: this only
-    orders the queue. The lock dies with its process, so a killed server leaves none.
-    """
-    lock = getattr(db, "write_queue", None)
-    if lock is None:
+    """Writers of every process wait their turn, in arrival order, before BEGIN IMMEDIATE
+    (``sync.write_queue``); a connection without a queue file (``:memory:``) goes straight on."""
+    queue = getattr(db, "write_queue", None)
+    if queue is None:
         yield
         return
-    fcntl.flock(lock, fcntl.LOCK_EX)
-    try:
+    with write_queue.turn(queue):
         yield
-    finally:
-        fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 @contextlib.contextmanager

@@ -14,8 +14,16 @@ from sync.store import Actor, Tx
 
 _hasher = PasswordHasher()
 # Verified against when the username is unknown, so a miss costs as much as a hit
-# and response time does not reveal which usernames exist.
-_DUMMY_HASH = _hasher.hash("not a real password")
+# and response time does not reveal which usernames exist. Made at the first miss, not
+# at import: every command line run (dedup included) would pay a full hash for it.
+_DUMMY_HASH = None
+
+
+def _dummy_hash() -> str:
+    global _DUMMY_HASH
+    if _DUMMY_HASH is None:
+        _DUMMY_HASH = _hasher.hash("not a real password")
+    return _DUMMY_HASH
 
 
 def configure_hasher(time_cost: int, memory_kib: int) -> None:
@@ -23,7 +31,7 @@ def configure_hasher(time_cost: int, memory_kib: int) -> None:
     global _hasher, _DUMMY_HASH
     if (_hasher.time_cost, _hasher.memory_cost) != (time_cost, memory_kib):
         _hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_kib)
-        _DUMMY_HASH = _hasher.hash("not a real password")
+        _DUMMY_HASH = None
 
 
 def needs_rehash(password_hash: str) -> bool:
@@ -249,7 +257,7 @@ def authenticate(db, username: str, password: str) -> dict | None:
     """
     user = find_user(db, username)
     if user is None:
-        check_password(_DUMMY_HASH, password)
+        check_password(_dummy_hash(), password)
         return None
     if not check_password(user.pop("password_hash"), password) or not user["active"]:
         return None

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import click
 from flask import current_app
-from flask.cli import with_appcontext
+from flask.cli import ScriptInfo, with_appcontext
 
 from server import instance_lock
-from server.db import get_db, now
+from server.db import close_connection, get_db, now
 from sync import checklists, reference, users
 from sync.errors import DomainError
 from sync.store import write
@@ -65,17 +65,22 @@ def init_db():
 @click.option("--threads", default=4, show_default=True, type=int, help="Threads per worker.")
 @click.option("--demo", is_flag=True, help="Fill an empty database with the Persian demo data set.")
 @click.option("--dev", is_flag=True, help="Use Flask's development server (one process, auto-reload off).")
-@with_appcontext
 @click.pass_context
 def serve(ctx, host, port, workers, threads, demo, dev):
     """Set up the database if needed and serve the API and console with gunicorn."""
-    app = current_app._get_current_object()
+    app = ctx.ensure_object(ScriptInfo).load_app()
     try:  # held until the process group ends: `fieldsync restore` refuses meanwhile
         ctx.meta["fieldsync.instance_lock"] = instance_lock.hold(app.instance_path, wait_s=15)
     except instance_lock.InstanceBusy as error:
         raise click.ClickException(str(error)) from None
-    for note in prepare_store(demo):
-        click.echo(note)
+    with app.app_context():
+        for note in prepare_store(demo):
+            click.echo(note)
+    # Workers are forked from here: outside any app context, so that each request pushes its
+    # own (its own ``g``), and without a store connection of ours, so that each worker opens
+    # its own (SQLite connections must not cross a fork; the write queue's locks belong to
+    # the open file, which a fork would share).
+    close_connection(app)
     click.echo(f"Database: {app.config['DATABASE']}")
     click.echo(f"Serving on http://{host}:{port}/  (console: /console, API spec: /api/openapi.json)")
     children, checkpointer = None, None
