@@ -53,7 +53,7 @@ def connect(path: str, busy_timeout_ms: int = 30000, cache_mb: int = 16, checkpo
     collation.register(conn)
     db = Store(conn)
     if path != ":memory:":
-        # One open file per connection: flock then also orders threads of one process.
+        # One open file per connection: its locks then also order threads of one process.
         db.write_queue = write_queue.open_queue(f"{path}-writers")
     db.execute(f"PRAGMA cache_size = -{int(cache_mb) * 1024}")
     # WAL lets pulls read a snapshot while a push writes; FULL makes an acknowledged

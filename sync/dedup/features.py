@@ -387,10 +387,8 @@ def plate_level(a: Unit, b: Unit) -> str:
     return _identifier(a.plate, b.plate)
 
 
-# Feature name -> level function, cheapest and most telling first: the batch
-# scorer adds them up in this order and stops as soon as even the best levels
-# of the features still to come could not lift the pair to a verdict that
-# matters (see ``scoring.quick_score``).
+# Feature name -> level function, in the order reasons are listed. The batch scorer
+# looks at them in ``scoring.QUICK_ORDER`` instead (cheap ones first, the name last).
 FEATURES = {
     "name": name_level,
     "branch": branch_level,
