@@ -25,7 +25,7 @@ import time
 import uuid
 from pathlib import Path
 
-from push_throughput import make_visits
+from push_throughput import make_visits, push_all
 from support import PASSWORD, Timer, machine, session_cpu_seconds
 
 from sync.client import HttpTransport
@@ -88,18 +88,12 @@ def push_seed(server, count: int) -> None:
     transport = HttpTransport(server.url, timeout=600)
     token = login(transport, "seed", "seed-device")
     unit_ids = [str(uuid.uuid4()) for _ in range(UNITS)]
-    for start in range(0, UNITS, 500):
-        creates = [{"mutation_id": start + i + 1, "type": "create_unit", "unit_id": u,
-                    "observed_at": "2026-03-01T05:00:00Z",
-                    "fields": {"name": f"واحد رشد {start + i} {u[:6]}", "province_id": TEHRAN}}
-                   for i, u in enumerate(unit_ids[start:start + 500])]
-        status, body = transport.request("POST", "/api/v1/sync/push", body={"mutations": creates}, token=token)
-        assert status == 200, body
-    visits = make_visits(count, unit_ids, 99)
-    for i in range(0, count, 100):
-        batch = [{**m, "mutation_id": 10_000 + i + j} for j, m in enumerate(visits[i:i + 100])]
-        status, body = transport.request("POST", "/api/v1/sync/push", body={"mutations": batch}, token=token)
-        assert status == 200, body
+    creates = [{"type": "create_unit", "unit_id": u, "observed_at": "2026-03-01T05:00:00Z",
+                "fields": {"name": f"واحد رشد {i} {u[:6]}", "province_id": TEHRAN}} for i, u in enumerate(unit_ids)]
+    errors = []
+    push_all(transport, token, creates, 500, 1, errors)
+    push_all(transport, token, make_visits(count, unit_ids, 99), 100, 10_000, errors)
+    assert not errors, errors[:1]
 
 
 def grow(database: str, target: int) -> float:
@@ -166,22 +160,11 @@ def measure(server, unit_ids, visits: int, devices: int) -> dict:
     latencies, errors = [], []
     # One batch per device first, untimed: workers import, open the store and fill their caches.
     for seed, name in enumerate(names):
-        warm = [{**m, "mutation_id": j + 1} for j, m in enumerate(make_visits(100, unit_ids, 500 + seed))]
-        status, body = transport.request("POST", "/api/v1/sync/push", body={"mutations": warm}, token=tokens[name])
-        assert status == 200, body
+        push_all(transport, tokens[name], make_visits(100, unit_ids, 500 + seed), 100, 1, errors)
+    assert not errors, errors[:1]
 
-    def run(name):
-        client = HttpTransport(server.url, timeout=600)
-        mine = work[name]
-        for i in range(0, len(mine), 100):
-            batch = [{**m, "mutation_id": 1000 + i + j} for j, m in enumerate(mine[i:i + 100])]
-            started = time.perf_counter()
-            status, body = client.request("POST", "/api/v1/sync/push", body={"mutations": batch}, token=tokens[name])
-            latencies.append(time.perf_counter() - started)
-            if status != 200:
-                errors.append(body)
-
-    threads = [threading.Thread(target=run, args=(n,)) for n in names]
+    threads = [threading.Thread(target=push_all, args=(HttpTransport(server.url, timeout=600), tokens[n], work[n],
+                                                       100, 1000, errors, latencies)) for n in names]
     cpu_before = session_cpu_seconds(server.process.pid)
     with Timer() as timer:
         for t in threads:

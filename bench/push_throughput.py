@@ -39,10 +39,15 @@ def login(transport, name):
     return body["access_token"]
 
 
-def push_all(transport, token, mutations, batch, start_id, errors):
+def push_all(transport, token, mutations, batch, start_id, errors, latencies=None):
+    """Push ``mutations`` in batches, numbered from ``start_id``; what was not applied goes to
+    ``errors``, and each request's seconds to ``latencies`` when given."""
     for i in range(0, len(mutations), batch):
         chunk = [{**m, "mutation_id": start_id + i + j} for j, m in enumerate(mutations[i:i + batch])]
+        started = time.perf_counter()
         status, body = transport.request("POST", "/api/v1/sync/push", body={"mutations": chunk}, token=token)
+        if latencies is not None:
+            latencies.append(time.perf_counter() - started)
         if status != 200 or any(r["status"] != "applied" for r in body["results"]):
             errors.append((status, body if status != 200 else [r for r in body["results"]
                                                                if r["status"] != "applied"][:1]))

@@ -9,6 +9,7 @@ the suggestion (it was the revisit, or it asks again). Read-only; no Flask.
 
 from datetime import date
 
+from sync.console_queries import province_scope
 from sync.normalize import fold
 
 REVISIT_KEY = "followup_date"
@@ -17,11 +18,9 @@ REVISIT_KEY = "followup_date"
 def due(db, actor, until: date, province_id: int | None = None, park_id: int | None = None,
         q: str | None = None, limit: int = 50, offset: int = 0) -> dict:
     """Units due for a revisit on or before ``until``, soonest (most overdue) first."""
-    clauses, params = ["u.merged_into IS NULL", "l.n = 1", "due IS NOT NULL", "due <= ?"], [until.isoformat()]
-    if not actor.sees_all:
-        provinces = sorted(actor.provinces) or [-1]
-        clauses.append(f"u.province_id IN ({','.join('?' * len(provinces))})")
-        params.extend(provinces)
+    scope, params = province_scope(actor, "u.province_id")
+    clauses = [scope, "u.merged_into IS NULL", "due IS NOT NULL", "due <= ?"]
+    params.append(until.isoformat())
     for column, value in (("u.province_id", province_id), ("u.park_id", park_id)):
         if value is not None:
             clauses.append(f"{column} = ?")

@@ -17,7 +17,7 @@ from sync.sample_visits import TEMPLATE_REF, diagnosis_answers
 from sync.store import write
 from sync.users import actor_for
 from tests.helpers import PASSWORD
-from tests.test_console_helpers import FARS, SHAMSABAD, TEHRAN, ConsoleUser, make_device, seed_console
+from tests.test_console_helpers import FARS, SHAMSABAD, TEHRAN, ConsoleUser, make_conflict, seed_console
 
 
 @pytest.fixture
@@ -109,19 +109,6 @@ def test_dashboard_charts_open_the_list_they_count(client, seeded, db):
 
 
 # --- conflicts ------------------------------------------------------------------------------
-
-def make_conflict(seeded, client, clock, tmp_path) -> str:
-    unit_id = seeded.units["نساجی البرز"]
-    reza = seeded.devices["reza"]
-    tablet = make_device(tmp_path, client, clock, "reza", phone="tablet")
-    tablet.pull()
-    reza.update_unit(unit_id, {"employees": 12})
-    tablet.update_unit(unit_id, {"employees": 14})
-    clock.advance(minutes=5)
-    reza.sync()
-    tablet.sync()
-    return unit_id
-
 
 def test_the_conflicts_list_says_who_sent_each_value_and_resolves_from_the_list(client, seeded, db, clock, tmp_path):
     unit_id = make_conflict(seeded, client, clock, tmp_path)

@@ -72,6 +72,21 @@ def make_device(tmp_path, client, clock, username, phone="phone") -> Device:
     return device
 
 
+def make_conflict(seeded, client, clock, tmp_path) -> str:
+    """Reza's phone and tablet set the employees of نساجی البرز from the same base: one
+    same-field collision. Returns the unit id."""
+    unit_id = seeded.units["نساجی البرز"]
+    reza = seeded.devices["reza"]
+    tablet = make_device(tmp_path, client, clock, "reza", phone="tablet")
+    tablet.pull()
+    reza.update_unit(unit_id, {"employees": 12})
+    tablet.update_unit(unit_id, {"employees": 14})
+    clock.advance(minutes=5)
+    reza.sync()
+    tablet.sync()
+    return unit_id
+
+
 def seed_console(app, db, clock, client, tmp_path) -> Seeded:
     """Two provinces: Tehran (engineer reza, supervisor sara) and Fars (engineer ali, supervisor
     maryam); an admin root. Reza records two units with a visit each, Ali one in Fars."""

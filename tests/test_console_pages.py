@@ -96,17 +96,9 @@ def test_unmerge_from_the_unit_page(client, seeded, db, clock):
 
 
 def test_conflicts_are_confirmed_or_flipped_from_the_unit_page(client, seeded, db, clock, tmp_path):
-    from tests.test_console_helpers import make_device
+    from tests.test_console_helpers import make_conflict
 
-    unit_id = seeded.units["نساجی البرز"]
-    reza = seeded.devices["reza"]
-    other = make_device(tmp_path, client, clock, "reza", phone="tablet")  # reza's second device
-    other.pull()
-    reza.update_unit(unit_id, {"employees": 12})
-    other.update_unit(unit_id, {"employees": 14})
-    clock.advance(minutes=5)
-    reza.sync()
-    other.sync()
+    unit_id = make_conflict(seeded, client, clock, tmp_path)
     sara = ConsoleUser(client, "sara")
     page = sara.page(f"/console/units/{unit_id}")
     ids = re.findall(r"/console/conflicts/(\d+)/resolve", page)

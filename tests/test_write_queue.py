@@ -1,7 +1,8 @@
 """The write path's queue: writers of many processes get the store in the order they asked.
 
-Real processes on one SQLite file, through ``sync.store.write`` (the one write path). With a
-plain ``flock`` the order among six waiters is a draw (one chance in 720 of passing).
+Real processes on one SQLite file, through ``sync.store.write`` (the one write path). Woken
+together (a plain ``flock``, or SQLite's busy polling), six waiters would enter in a draw:
+one chance in 720 of the order asked for.
 """
 
 import multiprocessing
