@@ -47,6 +47,7 @@ from server import create_app
 from sync import units as units_domain
 from sync.client import Device, HttpTransport, TransportError
 from sync.clock import iso, system_clock
+from sync.ids import new_id
 from sync.sample_visits import TEMPLATE_REF, diagnosis_answers, sample_obstacles
 from sync.store import SYSTEM, connect, write
 from tests.helpers import create_users, fake_photo
@@ -129,7 +130,7 @@ class LeanDevice:
             photos.extend(zip(shas, shot, strict=True))
             unit_id = self.rng.choice(self.units)[0]
             mutations.append(self.mutation(
-                "create_visit", visit_id=str(uuid.uuid4()), unit_id=unit_id, template=TEMPLATE_REF,
+                "create_visit", visit_id=new_id(), unit_id=unit_id, template=TEMPLATE_REF,
                 answers=diagnosis_answers(self.rng, photos=shas),
                 obstacles=sample_obstacles(self.rng, self.rng.randint(0, 3)), attachments=[]))
         if self.rng.random() < 0.3:

@@ -25,7 +25,7 @@ import time
 import uuid
 from pathlib import Path
 
-from push_throughput import make_visits, push_all
+from push_throughput import ID_KINDS, make_visits, push_all
 from support import PASSWORD, Timer, machine, session_cpu_seconds
 
 from sync.client import HttpTransport
@@ -83,20 +83,29 @@ def login(transport, name: str, device: str) -> str:
     return body["access_token"]
 
 
-def push_seed(server, count: int) -> None:
+def push_seed(server, count: int, ids: str) -> None:
     """The first ``count`` visits through the real push, on units made for them."""
     transport = HttpTransport(server.url, timeout=600)
     token = login(transport, "seed", "seed-device")
-    unit_ids = [str(uuid.uuid4()) for _ in range(UNITS)]
+    unit_ids = [ID_KINDS[ids]() for _ in range(UNITS)]
     creates = [{"type": "create_unit", "unit_id": u, "observed_at": "2026-03-01T05:00:00Z",
                 "fields": {"name": f"واحد رشد {i} {u[:6]}", "province_id": TEHRAN}} for i, u in enumerate(unit_ids)]
     errors = []
     push_all(transport, token, creates, 500, 1, errors)
-    push_all(transport, token, make_visits(count, unit_ids, 99), 100, 10_000, errors)
+    push_all(transport, token, make_visits(count, unit_ids, 99, ids), 100, 10_000, errors)
     assert not errors, errors[:1]
 
 
-def grow(database: str, target: int) -> float:
+# A copy's new id: random (v4) or, as a device of ours would have made it earlier, a UUIDv7
+# whose milliseconds are a month back plus the copy's number (older than anything pushed now).
+NEW_ID = {
+    "v4": "lower(hex(randomblob(16)))",
+    "v7": "printf('%08x-%04x-7%03x-%04x-%012x', (:t0 + {no}) >> 16, (:t0 + {no}) & 65535, abs(random()) % 4096,"
+          " 32768 + abs(random()) % 16384, abs(random()) % 281474976710656)",
+}
+
+
+def grow(database: str, target: int, ids: str) -> float:
     """Copy the stored visits until the store holds ``target`` (or just more); returns seconds."""
     db = connect(database, cache_mb=512, checkpoints=False)
     db.execute("PRAGMA synchronous = OFF")  # the copy is set-up, not what is measured
@@ -111,11 +120,13 @@ def grow(database: str, target: int) -> float:
         db.execute("DROP TABLE IF EXISTS temp.map")
         db.execute("DROP TABLE IF EXISTS temp.omap")
         db.execute("CREATE TEMP TABLE map (old TEXT PRIMARY KEY, new TEXT, no INTEGER)")
-        db.execute("INSERT INTO map SELECT id, lower(hex(randomblob(16))), (SELECT max(no) FROM visits)"
+        db.execute("INSERT INTO map (old, no) SELECT id, (SELECT max(no) FROM visits)"
                    " + row_number() OVER (ORDER BY no) FROM (SELECT id, no FROM visits ORDER BY no LIMIT ?)", [take])
+        month_ago = int(time.time() * 1000) - 30 * 86_400_000
+        db.execute(f"UPDATE map SET new = {NEW_ID[ids].format(no='no')}", {"t0": month_ago})
         db.execute("CREATE TEMP TABLE omap (old TEXT PRIMARY KEY, new TEXT)")
-        db.execute("INSERT INTO omap SELECT DISTINCT o.id, lower(hex(randomblob(16))) FROM obstacles o"
-                   " JOIN map m ON m.old = o.opened_visit_id")
+        db.execute(f"INSERT INTO omap SELECT o.id, {NEW_ID[ids].format(no='min(m.no)')} FROM obstacles o"
+                   " JOIN map m ON m.old = o.opened_visit_id GROUP BY o.id", {"t0": month_ago})
         first_seq = db.execute("SELECT min(seq) - 1 FROM change_log WHERE entity = 'visit'").fetchone()[0]
         last_seq = db.execute("SELECT max(seq) FROM change_log").fetchone()[0]
         # The copies' ledger rows go to the seed's device, numbered past its own.
@@ -151,16 +162,16 @@ def _unit_ids(database: Path) -> list[str]:
         db.close()
 
 
-def measure(server, unit_ids, visits: int, devices: int) -> dict:
+def measure(server, unit_ids, visits: int, devices: int, ids: str) -> dict:
     names = [f"dev{i}" for i in range(devices)]
     transport = HttpTransport(server.url, timeout=600)
     run_id = uuid.uuid4().hex[:8]
     tokens = {n: login(transport, n, f"growth-{n}-{run_id}") for n in names}
-    work = {n: make_visits(visits // devices, unit_ids, seed) for seed, n in enumerate(names)}
+    work = {n: make_visits(visits // devices, unit_ids, seed, ids) for seed, n in enumerate(names)}
     latencies, errors = [], []
     # One batch per device first, untimed: workers import, open the store and fill their caches.
     for seed, name in enumerate(names):
-        push_all(transport, tokens[name], make_visits(100, unit_ids, 500 + seed), 100, 1, errors)
+        push_all(transport, tokens[name], make_visits(100, unit_ids, 500 + seed, ids), 100, 1, errors)
     assert not errors, errors[:1]
 
     threads = [threading.Thread(target=push_all, args=(HttpTransport(server.url, timeout=600), tokens[n], work[n],
@@ -186,6 +197,8 @@ def main():
     parser.add_argument("--devices", type=int, default=4)
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--ids", choices=sorted(ID_KINDS), default="v7",
+                        help="ids the devices give visits and obstacles: v7 time-ordered (ours), v4 random (Collect)")
     parser.add_argument("--folder", default=None, help="where the instance goes (default: a temporary folder)")
     args = parser.parse_args()
 
@@ -200,22 +213,22 @@ def main():
                 subprocess.run([sys.executable, "-m", "server", "users", "create", name, "--role", "engineer",
                                 "--province", str(TEHRAN), "--password", PASSWORD],
                                env=server.env, check=True, capture_output=True)
-            push_seed(server, min(args.seed, args.stored))
+            push_seed(server, min(args.seed, args.stored), args.ids)
             server.stop()
-            grown = grow(str(database), args.stored)
+            grown = grow(str(database), args.stored, args.ids)
         size, stored = database.stat().st_size, _stored(database)
         unit_ids = _unit_ids(database)
         server.start(timeout=120)
-        found = measure(server, unit_ids, args.visits, args.devices)
+        found = measure(server, unit_ids, args.visits, args.devices, args.ids)
     finally:
         server.stop()
-    print(f"machine: {machine()}; server: gunicorn {args.workers} workers x {args.threads} threads")
+    print(f"machine: {machine()}; server: gunicorn {args.workers} workers x {args.threads} threads; ids {args.ids}")
     print(f"stored: {stored:,} visits ({size / 1e9:.1f} GB store"
           + (f"; grown by copying in {grown:.0f} s)" if grown else ", grown before)"))
     print(f"push {args.visits} more by {args.devices} devices in batches of 100: {found['rate']:,.0f} visits/s, "
           f"request p50 {found['p50']:.0f} ms, p95 {found['p95']:.0f} ms, server CPU {found['cpu_ms']:.2f} ms per "
           f"visit, errors {found['errors']}")
-    print(json.dumps({"stored": stored, **{k: round(v, 2) for k, v in found.items()}}))
+    print(json.dumps({"stored": stored, "ids": args.ids, **{k: round(v, 2) for k, v in found.items()}}))
 
 
 if __name__ == "__main__":

@@ -20,16 +20,24 @@ import uuid
 from support import PASSWORD, Timer, machine, session_cpu_seconds, start_server
 
 from sync.client import HttpTransport
+from sync.ids import new_id
 from sync.sample_visits import TEMPLATE_REF, diagnosis_answers, sample_obstacles
 
 TEHRAN = 8
 
 
-def make_visits(count: int, unit_ids: list[str], seed: int) -> list[dict]:
-    rng = random.Random(seed)
-    return [{"type": "create_visit", "visit_id": str(uuid.uuid4()), "unit_id": rng.choice(unit_ids),
-             "observed_at": "2026-03-01T06:00:00Z", "template": TEMPLATE_REF,
-             "answers": diagnosis_answers(rng), "obstacles": sample_obstacles(rng, 3)} for _ in range(count)]
+# How devices make the ids of what they record: "v7" as our clients do (sync/ids.py, time
+# ordered), "v4" random as ODK Collect does.
+ID_KINDS = {"v7": new_id, "v4": lambda: str(uuid.uuid4())}
+
+
+def make_visits(count: int, unit_ids: list[str], seed: int, ids: str = "v7") -> list[dict]:
+    """Visits as a device records them: each visit and each of its obstacles given an id."""
+    rng, make_id = random.Random(seed), ID_KINDS[ids]
+    return [{"type": "create_visit", "visit_id": make_id(), "unit_id": rng.choice(unit_ids),
+             "observed_at": "2026-03-01T06:00:00Z", "template": TEMPLATE_REF, "answers": diagnosis_answers(rng),
+             "obstacles": [{**o, "obstacle_id": make_id()} for o in sample_obstacles(rng, 3)]}
+            for _ in range(count)]
 
 
 def login(transport, name):
@@ -98,6 +106,8 @@ def main():
     parser.add_argument("--batch", type=int, default=100)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--ids", choices=sorted(ID_KINDS), default="v7",
+                        help="ids the devices give visits and obstacles: v7 time-ordered (ours), v4 random (Collect)")
     args = parser.parse_args()
 
     names = [f"eng{i}" for i in range(args.devices)]
@@ -111,7 +121,7 @@ def main():
         status, _ = transport.request("POST", "/api/v1/sync/push", body={"mutations": creates}, token=tokens[names[0]])
         assert status == 200
         per_device = args.visits // args.devices
-        work = {n: make_visits(per_device, unit_ids, seed) for seed, n in enumerate(names)}
+        work = {n: make_visits(per_device, unit_ids, seed, args.ids) for seed, n in enumerate(names)}
         sample = json.dumps({"mutations": work[names[0]][:args.batch]}, ensure_ascii=False).encode()
         errors = []
         threads = [threading.Thread(target=push_all, args=(HttpTransport(server.url, timeout=300), tokens[n],
@@ -131,7 +141,8 @@ def main():
         raw_rate = raw_insert_rate([v for n in names for v in work[n]], args.batch)
     finally:
         server.stop()
-    print(f"machine: {machine()}; server: gunicorn {args.workers} workers x {args.threads} threads")
+    print(f"machine: {machine()}; server: gunicorn {args.workers} workers x {args.threads} threads; "
+          f"ids {args.ids}")
     print(f"visits pushed: {total} by {args.devices} devices in batches of {args.batch} "
           f"({len(sample) / 1024:.0f} KiB per batch before gzip, "
           f"{len(work[names[0]][0]['answers'])} answers and 3 obstacles per visit)")

@@ -23,6 +23,7 @@ import uuid
 from datetime import UTC, datetime
 
 from sync.clock import iso
+from sync.ids import new_id
 
 BATCH_SIZE = 100
 # Pull page keys that are not reference data; every other list in a page is.
@@ -222,7 +223,7 @@ class Device:
         return mutation_id
 
     def create_unit(self, fields: dict, unit_id: str | None = None) -> str:
-        unit_id = unit_id or str(uuid.uuid4())
+        unit_id = unit_id or new_id()
         with self._local_tx():
             self._enqueue("create_unit", {"unit_id": unit_id, "fields": fields})
             self.conn.execute("INSERT INTO units (id, data, pending) VALUES (?, ?, 1)",
@@ -245,7 +246,7 @@ class Device:
     def _visit_content(answers, obstacles, template, location, attachments) -> dict:
         # Obstacles get their id here, offline, so that a later visit or a revision can name them.
         content = {"answers": answers, "attachments": list(attachments),
-                   "obstacles": [o if o.get("obstacle_id") else {**o, "obstacle_id": str(uuid.uuid4())}
+                   "obstacles": [o if o.get("obstacle_id") else {**o, "obstacle_id": new_id()}
                                  for o in obstacles]}
         if template:
             content["template"] = template
@@ -255,7 +256,7 @@ class Device:
 
     def record_visit(self, unit_id: str, answers: dict, obstacles=(), template=None, location=None,
                      attachments=(), visit_id: str | None = None) -> str:
-        visit_id = visit_id or str(uuid.uuid4())
+        visit_id = visit_id or new_id()
         with self._local_tx():
             unit_id = self._redirected(unit_id)
             content = self._visit_content(answers, obstacles, template, location, attachments)

@@ -11,12 +11,12 @@ with its line number and skipped; nothing of it is written.
 
 import csv
 import json
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from sync import matching, units
 from sync.errors import DomainError, Invalid
+from sync.ids import new_id
 from sync.normalize import digits, fold, park_key, place_key
 from sync.store import SYSTEM, Actor, write
 
@@ -148,7 +148,7 @@ def _one(tx, places, number, record, why, summary) -> None:
             raise Invalid({"row": [why]})
         with tx.savepoint("import_row"):
             fields = units.validate_fields(tx.db, unit_fields(places, record), creating=True)
-            unit_id = str(uuid.uuid4())
+            unit_id = new_id()
             units.create(tx, unit_id, fields, tx.at)
             tx.audit("unit.import", "unit", unit_id, source_id=record.get("id"), line=number)
             outcome = matching.match_written_unit(tx, unit_id, source="import")

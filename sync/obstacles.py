@@ -17,7 +17,7 @@ pull in that unit's province scope (page key ``obstacles``).
 
 import uuid
 
-from sync import units
+from sync import ids, units
 from sync.store import Tx, scope_of_province
 
 COLUMNS = ("area", "group_code", "severity", "description", "proposed_action", "responsible_body")
@@ -32,7 +32,7 @@ def with_ids(visit_id: str, version: int, records: list[dict]) -> list[dict]:
     """
     return [{**record,
              "obstacle_id": record.get("obstacle_id")
-             or str(uuid.uuid5(_ID_NAMESPACE, f"{visit_id}/{version}/{position}")),
+             or ids.derived_id(_ID_NAMESPACE, visit_id, f"{version}/{position}"),
              "resolved": bool(record.get("resolved"))}
             for position, record in enumerate(records)]
 

@@ -5,6 +5,7 @@
 // engineer hears of a mistake in the factory yard; the server checks again and has the last word.
 
 import { shrink } from "./photos.js";
+import { newId } from "./protocol.js";
 import { asciiDigits, jalaliDay, parseJalali, persianDigits, todayJalali } from "./text.js";
 
 export function el(tag, attrs = {}, ...children) {
@@ -258,7 +259,7 @@ export function visitForm(definition, taxonomy, { initial = null, openObstacles 
       `${o.description || o.group} — برطرف شد`))) : null;
   const obstaclesCard = el("section", { class: "card section" }, el("h2", {}, "موانع تولید"), open, list,
     el("button", { type: "button", class: "small", id: "add-obstacle", onclick: () => {
-      state.obstacles.push({ obstacle_id: crypto.randomUUID() });
+      state.obstacles.push({ obstacle_id: newId() });
       drawObstacles();
     } }, "+ افزودن مانع"));
   const form = el("form", { class: "visit-form", novalidate: true }, sections, obstaclesCard);

@@ -32,13 +32,22 @@ const iso = (d) => d.toISOString();
 // A unit's row: the copy shown, the last server copy, whether edits are pending, and the
 // folded name the search matches on — folded once here, not for every unit at each start.
 const putUnit = (s, id, data, server, pending) => req(s.units.put({ id, data, server, pending, key: fold(data.name) }));
-const uuid = () => crypto.randomUUID();
-
 async function sha256(bytes) {
   const digest = await crypto.subtle.digest("SHA-256", bytes);
   return new Uint8Array(digest);
 }
 const hex = (bytes) => Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+
+// A time-ordered UUIDv7 (RFC 9562: 48 bits of Unix milliseconds, then random bits) for what
+// the device creates: the server's indexes then grow at their end (docs/sync-protocol.md).
+export function newId(now = Date.now()) {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  for (let i = 5, ms = now; i >= 0; i--, ms = Math.floor(ms / 256)) bytes[i] = ms % 256;
+  bytes[6] = 0x70 | (bytes[6] & 0x0f);
+  bytes[8] = 0x80 | (bytes[8] & 0x3f);
+  const h = hex(bytes);
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
 const base64 = (bytes) => btoa(String.fromCharCode(...bytes));
 
 export class Device {
@@ -55,7 +64,7 @@ export class Device {
     return tx(this.db, ["state"], "readwrite", async (s) => {
       let id = await getState(s, "device_id");
       if (!id) {
-        id = uuid();
+        id = newId();
         await setState(s, "device_id", id);
         await setState(s, "next_mutation_id", 1);
       }
@@ -144,7 +153,7 @@ export class Device {
   }
 
   async createUnit(fields) {
-    const unitId = uuid();
+    const unitId = newId();
     await this.enqueue("create_unit", { unit_id: unitId, fields }, async (s) => {
       await putUnit(s, unitId, { id: unitId, ...fields, seq: null }, null, true);
     });
@@ -163,7 +172,7 @@ export class Device {
   }
 
   async recordVisit({ unitId, template, answers, obstacles = [], location = null, attachments = [] }) {
-    const visitId = uuid();
+    const visitId = newId();
     await this.enqueue("create_visit", { visit_id: visitId, unit_id: unitId, template, location, answers, obstacles,
       attachments }, async (s) => {
       await req(s.visits.put({ id: visitId, data: { id: visitId, unit_id: unitId, template, local: true,
