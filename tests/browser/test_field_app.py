@@ -182,6 +182,21 @@ def test_search_folds_persian_like_the_server(phones, field_server):
     assert folded == [fold(s) for s in samples]
 
 
+def test_a_sync_finishing_keeps_what_the_engineer_typed_in_the_search(phones, field_server):
+    phone = phones("nima")
+    phone.login("nima", PASSWORD)
+    phone.sync()  # the units of the province, from the other tests of this module or none
+    phone.register_unit("کارگاه جستجوی ماندگار")
+    phone.open("#/units")
+    phone.page.fill("#search", "جستجوی ماندگار")
+    phone.page.evaluate("() => { window.drawnBefore = document.querySelector('#unit-list'); }")
+    phone.sync()  # redraws the list with what the sync brought
+    until(phone.page, "() => document.querySelector('#unit-list') !== window.drawnBefore")
+    assert phone.page.input_value("#search") == "جستجوی ماندگار"
+    until(phone.page, "() => [...document.querySelectorAll('.unit-item strong')].map(e => e.textContent)"
+                      ".join() === 'کارگاه جستجوی ماندگار'")
+
+
 def test_jalali_days_are_read_like_the_server_reads_them(phones, field_server):
     import jdatetime
 

@@ -91,9 +91,14 @@ async function drawStatus() {
 
 async function sync(quiet = false) {
   const button = document.getElementById("sync");
-  if (!(await app.device.user())) return;
+  // Busy before the first await, so whoever tapped sees the sync under way at once.
   button.disabled = true;
   button.classList.add("busy");
+  if (!(await app.device.user())) {
+    button.disabled = false;
+    button.classList.remove("busy");
+    return null;
+  }
   try {
     const done = await app.device.sync();
     unitsChanged();
@@ -186,7 +191,9 @@ async function screenUnits() {
       total > items.length ? el("button", { class: "small", onclick: () => { limit += 100; draw(); } }, "بیشتر") : "");
     if (!units.length) list.replaceChildren(el("p", { class: "empty" }, "هنوز واحدی روی این گوشی نیست. یک بار همگام کنید."));
   };
-  search.addEventListener("input", () => { limit = 50; draw(); });
+  // The query outlives a redraw (a sync finishing redraws this screen) and a visit to a unit.
+  search.value = app.unitQuery || "";
+  search.addEventListener("input", () => { app.unitQuery = search.value; limit = 50; draw(); });
   const nearest = el("button", { class: "small", id: "nearest", onclick: () => {
     nearest.textContent = "در حال یافتن موقعیت…";
     navigator.geolocation.getCurrentPosition((p) => {
