@@ -12,13 +12,13 @@ transaction that is then rolled back, so the store stays at N units.
 import argparse
 import statistics
 import sys
-import tempfile
 import time
 import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.support import scratch_folder  # noqa: E402
 from sync import dedup_store, matching, units  # noqa: E402
 from sync.clock import system_clock  # noqa: E402
 from sync.dedup.generator import Config, generate  # noqa: E402
@@ -52,7 +52,7 @@ def main():
     parser.add_argument("--store", help="Keep the seeded store in this file and reuse it on the next run.")
     args = parser.parse_args()
     records, _truth = generate(Config(size=int((args.units + args.probes) * 1.2), seed=11))
-    path = Path(args.store or Path(tempfile.mkdtemp(prefix="fieldsync-dedup-")) / "store.db")
+    path = Path(args.store or scratch_folder("fieldsync-dedup-") / "store.db")
     reuse = path.exists()
     db = open_store(str(path))
     if not reuse:

@@ -21,11 +21,9 @@ leaves 127.0.0.1), which adds a little to the first sync.
 
 import argparse
 import statistics
-import tempfile
-from pathlib import Path
 
 from pull_first_sync import TEHRAN, seed
-from support import PASSWORD, Timer, machine, start_server
+from support import PASSWORD, Timer, machine, scratch_folder, start_server
 
 from server import create_app
 from sync.store import connect
@@ -54,7 +52,7 @@ def main():
     from playwright.sync_api import sync_playwright
 
     chromium = ensure_chromium()
-    folder = Path(tempfile.mkdtemp(prefix="fieldsync-bench-app-"))
+    folder = scratch_folder("fieldsync-bench-app-")
     server = start_server(users=[("field", "engineer", TEHRAN)], folder=folder)
     try:
         app = create_app({"INSTANCE_PATH": str(server.instance)})

@@ -14,12 +14,10 @@ import argparse
 import hashlib
 import random
 import re
-import tempfile
 import threading
 import uuid
-from pathlib import Path
 
-from support import PASSWORD, Timer, machine, seed_units, start_server
+from support import PASSWORD, Timer, machine, scratch_folder, seed_units, start_server
 
 from sync.client import HttpTransport
 from sync.sample_visits import TEMPLATE_REF, diagnosis_answers, sample_obstacles
@@ -63,7 +61,7 @@ def main():
             units = seed_units(transport, login(transport, "pusher0"), args.units)
         rng = random.Random(1)
         key = collect_key(server_database(server), "collector", "bench")
-        folder = Path(tempfile.mkdtemp()) / "collect"
+        folder = scratch_folder("fieldsync-collect-") / "collect"
         phone = CollectPhone(HttpClient(server.url), f"{server.url}/odk/key/{key}", folder)
         with Timer() as forms:
             phone.get_blank_forms()

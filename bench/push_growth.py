@@ -19,14 +19,13 @@ import json
 import statistics
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import uuid
 from pathlib import Path
 
 from push_throughput import ID_KINDS, make_visits, push_all
-from support import PASSWORD, Timer, machine, session_cpu_seconds
+from support import PASSWORD, Timer, machine, scratch_folder, session_cpu_seconds
 
 from sync.client import HttpTransport
 from sync.store import connect
@@ -202,7 +201,7 @@ def main():
     parser.add_argument("--folder", default=None, help="where the instance goes (default: a temporary folder)")
     args = parser.parse_args()
 
-    folder = Path(args.folder or tempfile.mkdtemp(prefix="fieldsync-growth-"))
+    folder = Path(args.folder or scratch_folder("fieldsync-growth-"))
     server = ServerProcess(folder / "instance", workers=args.workers, threads=args.threads)
     database = server.instance / "fieldsync.db"
     grown = 0.0

@@ -12,12 +12,11 @@ import argparse
 import json
 import random
 import sqlite3
-import tempfile
 import threading
 import time
 import uuid
 
-from support import PASSWORD, Timer, machine, session_cpu_seconds, start_server
+from support import PASSWORD, Timer, machine, scratch_folder, session_cpu_seconds, start_server
 
 from sync.client import HttpTransport
 from sync.ids import new_id
@@ -63,7 +62,7 @@ def push_all(transport, token, mutations, batch, start_id, errors, latencies=Non
 
 def raw_insert_rate(visits: list[dict], batch: int) -> float:
     """The same rows straight into SQLite: visits, versions, obstacles, change log, ledger, audit."""
-    folder = tempfile.mkdtemp(prefix="fieldsync-raw-")
+    folder = scratch_folder("fieldsync-raw-")
     conn = sqlite3.connect(f"{folder}/raw.db", isolation_level=None)
     conn.execute("PRAGMA journal_mode = WAL")
     conn.execute("PRAGMA synchronous = FULL")

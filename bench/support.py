@@ -1,6 +1,8 @@
 """Shared set-up for benchmarks: a real server process with users, and timing helpers."""
 
+import atexit
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -13,9 +15,16 @@ sys.path.insert(0, str(ROOT))
 from tests.helpers import PASSWORD, ServerProcess  # noqa: E402
 
 
+def scratch_folder(prefix: str) -> Path:
+    """A temporary folder removed when the benchmark exits: stores of a million visits add up."""
+    folder = Path(tempfile.mkdtemp(prefix=prefix))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    return folder
+
+
 def start_server(workers: int = 2, threads: int = 4, users=(), folder=None) -> ServerProcess:
     """A fresh instance served by gunicorn on 127.0.0.1, with ``users`` = [(name, role, province)]."""
-    instance = Path(folder or tempfile.mkdtemp(prefix="fieldsync-bench-")) / "instance"
+    instance = Path(folder or scratch_folder("fieldsync-bench-")) / "instance"
     server = ServerProcess(instance, workers=workers, threads=threads)
     server.start()
     for name, role, province in users:

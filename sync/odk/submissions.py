@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from defusedxml import ElementTree
 from defusedxml.common import DefusedXmlException
 
-from sync import attachments, push
+from sync import attachments, ids, push
 from sync.errors import Conflict, DomainError, Invalid
 from sync.odk import xlsform
 from sync.store import Tx, write
@@ -151,7 +151,7 @@ def _answers(sub: Submission, definition: dict, errors: dict) -> tuple[dict, dic
 def _obstacles(sub: Submission) -> list[dict]:
     found = []
     for i, node in enumerate(sub.root.findall(xlsform.OBSTACLES)):
-        record = {"obstacle_id": str(uuid.uuid5(_NAMESPACE, f"{sub.instance_id}/obstacle/{i}")),
+        record = {"obstacle_id": ids.derived_id(_NAMESPACE, sub.instance_id, f"obstacle/{i}"),
                   "area": _text(node, "_fs_obstacle_area"), "group": _text(node, "_fs_obstacle_group"),
                   "severity": _text(node, "_fs_obstacle_severity"),
                   "description": _text(node, "_fs_obstacle_description")}
