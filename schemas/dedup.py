@@ -10,6 +10,8 @@ CANDIDATE_STATUSES = ("pending", "merged", "distinct", "dismissed")
 class CandidateQuerySchema(Schema):
     status = fields.String(load_default="pending", validate=validate.OneOf(CANDIDATE_STATUSES))
     province_id = fields.Integer()
+    unit_id = fields.String(validate=validate.Length(min=1, max=64),
+                            metadata={"description": "Only the pairs this unit is in."})
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
     offset = fields.Integer(load_default=0, validate=validate.Range(min=0))
 

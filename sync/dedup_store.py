@@ -134,9 +134,9 @@ def _view(row: dict) -> dict:
 
 
 def list_candidates(db, actor: Actor, status: str = "pending", province_id: int | None = None,
-                    limit: int = 50, offset: int = 0) -> dict:
-    """Candidate pairs the actor may decide, best first. Pending pairs whose units were
-    merged away meanwhile are left out."""
+                    limit: int = 50, offset: int = 0, unit_id: str | None = None) -> dict:
+    """Candidate pairs the actor may decide, best first (``unit_id``: only pairs with that
+    unit). Pending pairs whose units were merged away meanwhile are left out."""
     scope, params = _scope(actor)
     where = _PAIR_SQL.format(scope=scope) + " AND c.status = ?"
     params = [*params, status]
@@ -145,6 +145,9 @@ def list_candidates(db, actor: Actor, status: str = "pending", province_id: int 
     if province_id is not None:
         where += " AND (a.province_id = ? OR b.province_id = ?)"
         params += [province_id, province_id]
+    if unit_id is not None:
+        where += " AND (c.unit_a = ? OR c.unit_b = ?)"
+        params += [unit_id, unit_id]
     total = db.execute(f"SELECT count(*) {where}", params).fetchone()[0]
     rows = db.query(f"SELECT c.* {where} ORDER BY c.score DESC, c.id LIMIT ? OFFSET ?", [*params, limit, offset])
     return {"items": [_view(r) for r in rows], "total": total}

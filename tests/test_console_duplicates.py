@@ -46,6 +46,16 @@ def test_the_queue_lists_pairs_only_in_the_supervisors_provinces(client, pair):
     assert sara.page(f"/console/duplicates?province_id={FARS}").count("data-pair=") == 0
 
 
+def test_each_unit_page_links_to_its_pending_pair(client, pair):
+    sara = ConsoleUser(client, "sara")
+    for unit_id, other in ((pair["first"], "نساجى كيان تار"), (pair["second"], "نساجی کیان‌تار")):
+        html = sara.page(f"/console/units/{unit_id}")
+        card = re.search(r'<section class="card" id="pending-pairs">.*?</section>', html, re.S).group(0)
+        assert f'href="/console/duplicates/{pair["id"]}">{other}</a>' in card
+    assert sara.post(f"/console/duplicates/{pair['id']}/decide", {"decision": "distinct"}).status_code == 302
+    assert 'id="pending-pairs"' not in sara.page(f"/console/units/{pair['first']}")  # decided: no longer waiting
+
+
 def test_a_pair_side_by_side_with_the_score_explained(client, pair):
     html = ConsoleUser(client, "sara").page(f"/console/duplicates/{pair['id']}")
     assert "احتمال یکی بودن" in html and "توضیح امتیاز" in html

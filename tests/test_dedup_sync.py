@@ -43,6 +43,10 @@ def test_weaker_evidence_is_queued_for_a_supervisor(phone, supervisor, db):
     [pair] = page["items"]
     assert {pair["unit_a"], pair["unit_b"]} == {first, second}
     assert pair["features"]["phone"] == "conflict" and pair["reasons"]
+    for unit_id in (first, second):  # the pairs one unit is in
+        assert [p["id"] for p in supervisor.get("/api/v1/duplicates", params={"unit_id": unit_id})[1]["items"]] \
+            == [candidate_id]
+    assert supervisor.get("/api/v1/duplicates", params={"unit_id": "another-unit"})[1]["total"] == 0
     status, detail = supervisor.get(f"/api/v1/duplicates/{candidate_id}")
     assert [u["id"] for u in detail["units"]] == [pair["unit_a"], pair["unit_b"]]
     assert detail["fields"]["phone"] == "different" and detail["fields"]["park_id"] == "same"

@@ -41,6 +41,25 @@ def unmerge(tx, loser_id: str) -> dict:
     return queue.unmerge(tx, loser_id) if queue is not None else merge.unmerge(tx, loser_id)
 
 
+def _name(db, pairs: list[dict]) -> list[dict]:
+    """Each pair with its two units (``first``, ``second``) and its chance in words."""
+    named = console_queries.names_by_id(db, "units", [p[k] for p in pairs for k in ("unit_a", "unit_b")])
+    for pair in pairs:
+        a = named.get(pair["unit_a"], {"id": pair["unit_a"]})
+        b = named.get(pair["unit_b"], {"id": pair["unit_b"]})
+        pair["first"], pair["second"] = first_and_second(a, b)
+        pair["chance"] = dedup_words.chance(pair["score"])
+    return pairs
+
+
+def pending_pairs_of(db, actor, unit_id: str, limit: int = 20) -> list[dict]:
+    """The pairs still waiting for a decision that ``unit_id`` is in (for its unit page)."""
+    queue = queue_module()
+    if queue is None:
+        return []
+    return _name(db, queue.list_candidates(db, actor, unit_id=unit_id, limit=limit)["items"])
+
+
 def first_and_second(a: dict, b: dict) -> tuple[dict, dict]:
     """The pair in the order every page shows it: the older record first. It is the one
     devices already know, so keeping it (the first, primary button) redirects fewer ids."""
@@ -122,12 +141,7 @@ def duplicates():
         found = queue.list_candidates(db, g.actor, status=status, province_id=parsed.filter.province_id,
                                       limit=parsed.per_page, offset=parsed.offset)
         pairs, total = found["items"], found["total"]
-    named = console_queries.names_by_id(db, "units", [p[k] for p in pairs for k in ("unit_a", "unit_b")])
-    for pair in pairs:
-        a = named.get(pair["unit_a"], {"id": pair["unit_a"]})
-        b = named.get(pair["unit_b"], {"id": pair["unit_b"]})
-        pair["first"], pair["second"] = first_and_second(a, b)
-        pair["chance"] = dedup_words.chance(pair["score"])
+    _name(db, pairs)
     raw = {**parsed.raw, "status": status}
     return page("console/duplicates.html", available=queue is not None, pairs=pairs, total=total,
                 parsed=parsed, raw=raw, pair_status=status, statuses=STATUSES,

@@ -55,6 +55,7 @@ def unit(unit_id):
         resolved_obstacles=[o for o in found if o["status"] == "resolved"],
         aliases=console_queries.unit_aliases(db, unit["id"]),
         conflicts=console_queries.unit_conflicts(db, unit["id"]),
+        pairs=pages_duplicates.pending_pairs_of(db, g.actor, unit["id"]),
     )
 
 
