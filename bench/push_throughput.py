@@ -6,12 +6,14 @@ In the same run, the same rows are inserted straight into SQLite (one transactio
 visits, synchronous=FULL) to show what the storage alone costs.
 
     python bench/push_throughput.py [--visits 20000] [--devices 4] [--workers 2]
+    python bench/push_throughput.py --workers 4 --threads 1 --ids v4 v7 --rounds 3   # alternating, medians
 """
 
 import argparse
 import json
 import random
 import sqlite3
+import statistics
 import threading
 import time
 import uuid
@@ -98,17 +100,8 @@ def raw_insert_rate(visits: list[dict], batch: int) -> float:
     return len(visits) / timer.seconds
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--visits", type=int, default=20_000)
-    parser.add_argument("--devices", type=int, default=4)
-    parser.add_argument("--batch", type=int, default=100)
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--ids", choices=sorted(ID_KINDS), default="v7",
-                        help="ids the devices give visits and obstacles: v7 time-ordered (ours), v4 random (Collect)")
-    args = parser.parse_args()
-
+def run_once(args, ids: str) -> dict:
+    """One measurement on a fresh server: pushes through HTTP, then the raw insert of the same rows."""
     names = [f"eng{i}" for i in range(args.devices)]
     server = start_server(args.workers, args.threads, [(n, "engineer", TEHRAN) for n in names])
     try:
@@ -120,7 +113,7 @@ def main():
         status, _ = transport.request("POST", "/api/v1/sync/push", body={"mutations": creates}, token=tokens[names[0]])
         assert status == 200
         per_device = args.visits // args.devices
-        work = {n: make_visits(per_device, unit_ids, seed, args.ids) for seed, n in enumerate(names)}
+        work = {n: make_visits(per_device, unit_ids, seed, ids) for seed, n in enumerate(names)}
         sample = json.dumps({"mutations": work[names[0]][:args.batch]}, ensure_ascii=False).encode()
         errors = []
         threads = [threading.Thread(target=push_all, args=(HttpTransport(server.url, timeout=300), tokens[n],
@@ -140,8 +133,7 @@ def main():
         raw_rate = raw_insert_rate([v for n in names for v in work[n]], args.batch)
     finally:
         server.stop()
-    print(f"machine: {machine()}; server: gunicorn {args.workers} workers x {args.threads} threads; "
-          f"ids {args.ids}")
+    print(f"machine: {machine()}; server: gunicorn {args.workers} workers x {args.threads} threads; ids {ids}")
     print(f"visits pushed: {total} by {args.devices} devices in batches of {args.batch} "
           f"({len(sample) / 1024:.0f} KiB per batch before gzip, "
           f"{len(work[names[0]][0]['answers'])} answers and 3 obstacles per visit)")
@@ -149,9 +141,34 @@ def main():
           f"server CPU {server_cpu / total * 1000:.2f} ms per visit ({server_cpu / timer.seconds:.2f} cores), "
           f"of which the master (checkpoints) {master_cpu / total * 1000:.2f} ms; "
           f"client {client_cpu / total * 1000:.2f} ms ({client_cpu / timer.seconds:.2f} cores)")
-    print(f"raw SQLite insert of the same rows: {raw_rate:,.0f} visits/s")
+    print(f"raw SQLite insert of the same rows: {raw_rate:,.0f} visits/s", flush=True)
     if errors:
         print("first error:", str(errors[0])[:500])
+    return {"ids": ids, "rate": http_rate, "raw": raw_rate}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--visits", type=int, default=20_000)
+    parser.add_argument("--devices", type=int, default=4)
+    parser.add_argument("--batch", type=int, default=100)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--ids", choices=sorted(ID_KINDS), nargs="+", default=["v7"],
+                        help="ids the devices give visits and obstacles: v7 time-ordered (ours), v4 random "
+                             "(Collect); several are measured one after the other in each round")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="repeat the measurement; the machine's speed drifts, so compare neighbours and medians")
+    args = parser.parse_args()
+    runs = [run_once(args, ids) for _ in range(args.rounds) for ids in args.ids]
+    if len(runs) > 1:
+        for ids in args.ids:
+            mine = [r for r in runs if r["ids"] == ids]
+            rates = [r["rate"] for r in mine]
+            shares = [r["raw"] / r["rate"] for r in mine]
+            print(f"ids {ids}, {len(mine)} runs: median {statistics.median(rates):,.0f} visits/s "
+                  f"(best {max(rates):,.0f}), median 1/{statistics.median(shares):.1f} of the raw insert, "
+                  f"1/6 or better in {sum(s <= 6 for s in shares)} of {len(mine)}")
 
 
 if __name__ == "__main__":
