@@ -131,3 +131,14 @@ def test_a_line_cut_after_its_id_keeps_the_id(tmp_path):
     assert len({row[1] for row in rows}) == 4  # each salvaged line is a unit of its own
     assert "began with an id" in result.output
     assert "Skipped 1 unreadable" in result.output and "1 lines repeating an id" in result.output
+
+
+def test_one_process_or_several_give_the_same_clusters_and_review_list():
+    from sync.dedup.batch import deduplicate
+
+    records, _ = generate(replace(PRESETS["b"], size=4000, seed=42))  # enough for tied scores
+    serial, forked = deduplicate(records, workers=1), deduplicate(records, workers=2)
+    assert serial.labels == forked.labels
+    assert serial.review == forked.review  # the same pairs in the same order, however workers finish
+    assert serial.review == sorted(serial.review, key=lambda t: (-t[2], t[0], t[1]))
+    assert len({score for _, _, score in serial.review}) < len(serial.review), "the set has ties to order"

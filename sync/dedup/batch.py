@@ -9,6 +9,7 @@ the prepared units and the index copy-on-write.
 import gc
 import multiprocessing
 import os
+from bisect import bisect_right
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -88,8 +89,11 @@ class Index:
         """Indices above ``i`` worth scoring against unit ``i`` (``keys.candidate_ids``)."""
         get = self.postings.get
         query = self.shared[i] + near_cell_keys(units[i])
-        found = ((key, posting) for key in query if (posting := get(key)) is not None)
-        return candidate_ids(units[i], found, units.__getitem__, i.__lt__)
+        # posting lists hold indices in ascending order: each pair is looked at once, from
+        # its lower index, by keeping only the part of each list above ``i``
+        found = ((key, posting[bisect_right(posting, i):]) for key in query
+                 if (posting := get(key)) is not None)
+        return candidate_ids(units[i], found, units.__getitem__)
 
 
 def _link_rows(units: list[Unit], index: Index, rows: Iterable[int], floor: float):
@@ -196,10 +200,11 @@ def deduplicate(records: Iterable[dict], progress: Progress = _noop,
         if collecting:
             gc.enable()
     progress("cluster", n, n)
+    # ties in input order: links arrive in the order the workers finish, which varies
     review = sorted(
         ((i, j, s) for (i, j), (s, _) in links.items()
          if labels[i] != labels[j] and s >= review_floor),
-        key=lambda t: -t[2],
+        key=lambda t: (-t[2], t[0], t[1]),
     )
     clusters = len(set(labels))
     stats = {
