@@ -144,6 +144,7 @@ def _activity(text: str) -> str:
     return " ".join(sorted(words))
 
 
+@lru_cache(maxsize=1 << 16)  # a batch names the same few hundred places over and over
 def _place(text: str, key) -> str:
     """A province, town or park as a match key; a bare number is a reference id, kept as "#n".
 
