@@ -9,6 +9,8 @@ more, in batches of 100, recording each request's latency.
 
     python bench/push_growth.py --stored 10000
     python bench/push_growth.py --stored 1000000 --folder /tmp/growth   # about 9 GB of store
+    python bench/push_growth.py --stored 1000000 --against 10000 --visits 8000 --folder /tmp/growth
+        # the two alternately, three rounds, with the median p95 of each and their ratio
 
 With ``--folder``, a store already grown there is used again (only the measuring is
 repeated): each run logs its devices in afresh, so their mutations are new.
@@ -16,6 +18,7 @@ repeated): each run logs its devices in afresh, so their mutations are new.
 
 import argparse
 import json
+import shutil
 import statistics
 import subprocess
 import sys
@@ -188,6 +191,44 @@ def measure(server, unit_ids, visits: int, devices: int, ids: str) -> dict:
             "errors": len(errors)}
 
 
+def ensure_store(instance: Path, stored: int, args) -> float:
+    """A store of at least ``stored`` visits in ``instance`` (seeded through the real push, then
+    grown by copying); returns the seconds spent growing it, 0 when it was there already."""
+    database = instance / "fieldsync.db"
+    if _stored(database) >= stored:
+        return 0.0
+    server = ServerProcess(instance, workers=args.workers, threads=args.threads)
+    try:
+        server.start()
+        for name in ["seed", *(f"dev{i}" for i in range(args.devices))]:
+            subprocess.run([sys.executable, "-m", "server", "users", "create", name, "--role", "engineer",
+                            "--province", str(TEHRAN), "--password", PASSWORD],
+                           env=server.env, check=True, capture_output=True)
+        push_seed(server, min(args.seed, stored), args.ids)
+    finally:
+        server.stop()
+    return grow(str(database), stored, args.ids)
+
+
+def measure_store(instance: Path, args) -> dict:
+    """Serve ``instance`` and measure pushes into it (``measure``), with the store's size."""
+    database = instance / "fieldsync.db"
+    size, stored, unit_ids = database.stat().st_size, _stored(database), _unit_ids(database)
+    server = ServerProcess(instance, workers=args.workers, threads=args.threads)
+    try:
+        server.start(timeout=120)
+        found = measure(server, unit_ids, args.visits, args.devices, args.ids)
+    finally:
+        server.stop()
+    return {"stored": stored, "size": size, **found}
+
+
+def _line(found: dict) -> str:
+    return (f"{found['stored']:,} stored ({found['size'] / 1e9:.1f} GB): {found['rate']:,.0f} visits/s, "
+            f"request p50 {found['p50']:.0f} ms, p95 {found['p95']:.0f} ms, "
+            f"server CPU {found['cpu_ms']:.2f} ms per visit, errors {found['errors']}")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--stored", type=int, default=10_000, help="visits in the store before measuring")
@@ -199,35 +240,37 @@ def main():
     parser.add_argument("--ids", choices=sorted(ID_KINDS), default="v7",
                         help="ids the devices give visits and obstacles: v7 time-ordered (ours), v4 random (Collect)")
     parser.add_argument("--folder", default=None, help="where the instance goes (default: a temporary folder)")
+    parser.add_argument("--against", type=int, default=None,
+                        help="also a store of this many visits (e.g. 10000), measured alternately with --stored "
+                             "for --rounds rounds, each round on a fresh copy of it; prints the p95 ratio")
+    parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
 
     folder = Path(args.folder or scratch_folder("fieldsync-growth-"))
-    server = ServerProcess(folder / "instance", workers=args.workers, threads=args.threads)
-    database = server.instance / "fieldsync.db"
-    grown = 0.0
-    try:
-        if _stored(database) < args.stored:
-            server.start()
-            for name in ["seed", *(f"dev{i}" for i in range(args.devices))]:
-                subprocess.run([sys.executable, "-m", "server", "users", "create", name, "--role", "engineer",
-                                "--province", str(TEHRAN), "--password", PASSWORD],
-                               env=server.env, check=True, capture_output=True)
-            push_seed(server, min(args.seed, args.stored), args.ids)
-            server.stop()
-            grown = grow(str(database), args.stored, args.ids)
-        size, stored = database.stat().st_size, _stored(database)
-        unit_ids = _unit_ids(database)
-        server.start(timeout=120)
-        found = measure(server, unit_ids, args.visits, args.devices, args.ids)
-    finally:
-        server.stop()
     print(f"machine: {machine()}; server: gunicorn {args.workers} workers x {args.threads} threads; ids {args.ids}")
-    print(f"stored: {stored:,} visits ({size / 1e9:.1f} GB store"
-          + (f"; grown by copying in {grown:.0f} s)" if grown else ", grown before)"))
-    print(f"push {args.visits} more by {args.devices} devices in batches of 100: {found['rate']:,.0f} visits/s, "
-          f"request p50 {found['p50']:.0f} ms, p95 {found['p95']:.0f} ms, server CPU {found['cpu_ms']:.2f} ms per "
-          f"visit, errors {found['errors']}")
-    print(json.dumps({"stored": stored, "ids": args.ids, **{k: round(v, 2) for k, v in found.items()}}))
+    grown = ensure_store(folder / "instance", args.stored, args)
+    if args.against is None:
+        found = measure_store(folder / "instance", args)
+        print(f"grown by copying in {grown:.0f} s" if grown else "grown before")
+        print(f"push {args.visits} more by {args.devices} devices in batches of 100 into {_line(found)}")
+        print(json.dumps({"ids": args.ids, **{k: round(v, 2) for k, v in found.items()}}))
+        return
+    base = folder / f"against-{args.against}"
+    ensure_store(base, args.against, args)
+    copy = folder / "against-run"
+    ratios, small, large = [], [], []
+    for round_no in range(1, args.rounds + 1):
+        shutil.rmtree(copy, ignore_errors=True)
+        shutil.copytree(base, copy)  # the same small store each round: its measuring adds visits
+        small.append(measure_store(copy, args))
+        large.append(measure_store(folder / "instance", args))
+        ratios.append(large[-1]["p95"] / small[-1]["p95"])
+        print(f"round {round_no}: {_line(small[-1])}")
+        print(f"round {round_no}: {_line(large[-1])}; p95 ratio {ratios[-1]:.2f}", flush=True)
+    shutil.rmtree(copy, ignore_errors=True)
+    p95_small, p95_large = (statistics.median(r["p95"] for r in runs) for runs in (small, large))
+    print(f"median p95: {p95_small:.0f} ms with {args.against:,} stored, {p95_large:.0f} ms with {args.stored:,} "
+          f"({p95_large / p95_small:.2f}x); round by round {min(ratios):.2f}-{max(ratios):.2f}x")
 
 
 if __name__ == "__main__":
