@@ -22,13 +22,12 @@ import shutil
 import statistics
 import subprocess
 import sys
-import threading
 import time
 import uuid
 from pathlib import Path
 
-from push_throughput import ID_KINDS, make_visits, push_all
-from support import PASSWORD, Timer, machine, scratch_folder, session_cpu_seconds
+from push_throughput import ID_KINDS, make_visits, push_all, push_together
+from support import PASSWORD, machine, scratch_folder, session_cpu_seconds
 
 from sync.client import HttpTransport
 from sync.store import connect
@@ -143,7 +142,7 @@ def grow(database: str, target: int, ids: str) -> float:
         print(f"  grown to {db.execute('SELECT count(*) FROM visits').fetchone()[0]:,} visits", flush=True)
     db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     db.close()
-    return time.perf_counter() - started
+    return time.perf_counter() - started if copies else 0.0
 
 
 def _stored(database: Path) -> int:
@@ -176,17 +175,11 @@ def measure(server, unit_ids, visits: int, devices: int, ids: str) -> dict:
         push_all(transport, tokens[name], make_visits(100, unit_ids, 500 + seed, ids), 100, 1, errors)
     assert not errors, errors[:1]
 
-    threads = [threading.Thread(target=push_all, args=(HttpTransport(server.url, timeout=600), tokens[n], work[n],
-                                                       100, 1000, errors, latencies)) for n in names]
     cpu_before = session_cpu_seconds(server.process.pid)
-    with Timer() as timer:
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
+    seconds = push_together(server.url, tokens, work, 100, 1000, errors, latencies, timeout=600)
     cpu = session_cpu_seconds(server.process.pid) - cpu_before
     latencies.sort()
-    return {"rate": visits / timer.seconds, "p50": statistics.median(latencies) * 1000,
+    return {"rate": visits / seconds, "p50": statistics.median(latencies) * 1000,
             "p95": latencies[int(len(latencies) * 0.95)] * 1000, "cpu_ms": cpu / visits * 1000,
             "errors": len(errors)}
 
@@ -251,7 +244,7 @@ def main():
     grown = ensure_store(folder / "instance", args.stored, args)
     if args.against is None:
         found = measure_store(folder / "instance", args)
-        print(f"grown by copying in {grown:.0f} s" if grown else "grown before")
+        print(f"grown by copying in {grown:.0f} s" if grown else "no copying (seeded only, or grown before)")
         print(f"push {args.visits} more by {args.devices} devices in batches of 100 into {_line(found)}")
         print(json.dumps({"ids": args.ids, **{k: round(v, 2) for k, v in found.items()}}))
         return

@@ -62,6 +62,20 @@ def push_all(transport, token, mutations, batch, start_id, errors, latencies=Non
                                                                if r["status"] != "applied"][:1]))
 
 
+def push_together(url: str, tokens: dict, work: dict, batch: int, start_id: int, errors, latencies=None,
+                  timeout: float = 300) -> float:
+    """Every device (``work``: name -> mutations) pushes at once, each from its own thread and
+    connection (``push_all``); returns the seconds until the last one finished."""
+    threads = [threading.Thread(target=push_all, args=(HttpTransport(url, timeout=timeout), tokens[n], work[n],
+                                                       batch, start_id, errors, latencies)) for n in work]
+    with Timer() as timer:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    return timer.seconds
+
+
 def raw_insert_rate(visits: list[dict], batch: int) -> float:
     """The same rows straight into SQLite: visits, versions, obstacles, change log, ledger, audit."""
     folder = scratch_folder("fieldsync-raw-")
@@ -116,20 +130,14 @@ def run_once(args, ids: str) -> dict:
         work = {n: make_visits(per_device, unit_ids, seed, ids) for seed, n in enumerate(names)}
         sample = json.dumps({"mutations": work[names[0]][:args.batch]}, ensure_ascii=False).encode()
         errors = []
-        threads = [threading.Thread(target=push_all, args=(HttpTransport(server.url, timeout=300), tokens[n],
-                                                           work[n], args.batch, 1_000, errors)) for n in names]
         cpu_before, client_before = session_cpu_seconds(server.process.pid), time.process_time()
         master_before = session_cpu_seconds(server.process.pid, only_pid=server.process.pid)
-        with Timer() as timer:
-            for t in threads:
-                t.start()
-            for t in threads:
-                t.join()
+        seconds = push_together(server.url, tokens, work, args.batch, 1_000, errors)
         server_cpu = session_cpu_seconds(server.process.pid) - cpu_before
         client_cpu = time.process_time() - client_before
         master_cpu = session_cpu_seconds(server.process.pid, only_pid=server.process.pid) - master_before
         total = per_device * args.devices
-        http_rate = total / timer.seconds
+        http_rate = total / seconds
         raw_rate = raw_insert_rate([v for n in names for v in work[n]], args.batch)
     finally:
         server.stop()
@@ -137,10 +145,10 @@ def run_once(args, ids: str) -> dict:
     print(f"visits pushed: {total} by {args.devices} devices in batches of {args.batch} "
           f"({len(sample) / 1024:.0f} KiB per batch before gzip, "
           f"{len(work[names[0]][0]['answers'])} answers and 3 obstacles per visit)")
-    print(f"push through HTTP: {http_rate:,.0f} visits/s ({timer.seconds:.1f} s), errors: {len(errors)}; "
-          f"server CPU {server_cpu / total * 1000:.2f} ms per visit ({server_cpu / timer.seconds:.2f} cores), "
+    print(f"push through HTTP: {http_rate:,.0f} visits/s ({seconds:.1f} s), errors: {len(errors)}; "
+          f"server CPU {server_cpu / total * 1000:.2f} ms per visit ({server_cpu / seconds:.2f} cores), "
           f"of which the master (checkpoints) {master_cpu / total * 1000:.2f} ms; "
-          f"client {client_cpu / total * 1000:.2f} ms ({client_cpu / timer.seconds:.2f} cores)")
+          f"client {client_cpu / total * 1000:.2f} ms ({client_cpu / seconds:.2f} cores)")
     print(f"raw SQLite insert of the same rows: {raw_rate:,.0f} visits/s", flush=True)
     if errors:
         print("first error:", str(errors[0])[:500])
