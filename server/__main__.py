@@ -1,5 +1,5 @@
 """``python -m server`` runs the ``fieldsync`` command line."""
 
-from server.cli import main
+from server.cli import run
 
-main()
+run()

@@ -142,3 +142,24 @@ def test_one_process_or_several_give_the_same_clusters_and_review_list():
     assert serial.review == forked.review  # the same pairs in the same order, however workers finish
     assert serial.review == sorted(serial.review, key=lambda t: (-t[2], t[0], t[1]))
     assert len({score for _, _, score in serial.review}) < len(serial.review), "the set has ties to order"
+
+
+def test_the_real_command_writes_everything_before_it_ends_the_process(tmp_path, generated):
+    """Run as its own process, the command ends without freeing the batch (``exit_now``):
+    the CSVs and the summary must all be out, and the exit status 0."""
+    import subprocess
+    import sys
+
+    records, _ = generated
+    source, out, review = tmp_path / "units.jsonl", tmp_path / "clusters.csv", tmp_path / "review.csv"
+    _write_jsonl(source, records, extra_lines=["not json"])
+    done = subprocess.run([sys.executable, "-m", "server", "dedup", str(source), "--out", str(out),
+                           "--review", str(review)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    header, rows = _read_clusters(out)
+    assert len(rows) == len(records)
+    assert review.read_text(encoding="utf-8").startswith("id_a,id_b,score\n")
+    assert "records ->" in done.stderr and "Skipped 1 unreadable" in done.stderr
+    in_process = CliRunner().invoke(dedup, [str(source), "--out", str(tmp_path / "again.csv")])
+    assert in_process.exit_code == 0  # under a test runner the command returns as usual
+    assert (tmp_path / "again.csv").read_text(encoding="utf-8") == out.read_text(encoding="utf-8")

@@ -42,7 +42,11 @@ def test_every_view_declares_an_access_rule(app):
 
 
 def all_commands(group, prefix="fieldsync"):
-    for name, command in group.commands.items():
+    # list_commands/get_command, not .commands: the top group imports its commands lazily
+    context = click.Context(group)
+    for name in group.list_commands(context):
+        command = group.get_command(context, name)
+        assert command is not None, f"{prefix} {name} is listed but cannot be loaded"
         full = f"{prefix} {name}"
         yield full, command
         if isinstance(command, click.Group):
@@ -80,3 +84,17 @@ def test_settings_come_from_the_environment(monkeypatch, tmp_path):
     app = create_app({"INSTANCE_PATH": str(tmp_path)})
     assert app.config["PULL_PAGE_SIZE"] == 77
     assert create_app({"INSTANCE_PATH": str(tmp_path), "PULL_PAGE_SIZE": 5}).config["PULL_PAGE_SIZE"] == 5
+
+
+def test_the_lazy_command_table_names_every_command_of_every_module():
+    import importlib
+    import pkgutil
+
+    import server.commands
+    from server.cli import LAZY_COMMANDS
+
+    found = {}
+    for module in pkgutil.iter_modules(server.commands.__path__):
+        for command in getattr(importlib.import_module(f"server.commands.{module.name}"), "COMMANDS", []):
+            found[command.name] = module.name
+    assert found == LAZY_COMMANDS

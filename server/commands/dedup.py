@@ -37,6 +37,7 @@ from contextlib import contextmanager
 
 import click
 
+from server.cli import exit_now
 from sync.dedup.batch import deduplicate
 
 
@@ -170,12 +171,11 @@ def _write_review(path: str, records: list[dict], review) -> None:
 
 
 def _rescan(ctx) -> None:
-    from flask.cli import ScriptInfo
-
+    from server.cli import script_info
     from server.db import get_db, now
     from sync import dedup_store
 
-    app = ctx.ensure_object(ScriptInfo).load_app()
+    app = script_info(ctx).load_app()
     progress = _Progress(sys.stderr.isatty())
     with app.app_context():
         try:
@@ -246,3 +246,7 @@ def dedup(ctx, input_path, out_path, review_path, rescan):
         lines = ", ".join(map(str, data.salvaged_lines[:10])) + (" …" if salvaged > 10 else "")
         click.echo(f"{salvaged} lines were not valid JSON but began with an id ({lines}): "
                    "each kept as a unit of its own.", err=True)
+    exit_now(0)  # the output is written: no need to take the batch apart object by object
+
+
+COMMANDS = [dedup]

@@ -1,9 +1,10 @@
 """Batch deduplication of a list of records: prepare, block, score, cluster.
 
 No database: the blocking index is an in-memory dict built from the same
-``keys`` functions an indexed table would use. On a multi-core machine the
-comparing step (most of the time) runs in forked worker processes that share
-the prepared units and the index copy-on-write.
+``keys`` functions an indexed table would use. On a multi-core machine forked
+worker processes prepare the records, chunk by chunk, while this process indexes
+the chunks already prepared; then the comparing step (most of the time) runs in
+forked workers that share the prepared units and the index copy-on-write.
 """
 
 import gc
@@ -11,8 +12,9 @@ import multiprocessing
 import os
 from bisect import bisect_right
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field, fields
 
 from sync.dedup import scoring
 from sync.dedup.cluster import cluster
@@ -61,29 +63,43 @@ def prepare_all(records: Iterable[dict], progress: Progress = _noop) -> list[Uni
 class Index:
     """Posting lists of a batch, pruned to the selective ones, plus each unit's query keys.
 
-    Building it also fills each unit's ``commonness`` (``keys.name_commonness``).
+    Built from all the units at once (``Index(units)``), or chunk by chunk as they are
+    prepared (``add`` each chunk in order, then ``close``). Closing fills each unit's
+    ``commonness`` (``keys.name_commonness``).
     """
 
-    def __init__(self, units: list[Unit]):
-        postings: defaultdict[str, list[int]] = defaultdict(list)
+    def __init__(self, units: list[Unit] | None = None):
+        self._growing: defaultdict[str, list[int]] = defaultdict(list)
+        self._counted: list[list[str]] = []
         # the keys shared by index and query, kept so look-ups reuse the hashed strings;
         # the GPS query keys are made where candidates are looked up (in the workers)
         self.shared: list[list[str]] = []
-        counted = []
-        for i, unit in enumerate(units):
+        self.postings: dict[str, list[int]] = {}
+        if units is not None:
+            self.add(units)
+            self.close(units)
+
+    def add(self, units: Iterable[Unit]) -> None:
+        """Index the next units, numbered after those added before."""
+        postings, shared_of, counted = self._growing, self.shared, self._counted
+        for i, unit in enumerate(units, start=len(shared_of)):
             words = name_words(unit)
             shared = shared_keys(unit, words)
             for key in shared:
                 postings[key].append(i)
             for key in own_cell_keys(unit, words):
                 postings[key].append(i)
-            self.shared.append(shared)
+            shared_of.append(shared)
             counted.append(count_keys(unit))
-        counts = Counter(k for keys in counted for k in keys)
+
+    def close(self, units: list[Unit]) -> None:
+        """Finish the index of ``units`` (every unit added, in order)."""
+        counts = Counter(k for keys in self._counted for k in keys)
         for unit in units:
             unit.commonness = commonness_of(unit, counts.__getitem__, len(units))
         # only posting lists that can yield a pair and are short enough to be evidence
-        self.postings = {k: v for k, v in postings.items() if 1 < len(v) <= posting_cap(k)}
+        self.postings = {k: v for k, v in self._growing.items() if 1 < len(v) <= posting_cap(k)}
+        self._growing, self._counted = defaultdict(list), []
 
     def candidates(self, i: int, units: list[Unit]) -> set[int]:
         """Indices above ``i`` worth scoring against unit ``i`` (``keys.candidate_ids``)."""
@@ -94,6 +110,40 @@ class Index:
         found = ((key, posting[bisect_right(posting, i):]) for key in query
                  if (posting := get(key)) is not None)
         return candidate_ids(units[i], found, units.__getitem__)
+
+
+# What forked workers inherit: set just before a pool starts, cleared after.
+_SHARED: dict = {}
+_UNIT_FIELDS = tuple(f.name for f in fields(Unit))
+
+
+def _prepare_chunk(bounds: tuple[int, int]) -> list[tuple]:
+    # Sent back as plain tuples: pickling them costs a third of pickling the dataclasses.
+    records = _SHARED["records"]
+    return [tuple([getattr(unit, name) for name in _UNIT_FIELDS])
+            for unit in map(prepare, records[bounds[0]:bounds[1]])]
+
+
+def prepared_and_indexed(records: Iterable[dict], progress: Progress = _noop,
+                         workers: int | None = None) -> tuple[list[Unit], Index]:
+    """The prepared units and their index. With several workers, forked processes prepare
+    chunks of the records while this one indexes the chunks already back, in order."""
+    records = list(records)
+    n = len(records)
+    workers = _workers(n, workers)
+    if workers == 1:
+        units = prepare_all(records, progress)
+        return units, Index(units)
+    units, index = [], Index()
+    chunks = [(start, min(n, start + _TICK)) for start in range(0, n, _TICK)]
+    with _forked(workers, records=records) as pool:
+        for rows in pool.imap(_prepare_chunk, chunks):
+            chunk = [Unit(*row) for row in rows]
+            index.add(chunk)
+            units.extend(chunk)
+            progress("prepare", len(units), n)
+    index.close(units)
+    return units, index
 
 
 def _link_rows(units: list[Unit], index: Index, rows: Iterable[int], floor: float):
@@ -111,10 +161,6 @@ def _link_rows(units: list[Unit], index: Index, rows: Iterable[int], floor: floa
     return found, looked
 
 
-# What forked workers inherit: set just before the pool starts, cleared after.
-_SHARED: dict = {}
-
-
 def _link_chunk(chunk: int):
     units, index, floor = _SHARED["units"], _SHARED["index"], _SHARED["floor"]
     return _link_rows(units, index, range(chunk, len(units), _CHUNKS), floor)
@@ -128,14 +174,30 @@ def _workers(n: int, workers: int | None) -> int:
     return max(1, workers)
 
 
+@contextmanager
+def _forked(workers: int, **shared) -> Iterator:
+    """A pool of forked workers that inherit ``shared`` (in ``_SHARED``) copy-on-write."""
+    _SHARED.update(shared)
+    # Nothing created so far will be freed while the workers run: keep the garbage
+    # collector from walking (and so copying, page by page) the shared objects.
+    gc.freeze()
+    try:
+        with multiprocessing.get_context("fork").Pool(workers) as pool:
+            yield pool
+    finally:
+        _SHARED.clear()
+        gc.unfreeze()
+
+
 def link(units: list[Unit], floor: float, progress: Progress = _noop,
-         workers: int | None = None) -> tuple[Links, int]:
+         workers: int | None = None, index: Index | None = None) -> tuple[Links, int]:
     """Scored links (i, j) -> (score, blocked) of candidate pairs scoring >= ``floor``.
 
-    Returns the links and the number of candidate pairs looked at.
+    Returns the links and the number of candidate pairs looked at. ``index``: the units'
+    ``Index`` when already built.
     """
     n = len(units)
-    index = Index(units)
+    index = Index(units) if index is None else index
     workers = _workers(n, workers)
     links: Links = {}
     looked = 0
@@ -146,20 +208,11 @@ def link(units: list[Unit], floor: float, progress: Progress = _noop,
             looked += seen
             progress("compare", min(n, start + _TICK), n)
         return links, looked
-    _SHARED.update(units=units, index=index, floor=floor)
-    # Nothing created so far will be freed while the workers run: keep the garbage
-    # collector from walking (and so copying, page by page) the shared objects.
-    gc.freeze()
-    try:
-        with multiprocessing.get_context("fork").Pool(workers) as pool:
-            for done, (found, seen) in enumerate(
-                    pool.imap_unordered(_link_chunk, range(_CHUNKS)), start=1):
-                links.update(((i, j), (s, b)) for i, j, s, b in found)
-                looked += seen
-                progress("compare", n * done // _CHUNKS, n)
-    finally:
-        _SHARED.clear()
-        gc.unfreeze()
+    with _forked(workers, units=units, index=index, floor=floor) as pool:
+        for done, (found, seen) in enumerate(pool.imap_unordered(_link_chunk, range(_CHUNKS)), start=1):
+            links.update(((i, j), (s, b)) for i, j, s, b in found)
+            looked += seen
+            progress("compare", n * done // _CHUNKS, n)
     return links, looked
 
 
@@ -192,9 +245,9 @@ def deduplicate(records: Iterable[dict], progress: Progress = _noop,
     collecting = gc.isenabled()
     gc.disable()
     try:
-        units = prepare_all(records, progress)
+        units, index = prepared_and_indexed(records, progress, workers)
         n = len(units)
-        links, looked = link(units, min(review_floor, merge), progress, workers)
+        links, looked = link(units, min(review_floor, merge), progress, workers, index)
         labels = labels_for(units, links, merge)
     finally:
         if collecting:
