@@ -37,6 +37,9 @@ LEVELS = {
 
 _DISTANCE_LEVELS = ((50, "d50"), (150, "d150"), (300, "d300"), (1000, "d1k"), (5000, "d5k"),
                     (50000, "d50k"))
+# Latitudes further apart than this are further apart than the last band on any path
+# (a great circle is never shorter than its north-south part): "far" without trigonometry.
+_FAR_LATITUDES = geo.degrees_along_meridian(_DISTANCE_LEVELS[-1][0]) * 1.001
 
 
 def _word_match(a: str, b: str) -> bool:
@@ -264,6 +267,8 @@ def phone_level(a: Unit, b: Unit) -> str:
 def distance_level(a: Unit, b: Unit) -> str:
     if a.lat is None or b.lat is None:
         return "none"
+    if abs(a.lat - b.lat) > _FAR_LATITUDES:
+        return "far"
     metres = geo.distance_m(a.lat, a.lon, b.lat, b.lon)
     for limit, level in _DISTANCE_LEVELS:
         if metres <= limit:

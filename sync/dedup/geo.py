@@ -23,6 +23,11 @@ def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     return 2 * _EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(h)))
 
 
+def degrees_along_meridian(metres: float) -> float:
+    """How many degrees of latitude a north-south distance spans."""
+    return math.degrees(metres / _EARTH_RADIUS_M)
+
+
 def cell(lat: float, lon: float) -> tuple[int, int]:
     """The grid cell holding a position."""
     return math.floor(lat / CELL), math.floor(lon / CELL)

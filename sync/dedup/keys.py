@@ -63,8 +63,9 @@ def weak_pair_plausible(kind: str, a: Unit, b: Unit) -> bool:
     other, not just sharing a word.
     """
     if kind == "D":
-        return not ((comparable(a.province, b.province) and a.province != b.province)
-                    or (comparable(a.city, b.city) and a.city != b.city))
+        # (inequality first: it is the cheaper test, and most such pairs share their places)
+        return not ((a.province != b.province and comparable(a.province, b.province))
+                    or (a.city != b.city and comparable(a.city, b.city)))
     return (fuzz.ratio(a.name_sorted, b.name_sorted, score_cutoff=WEAK_WORD_SIMILARITY) > 0
             # or one name is the other plus words ("سبلان صنعت" / "قطعه‌سازی سبلان صنعت نوین")
             or fuzz.token_set_ratio(a.name_sorted, b.name_sorted, score_cutoff=WEAK_SUBSET_SIMILARITY) > 0)
