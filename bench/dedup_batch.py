@@ -5,6 +5,7 @@
     .venv/bin/python bench/dedup_batch.py --all --write-doc   # the table in docs/benchmarks.md
     .venv/bin/python bench/dedup_batch.py --incremental      # one new unit against 100k stored
     .venv/bin/python bench/dedup_batch.py --reference        # beside the plain rapidfuzz matcher
+    .venv/bin/python bench/dedup_batch.py --reference --rounds 3   # taking turns, medians
 
 Each run generates the set (bench/out/), runs the real command in a child
 process (``python -m server dedup IN --out OUT``) and reports wall time, peak
@@ -53,53 +54,75 @@ def _read_csv(path: Path) -> dict[str, str]:
         return dict(rows)
 
 
-# Runs a command and prints its wall time and the largest resident set among it and
-# its workers: a fresh parent per run, so one run's peak never leaks into the next.
+# Runs a command and prints its wall time, the CPU seconds (user + system) of it and its
+# workers, and the largest resident set among them: a fresh parent per run, so one run's
+# figures never leak into the next.
 _MEASURE = """
 import resource, subprocess, sys, time
 started = time.perf_counter()
 subprocess.run(sys.argv[1:], check=True, stderr=subprocess.DEVNULL)
-print(time.perf_counter() - started, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+used = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(time.perf_counter() - started, used.ru_utime + used.ru_stime, used.ru_maxrss)
 """
 
 
-def _measure(command: list[str]) -> tuple[float, int]:
-    """(wall seconds, peak resident kB) of ``command``."""
+def _measure(command: list[str]) -> tuple[float, float, int]:
+    """(wall seconds, CPU seconds, peak resident kB) of ``command``."""
     out = subprocess.run([sys.executable, "-c", _MEASURE, *command], cwd=ROOT, check=True,
                          capture_output=True, text=True,
                          env={**os.environ, "PYTHONPATH": str(ROOT)}).stdout.split()
-    return float(out[0]), int(out[1])
+    return float(out[0]), float(out[1]), int(out[2])
 
 
 def _score(command: list[str], clusters: Path, truth: dict[str, str]) -> dict:
-    wall, peak_kb = _measure([*command, "--out", str(clusters)])
+    wall, cpu, peak_kb = _measure([*command, "--out", str(clusters)])
     predicted = _read_csv(clusters)
     assert sorted(predicted) == sorted(truth), "every id exactly once"
-    return {"wall_s": wall, "peak_mb": peak_kb / 1024, **pairwise(predicted, truth)}
+    return {"wall_s": wall, "cpu_s": cpu, "peak_mb": peak_kb / 1024, **pairwise(predicted, truth)}
 
 
-def run(preset: str, size: int, reference: bool = False) -> dict:
-    """Generate, deduplicate through the CLI (and the reference matcher), measure."""
+def _median_run(scores: list[dict]) -> dict:
+    """The run of median wall time, with every run's wall time beside it."""
+    middle = sorted(scores, key=lambda s: s["wall_s"])[(len(scores) - 1) // 2]
+    return {**middle, "walls": [s["wall_s"] for s in scores]}
+
+
+def run(preset: str, size: int, reference: bool = False, rounds: int = 1) -> dict:
+    """Generate, deduplicate through the CLI (and the reference matcher), measure.
+
+    With ``rounds`` > 1 the two commands take turns that many times (the machine's speed
+    drifts within minutes, so only neighbours compare) and the median run of each counts.
+    """
     OUT.mkdir(parents=True, exist_ok=True)
     records, truth = generate(replace(PRESETS[preset], size=size))
     name = f"dedup-{preset}-{size}"
     source = OUT / f"{name}.jsonl"
     write_set(records, truth, source, OUT / f"{name}.truth.csv")
-    result = {"preset": preset, "size": size, "units": len(set(truth.values())),
-              **_score([sys.executable, "-m", "server", "dedup", str(source)],
-                       OUT / f"{name}.clusters.csv", truth)}
+    ours, plain = [], []
+    for _ in range(rounds):
+        ours.append(_score([sys.executable, "-m", "server", "dedup", str(source)],
+                           OUT / f"{name}.clusters.csv", truth))
+        if reference:
+            plain.append(_score([sys.executable, str(ROOT / "bench" / "dedup_reference.py"), str(source)],
+                                OUT / f"{name}.reference.csv", truth))
+    result = {"preset": preset, "size": size, "units": len(set(truth.values())), **_median_run(ours)}
     if reference:
-        result["reference"] = _score([sys.executable, str(ROOT / "bench" / "dedup_reference.py"), str(source)],
-                                     OUT / f"{name}.reference.csv", truth)
+        result["reference"] = _median_run(plain)
+        result["ratios"] = [a["wall_s"] / b["wall_s"] for a, b in zip(ours, plain, strict=True)]
     return result
 
 
 def reference_line(result: dict) -> str:
     ours, plain = result, result["reference"]
-    return (f"{result['preset']} {result['size']:,}: fieldsync dedup {ours['wall_s']:.1f} s "
-            f"(F1 {ours['f1']:.4f}, precision {ours['precision']:.4f}); plain rapidfuzz blocking "
-            f"{plain['wall_s']:.1f} s (F1 {plain['f1']:.4f}, precision {plain['precision']:.4f}); "
+    line = (f"{result['preset']} {result['size']:,}: fieldsync dedup {ours['wall_s']:.1f} s, "
+            f"{ours['cpu_s']:.1f} s of CPU (F1 {ours['f1']:.4f}, precision {ours['precision']:.4f}); "
+            f"plain rapidfuzz blocking {plain['wall_s']:.1f} s, {plain['cpu_s']:.1f} s of CPU "
+            f"(F1 {plain['f1']:.4f}, precision {plain['precision']:.4f}); "
             f"ours / plain = {ours['wall_s'] / plain['wall_s']:.2f}")
+    if len(result["ratios"]) > 1:
+        line += (f" (medians of {len(result['ratios'])} alternating rounds; round by round "
+                 + ", ".join(f"{r:.2f}" for r in result["ratios"]) + ")")
+    return line
 
 
 def incremental(stored: int = 100_000, queries: int = 1_000) -> dict:
@@ -185,12 +208,14 @@ def main(argv=None) -> None:
                         help="also time matching one unit against 100k stored")
     parser.add_argument("--reference", action="store_true",
                         help="also run the plain rapidfuzz blocking matcher on each set")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="run ours (and the reference) this many times, taking turns; medians count")
     parser.add_argument("--write-doc", action="store_true", help="update docs/benchmarks.md")
     args = parser.parse_args(argv)
     configs = ALL if args.all else [(args.preset, args.size)]
     results = []
     for preset, size in configs:
-        results.append(run(preset, size, args.reference))
+        results.append(run(preset, size, args.reference, args.rounds))
         print(row(results[-1]), flush=True)
         if args.reference:
             print(reference_line(results[-1]), flush=True)

@@ -164,7 +164,7 @@ def name_words(a: Unit, b: Unit) -> str:
     left, right = leftovers(a, b)
     if left and right:
         glued_left, glued_right = "".join(left), "".join(right)
-        if glued_left == glued_right or fuzz.ratio(glued_left, glued_right) >= 85:
+        if glued_left == glued_right or fuzz.ratio(glued_left, glued_right, score_cutoff=85):
             return "all"
         return "conflict"
     if left or right:
@@ -174,11 +174,21 @@ def name_words(a: Unit, b: Unit) -> str:
     return "all"
 
 
+# Below this similarity two names are "low", however far below: scorers may stop there
+# (rapidfuzz's score_cutoff answers 0 for anything under it, which reads the same).
+_LOWEST_GRADED_NAME = 70
+
+
 def _similarity(a_compact: str, b_compact: str, a_sorted: str, b_sorted: str) -> float:
     # Indel ratio on typed order and on sorted words; OSA (a swap of two letters
     # is one slip, not two) on typed order
-    return max(fuzz.ratio(a_compact, b_compact), fuzz.ratio(a_sorted, b_sorted),
-               100 * OSA.normalized_similarity(a_compact, b_compact))
+    return max(fuzz.ratio(a_compact, b_compact, score_cutoff=_LOWEST_GRADED_NAME),
+               fuzz.ratio(a_sorted, b_sorted, score_cutoff=_LOWEST_GRADED_NAME),
+               _osa_similarity(a_compact, b_compact))
+
+
+def _osa_similarity(x: str, y: str) -> float:
+    return 100 * OSA.normalized_similarity(x, y, score_cutoff=_LOWEST_GRADED_NAME / 100)
 
 
 def _aligned(a: Unit, b: Unit) -> tuple[str, str] | None:
@@ -226,7 +236,7 @@ def name_level(a: Unit, b: Unit) -> str:
             x, y = aligned
             if x == y:
                 return "exact"
-            sim = max(sim, fuzz.ratio(x, y), 100 * OSA.normalized_similarity(x, y))
+            sim = max(sim, fuzz.ratio(x, y, score_cutoff=_LOWEST_GRADED_NAME), _osa_similarity(x, y))
     if sim >= 95:
         return "s95"
     if sim >= 90:
@@ -279,7 +289,7 @@ def distance_level(a: Unit, b: Unit) -> str:
 def _place(x: str, y: str) -> str:
     if not comparable(x, y):
         return "none"
-    if x == y or (x[0] != "#" and fuzz.ratio(x, y) >= 85):
+    if x == y or (x[0] != "#" and fuzz.ratio(x, y, score_cutoff=85)):
         return "same"
     return "differ"
 
@@ -287,7 +297,8 @@ def _place(x: str, y: str) -> str:
 def _graded(x: str, y: str, same: float, similar: float | None, scorer) -> str:
     if not x or not y:
         return "none"
-    sim = scorer(x, y)
+    # (a scorer may stop below the lowest grade: under it, 0 reads the same as the score)
+    sim = scorer(x, y, score_cutoff=same if similar is None else similar)
     if sim >= same:
         return "same"
     if similar is not None and sim >= similar:
@@ -299,8 +310,8 @@ def owner_level(a: Unit, b: Unit) -> str:
     """Same person, same family name (titles and first names come and go), or another."""
     if not a.owner or not b.owner:
         return "none"
-    if a.owner == b.owner or fuzz.token_sort_ratio(a.owner, b.owner) >= 90 or fuzz.ratio(
-            a.owner.replace(" ", ""), b.owner.replace(" ", "")) >= 90:
+    if a.owner == b.owner or fuzz.token_sort_ratio(a.owner, b.owner, score_cutoff=90) or fuzz.ratio(
+            a.owner.replace(" ", ""), b.owner.replace(" ", ""), score_cutoff=90):
         return "same"
     if any(_word_match(x, y) for x in a.owner_family for y in b.owner_family):
         return "family"
