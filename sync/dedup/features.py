@@ -39,6 +39,7 @@ _DISTANCE_LEVELS = ((50, "d50"), (150, "d150"), (300, "d300"), (1000, "d1k"), (5
                     (50000, "d50k"))
 # Latitudes further apart than this are further apart than the last band on any path
 # (a great circle is never shorter than its north-south part): "far" without trigonometry.
+# A thousandth to spare, so that float rounding never calls "far" what the haversine would not.
 _FAR_LATITUDES = geo.degrees_along_meridian(_DISTANCE_LEVELS[-1][0]) * 1.001
 
 
