@@ -10,24 +10,13 @@ forked workers that share the prepared units and the index copy-on-write.
 import gc
 import multiprocessing
 import os
-from bisect import bisect_right
-from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
 
 from sync.dedup import scoring
+from sync.dedup.blocking import Index
 from sync.dedup.cluster import cluster
-from sync.dedup.keys import (
-    candidate_ids,
-    commonness_of,
-    count_keys,
-    name_words,
-    near_cell_keys,
-    own_cell_keys,
-    posting_cap,
-    shared_keys,
-)
 from sync.dedup.record import Unit, prepare
 
 # progress(stage, done, total): stage is "prepare", "compare" or "cluster"
@@ -58,58 +47,6 @@ def prepare_all(records: Iterable[dict], progress: Progress = _noop) -> list[Uni
             progress("prepare", i, len(records))
     progress("prepare", len(records), len(records))
     return units
-
-
-class Index:
-    """Posting lists of a batch, pruned to the selective ones, plus each unit's query keys.
-
-    Built from all the units at once (``Index(units)``), or chunk by chunk as they are
-    prepared (``add`` each chunk in order, then ``close``). Closing fills each unit's
-    ``commonness`` (``keys.name_commonness``).
-    """
-
-    def __init__(self, units: list[Unit] | None = None):
-        self._growing: defaultdict[str, list[int]] = defaultdict(list)
-        self._counted: list[list[str]] = []
-        # the keys shared by index and query, kept so look-ups reuse the hashed strings;
-        # the GPS query keys are made where candidates are looked up (in the workers)
-        self.shared: list[list[str]] = []
-        self.postings: dict[str, list[int]] = {}
-        if units is not None:
-            self.add(units)
-            self.close(units)
-
-    def add(self, units: Iterable[Unit]) -> None:
-        """Index the next units, numbered after those added before."""
-        postings, shared_of, counted = self._growing, self.shared, self._counted
-        for i, unit in enumerate(units, start=len(shared_of)):
-            words = name_words(unit)
-            shared = shared_keys(unit, words)
-            for key in shared:
-                postings[key].append(i)
-            for key in own_cell_keys(unit, words):
-                postings[key].append(i)
-            shared_of.append(shared)
-            counted.append(count_keys(unit))
-
-    def close(self, units: list[Unit]) -> None:
-        """Finish the index of ``units`` (every unit added, in order)."""
-        counts = Counter(k for keys in self._counted for k in keys)
-        for unit in units:
-            unit.commonness = commonness_of(unit, counts.__getitem__, len(units))
-        # only posting lists that can yield a pair and are short enough to be evidence
-        self.postings = {k: v for k, v in self._growing.items() if 1 < len(v) <= posting_cap(k)}
-        self._growing, self._counted = defaultdict(list), []
-
-    def candidates(self, i: int, units: list[Unit]) -> set[int]:
-        """Indices above ``i`` worth scoring against unit ``i`` (``keys.candidate_ids``)."""
-        get = self.postings.get
-        query = self.shared[i] + near_cell_keys(units[i])
-        # posting lists hold indices in ascending order: each pair is looked at once, from
-        # its lower index, by keeping only the part of each list above ``i``
-        found = ((key, posting[bisect_right(posting, i):]) for key in query
-                 if (posting := get(key)) is not None)
-        return candidate_ids(units[i], found, units.__getitem__)
 
 
 # What forked workers inherit: set just before a pool starts, cleared after.
@@ -147,24 +84,21 @@ def prepared_and_indexed(records: Iterable[dict], progress: Progress = _noop,
     return units, index
 
 
-def _link_rows(units: list[Unit], index: Index, rows: Iterable[int], floor: float):
-    """Scored pairs of the given rows: ([(i, j, score, blocked)], pairs looked at)."""
-    found, looked = [], 0
+def _link_part(units: list[Unit], index: Index, part: int, floor: float):
+    """Scored candidate pairs of one part of the batch (``Index.pairs``):
+    ([(i, j, score, blocked)] of those >= ``floor``, pairs looked at)."""
+    left, right = index.pairs(part, _CHUNKS)
+    found = []
     quick_score = scoring.quick_score
-    for i in rows:
-        unit = units[i]
-        others = index.candidates(i, units)
-        looked += len(others)
-        for j in others:
-            scored = quick_score(unit, units[j], floor)
-            if scored is not None:
-                found.append((i, j, scored[0], scored[1]))
-    return found, looked
+    for i, j in zip(left.tolist(), right.tolist(), strict=True):
+        scored = quick_score(units[i], units[j], floor)
+        if scored is not None:
+            found.append((i, j, scored[0], scored[1]))
+    return found, len(left)
 
 
-def _link_chunk(chunk: int):
-    units, index, floor = _SHARED["units"], _SHARED["index"], _SHARED["floor"]
-    return _link_rows(units, index, range(chunk, len(units), _CHUNKS), floor)
+def _link_chunk(part: int):
+    return _link_part(_SHARED["units"], _SHARED["index"], part, _SHARED["floor"])
 
 
 def _workers(n: int, workers: int | None) -> int:
@@ -177,17 +111,25 @@ def _workers(n: int, workers: int | None) -> int:
 
 @contextmanager
 def _forked(workers: int, **shared) -> Iterator:
-    """A pool of forked workers that inherit ``shared`` (in ``_SHARED``) copy-on-write."""
+    """A pool of forked workers that inherit ``shared`` (in ``_SHARED``) copy-on-write.
+
+    With one worker there is no pool (None): the caller runs the work itself, from
+    the same ``_SHARED``."""
     _SHARED.update(shared)
-    # Nothing created so far will be freed while the workers run: keep the garbage
-    # collector from walking (and so copying, page by page) the shared objects.
-    gc.freeze()
     try:
-        with multiprocessing.get_context("fork").Pool(workers) as pool:
-            yield pool
+        if workers == 1:
+            yield None
+            return
+        # Nothing created so far will be freed while the workers run: keep the garbage
+        # collector from walking (and so copying, page by page) the shared objects.
+        gc.freeze()
+        try:
+            with multiprocessing.get_context("fork").Pool(workers) as pool:
+                yield pool
+        finally:
+            gc.unfreeze()
     finally:
         _SHARED.clear()
-        gc.unfreeze()
 
 
 def link(units: list[Unit], floor: float, progress: Progress = _noop,
@@ -199,18 +141,13 @@ def link(units: list[Unit], floor: float, progress: Progress = _noop,
     """
     n = len(units)
     index = Index(units) if index is None else index
-    workers = _workers(n, workers)
     links: Links = {}
     looked = 0
-    if workers == 1:
-        for start in range(0, n, _TICK):
-            found, seen = _link_rows(units, index, range(start, min(n, start + _TICK)), floor)
-            links.update(((i, j), (s, b)) for i, j, s, b in found)
-            looked += seen
-            progress("compare", min(n, start + _TICK), n)
-        return links, looked
+    workers = _workers(n, workers)
     with _forked(workers, units=units, index=index, floor=floor) as pool:
-        for done, (found, seen) in enumerate(pool.imap_unordered(_link_chunk, range(_CHUNKS)), start=1):
+        parts = map(_link_chunk, range(_CHUNKS)) if pool is None else pool.imap_unordered(
+            _link_chunk, range(_CHUNKS))
+        for done, (found, seen) in enumerate(parts, start=1):
             links.update(((i, j), (s, b)) for i, j, s, b in found)
             looked += seen
             progress("compare", n * done // _CHUNKS, n)

@@ -172,11 +172,11 @@ def format_weights(bias: float, weights: dict[str, dict[str, float]]) -> str:
 
 def labelled_pairs(records: list[dict], truth: dict[str, str]):
     """(features, same?) for every candidate pair the blocking keys produce."""
-    from sync.dedup.batch import Index, prepare_all
+    from sync.dedup.batch import prepare_all
+    from sync.dedup.blocking import Index
     from sync.dedup.features import features
 
     units = prepare_all(records)
-    index = Index(units)
-    for i, unit in enumerate(units):
-        for j in index.candidates(i, units):
-            yield features(unit, units[j]), truth.get(unit.id) == truth.get(units[j].id)
+    left, right = Index(units).pairs()
+    for i, j in zip(left.tolist(), right.tolist(), strict=True):
+        yield features(units[i], units[j]), truth.get(units[i].id) == truth.get(units[j].id)

@@ -158,7 +158,8 @@ def _place(text: str, key) -> str:
     return key(text)
 
 
-def _script(key: str) -> str:
+def place_script(key: str) -> str:
+    """A place key's kind: a reference id, a Latin name or a Persian one."""
     if key.startswith("#"):
         return "id"
     return "latin" if key.isascii() else "persian"
@@ -170,7 +171,7 @@ def comparable(x: str, y: str) -> bool:
     "Tehran" and "تهران", or a reference number and a name, are one place written
     two ways as often as two places: neither agreement nor conflict.
     """
-    return bool(x and y) and (x == y or _script(x) == _script(y))
+    return bool(x and y) and (x == y or place_script(x) == place_script(y))
 
 
 def _identifier(record) -> str:
