@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
 
-from sync.dedup import scoring
+from sync.dedup import prefilter, scoring
 from sync.dedup.blocking import Index
 from sync.dedup.cluster import cluster
 from sync.dedup.record import Unit, prepare
@@ -84,13 +84,15 @@ def prepared_and_indexed(records: Iterable[dict], progress: Progress = _noop,
     return units, index
 
 
-def _link_part(units: list[Unit], index: Index, part: int, floor: float):
+def _link_part(units: list[Unit], index: Index, columns: prefilter.Columns, part: int,
+               floor: float):
     """Scored candidate pairs of one part of the batch (``Index.pairs``):
     ([(i, j, score, blocked)] of those >= ``floor``, pairs looked at)."""
     left, right = index.pairs(part, _CHUNKS)
+    hopeful = prefilter.hopeful(columns, left, right, floor)
     found = []
     quick_score = scoring.quick_score
-    for i, j in zip(left.tolist(), right.tolist(), strict=True):
+    for i, j in zip(left[hopeful].tolist(), right[hopeful].tolist(), strict=True):
         scored = quick_score(units[i], units[j], floor)
         if scored is not None:
             found.append((i, j, scored[0], scored[1]))
@@ -98,7 +100,8 @@ def _link_part(units: list[Unit], index: Index, part: int, floor: float):
 
 
 def _link_chunk(part: int):
-    return _link_part(_SHARED["units"], _SHARED["index"], part, _SHARED["floor"])
+    shared = _SHARED
+    return _link_part(shared["units"], shared["index"], shared["columns"], part, shared["floor"])
 
 
 def _workers(n: int, workers: int | None) -> int:
@@ -144,7 +147,8 @@ def link(units: list[Unit], floor: float, progress: Progress = _noop,
     links: Links = {}
     looked = 0
     workers = _workers(n, workers)
-    with _forked(workers, units=units, index=index, floor=floor) as pool:
+    with _forked(workers, units=units, index=index, columns=prefilter.columns(units),
+                 floor=floor) as pool:
         parts = map(_link_chunk, range(_CHUNKS)) if pool is None else pool.imap_unordered(
             _link_chunk, range(_CHUNKS))
         for done, (found, seen) in enumerate(parts, start=1):

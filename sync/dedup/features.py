@@ -35,12 +35,12 @@ LEVELS = {
     "plate": ("match", "conflict", "none"),
 }
 
-_DISTANCE_LEVELS = ((50, "d50"), (150, "d150"), (300, "d300"), (1000, "d1k"), (5000, "d5k"),
+DISTANCE_LEVELS = ((50, "d50"), (150, "d150"), (300, "d300"), (1000, "d1k"), (5000, "d5k"),
                     (50000, "d50k"))
 # Latitudes further apart than this are further apart than the last band on any path
 # (a great circle is never shorter than its north-south part): "far" without trigonometry.
 # A thousandth to spare, so that float rounding never calls "far" what the haversine would not.
-_FAR_LATITUDES = geo.degrees_along_meridian(_DISTANCE_LEVELS[-1][0]) * 1.001
+FAR_LATITUDES = geo.degrees_along_meridian(DISTANCE_LEVELS[-1][0]) * 1.001
 
 
 def _word_match(a: str, b: str) -> bool:
@@ -278,19 +278,27 @@ def phone_level(a: Unit, b: Unit) -> str:
 def distance_level(a: Unit, b: Unit) -> str:
     if a.lat is None or b.lat is None:
         return "none"
-    if abs(a.lat - b.lat) > _FAR_LATITUDES:
+    if abs(a.lat - b.lat) > FAR_LATITUDES:
         return "far"
     metres = geo.distance_m(a.lat, a.lon, b.lat, b.lon)
-    for limit, level in _DISTANCE_LEVELS:
+    for limit, level in DISTANCE_LEVELS:
         if metres <= limit:
             return level
     return "far"
 
 
+# Similarity (0-100) from which two place names are one place, two owners one person, and
+# the grades of activities and addresses: (same, similar).
+PLACE_SAME = 85
+OWNER_SAME = 90
+ACTIVITY_GRADES = (90, 60)
+ADDRESS_GRADES = (90, 70)
+
+
 def _place(x: str, y: str) -> str:
     if not comparable(x, y):
         return "none"
-    if x == y or (x[0] != "#" and fuzz.ratio(x, y, score_cutoff=85)):
+    if x == y or (x[0] != "#" and fuzz.ratio(x, y, score_cutoff=PLACE_SAME)):
         return "same"
     return "differ"
 
@@ -311,8 +319,8 @@ def owner_level(a: Unit, b: Unit) -> str:
     """Same person, same family name (titles and first names come and go), or another."""
     if not a.owner or not b.owner:
         return "none"
-    if a.owner == b.owner or fuzz.token_sort_ratio(a.owner, b.owner, score_cutoff=90) or fuzz.ratio(
-            a.owner.replace(" ", ""), b.owner.replace(" ", ""), score_cutoff=90):
+    if a.owner == b.owner or fuzz.token_sort_ratio(a.owner, b.owner, score_cutoff=OWNER_SAME) or fuzz.ratio(
+            a.owner.replace(" ", ""), b.owner.replace(" ", ""), score_cutoff=OWNER_SAME):
         return "same"
     if any(_word_match(x, y) for x in a.owner_family for y in b.owner_family):
         return "family"
@@ -393,11 +401,11 @@ def park_level(a: Unit, b: Unit) -> str:
 
 
 def activity_level(a: Unit, b: Unit) -> str:
-    return _graded(a.activity, b.activity, 90, 60, fuzz.token_set_ratio)
+    return _graded(a.activity, b.activity, *ACTIVITY_GRADES, fuzz.token_set_ratio)
 
 
 def address_level(a: Unit, b: Unit) -> str:
-    return _graded(a.address, b.address, 90, 70, fuzz.token_set_ratio)
+    return _graded(a.address, b.address, *ADDRESS_GRADES, fuzz.token_set_ratio)
 
 
 def plate_level(a: Unit, b: Unit) -> str:

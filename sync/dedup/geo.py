@@ -12,7 +12,7 @@ fall on, with 4 look-ups instead of the 9 of a full neighbourhood.
 import math
 
 CELL = 0.006  # degrees
-_EARTH_RADIUS_M = 6_371_000.0
+EARTH_RADIUS_M = 6_371_000.0
 
 
 def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
@@ -20,12 +20,12 @@ def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     p1, p2 = math.radians(lat1), math.radians(lat2)
     dp, dl = p2 - p1, math.radians(lon2 - lon1)
     h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * _EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(h)))
+    return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(h)))
 
 
 def degrees_along_meridian(metres: float) -> float:
     """How many degrees of latitude a north-south distance spans."""
-    return math.degrees(metres / _EARTH_RADIUS_M)
+    return math.degrees(metres / EARTH_RADIUS_M)
 
 
 def cell(lat: float, lon: float) -> tuple[int, int]:

@@ -117,7 +117,7 @@ for (_name, _level) in HARD_RULES:
 _STEPS: list[tuple[int, object, dict[str, tuple[float, bool]], float]] = []
 # Pruning leaves this much room, so float rounding in a different order of addition can
 # never drop a pair the canonical sum keeps.
-_ROOM = 1e-9
+ROOM = 1e-9
 
 
 def refresh() -> None:
@@ -150,7 +150,7 @@ def quick_score(a: Unit, b: Unit, floor: float) -> tuple[float, bool] | None:
         weights[position] = weight
         partial += weight
         blocked = blocked or hard
-        if partial + still_possible < floor - _ROOM:
+        if partial + still_possible < floor - ROOM:
             return None
     total = BIAS
     for weight in weights:

@@ -1,0 +1,240 @@
+"""A bound on the score of many candidate pairs at once, to drop the hopeless ones early.
+
+``scoring.quick_score`` looks at one pair at a time, in Python. Most candidate pairs of
+a batch fall below the review floor on features that are plain comparisons of codes
+(identifiers, phones, places, distance) or one rapidfuzz scorer (activity, address,
+owner). Here those are computed for all the pairs of a part of the batch at once, over
+numpy columns of the units; the name features, which need word alignment, count at
+their best weight. A pair whose bound cannot reach the floor is dropped; every other
+pair is scored by ``quick_score`` as before, so the scores and the verdicts are those of
+``scoring`` and ``features`` alone.
+
+Each level computed here is the level ``features`` gives (tests compare them on
+generated batches). Where float rounding could tip a distance across a band limit, the
+bound takes the better weight of the two bands, and a unit with more phones than the
+columns hold gets the best phone weight: a bound may be loose, never too tight.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+from rapidfuzz import fuzz, process
+
+from sync.dedup import features, geo, scoring
+from sync.dedup.record import Unit, place_script
+
+_PHONES = 3  # phone columns per unit; a unit with more is scored by its best weight
+
+
+@dataclass
+class Columns:
+    """The units' fields as arrays of codes (0: not given), for comparing pairs at once."""
+
+    named: np.ndarray  # has a name
+    branch: np.ndarray
+    legal_id: np.ndarray
+    license: np.ndarray
+    plate: np.ndarray
+    phones: np.ndarray  # (units, _PHONES) codes
+    many_phones: np.ndarray
+    landlines: np.ndarray  # has a landline
+    mobiles: np.ndarray
+    places: dict[str, tuple[np.ndarray, np.ndarray, list[str]]]  # codes, scripts, names
+    lat: np.ndarray  # NaN: no position
+    lon: np.ndarray
+    activity: list[str]
+    address: list[str]
+    owner: list[str]
+    owner_glued: list[str]
+
+
+def _codes(values, codes: dict | None = None) -> np.ndarray:
+    codes = {"": 0} if codes is None else codes
+    return np.array([codes.setdefault(v, len(codes)) for v in values], dtype=np.int64)
+
+
+def columns(units: list[Unit]) -> Columns:
+    phone_codes: dict = {"": 0}
+    phones = np.zeros((len(units), _PHONES), dtype=np.int64)
+    for row, unit in enumerate(units):
+        for col, phone in enumerate(sorted(unit.phones)[:_PHONES]):
+            phones[row, col] = phone_codes.setdefault(phone, len(phone_codes))
+    places = {}
+    for name in ("province", "city", "park"):
+        codes: dict = {"": 0}
+        values = _codes((getattr(u, name) for u in units), codes)
+        scripts: dict = {}
+        places[name] = (values, _codes((place_script(v) for v in codes), scripts), list(codes))
+    return Columns(
+        named=np.array([bool(u.name) for u in units]),
+        branch=np.array([-1 if u.branch is None else u.branch for u in units], dtype=np.int64),
+        legal_id=_codes(u.legal_id for u in units),
+        license=_codes(u.license for u in units),
+        plate=_codes(u.plate for u in units),
+        phones=phones,
+        many_phones=np.array([len(u.phones) > _PHONES for u in units]),
+        landlines=np.array([bool(u.landlines) for u in units]),
+        mobiles=np.array([bool(u.mobiles) for u in units]),
+        places=places,
+        lat=np.array([np.nan if u.lat is None else u.lat for u in units], dtype=np.float64),
+        lon=np.array([np.nan if u.lon is None else u.lon for u in units], dtype=np.float64),
+        activity=[u.activity for u in units],
+        address=[u.address for u in units],
+        owner=[u.owner for u in units],
+        owner_glued=[u.owner.replace(" ", "") for u in units],
+    )
+
+
+def _weights(feature: str, levels: np.ndarray) -> np.ndarray:
+    """Weights of level indices (positions in ``features.LEVELS[feature]``)."""
+    table = scoring.WEIGHTS.get(feature, {})
+    return np.array([table.get(level, 0.0) for level in features.LEVELS[feature]])[levels]
+
+
+def _level(feature: str, choices: list[tuple[np.ndarray, str]], default: str) -> np.ndarray:
+    """Level indices: the first level whose condition holds, else ``default``."""
+    names = features.LEVELS[feature]
+    return np.select([c for c, _ in choices], [names.index(level) for _, level in choices],
+                     names.index(default))
+
+
+def _identifier(feature: str, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    both = (x != 0) & (y != 0)
+    return _weights(feature, _level(feature, [(both & (x == y), "match"), (both, "conflict")],
+                                    "none"))
+
+
+def _legal(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    both = (x != 0) & (y != 0)
+    return _weights("legal_id", _level("legal_id", [
+        (both & (x == y), "match"), (both, "conflict"), ((x != 0) | (y != 0), "one")], "none"))
+
+
+def _phone(c: Columns, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    pa, pb = c.phones[a], c.phones[b]
+    given = (pa[:, 0] != 0) & (pb[:, 0] != 0)
+    shared = np.zeros(len(a), dtype=bool)
+    for i in range(_PHONES):
+        for j in range(_PHONES):
+            shared |= (pa[:, i] == pb[:, j]) & (pa[:, i] != 0)
+    same_kind = (c.landlines[a] & c.landlines[b]) | (c.mobiles[a] & c.mobiles[b])
+    weights = _weights("phone", _level("phone", [
+        (~given, "none"), (shared, "match"), (same_kind, "conflict")], "other"))
+    best = max(scoring.WEIGHTS.get("phone", {}).values(), default=0.0)
+    return np.where(c.many_phones[a] | c.many_phones[b], best, weights)
+
+
+def _province(c: Columns, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    codes, scripts, _ = c.places["province"]
+    x, y = codes[a], codes[b]
+    comparable = (x != 0) & (y != 0) & ((x == y) | (scripts[x] == scripts[y]))
+    return _weights("province", _level("province", [
+        (~comparable, "none"), (x == y, "same")], "differ"))
+
+
+def _place(c: Columns, feature: str, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``features._place``: the fuzzy test asked once per distinct pair of places."""
+    codes, scripts, names = c.places[feature]
+    x, y = codes[a], codes[b]
+    comparable = (x != 0) & (y != 0) & ((x == y) | (scripts[x] == scripts[y]))
+    alike = x == y
+    unsure = np.flatnonzero(comparable & ~alike)
+    if len(unsure):
+        size = len(names)
+        pairs, where = np.unique(x[unsure] * size + y[unsure], return_inverse=True)
+        near = np.array([names[p // size][0] != "#" and bool(
+            fuzz.ratio(names[p // size], names[p % size], score_cutoff=features.PLACE_SAME))
+            for p in pairs.tolist()])
+        alike[unsure] = near[where]
+    return _weights(feature, _level(feature, [(~comparable, "none"), (alike, "same")], "differ"))
+
+
+def _distance(c: Columns, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    lat1, lon1, lat2, lon2 = c.lat[a], c.lon[a], c.lat[b], c.lon[b]
+    known = ~np.isnan(lat1) & ~np.isnan(lat2)
+    p1, p2 = np.radians(lat1), np.radians(lat2)
+    h = (np.sin((p2 - p1) / 2) ** 2
+         + np.cos(p1) * np.cos(p2) * np.sin(np.radians(lon2 - lon1) / 2) ** 2)
+    with np.errstate(invalid="ignore"):
+        metres = 2 * geo.EARTH_RADIUS_M * np.arcsin(np.minimum(1.0, np.sqrt(h)))
+    far = np.abs(lat1 - lat2) > features.FAR_LATITUDES
+    best = None
+    # numpy's sines may differ from libm's in the last bit: the better band of either side
+    for slack in (1 - 1e-9, 1 + 1e-9):
+        bands = [(~known, "none"), (far, "far")] + [
+            (metres * slack <= limit, level) for limit, level in features.DISTANCE_LEVELS]
+        weights = _weights("distance", _level("distance", bands, "far"))
+        best = weights if best is None else np.maximum(best, weights)
+    return best
+
+
+def _graded(feature: str, x: list[str], y: list[str], same: float, similar: float):
+    """``features._graded`` with token_set_ratio, for many pairs."""
+    given = np.array([bool(p) and bool(q) for p, q in zip(x, y, strict=True)], dtype=bool)
+    sim = process.cpdist(x, y, scorer=fuzz.token_set_ratio, score_cutoff=similar,
+                         dtype=np.float64) if len(x) else np.zeros(0)
+    return _weights(feature, _level(feature, [
+        (~given, "none"), (sim >= same, "same"), (sim >= similar, "similar")], "differ"))
+
+
+def _owner(c: Columns, a: list[int], b: list[int]) -> np.ndarray:
+    """The owner's weight when the two are the same person, else the better of family/differ."""
+    x, y = [c.owner[i] for i in a], [c.owner[j] for j in b]
+    given = np.array([bool(p) and bool(q) for p, q in zip(x, y, strict=True)], dtype=bool)
+    cut = features.OWNER_SAME
+    same = process.cpdist(x, y, scorer=fuzz.token_sort_ratio, score_cutoff=cut,
+                          dtype=np.float64) >= cut
+    same |= process.cpdist([c.owner_glued[i] for i in a], [c.owner_glued[j] for j in b],
+                           scorer=fuzz.ratio, score_cutoff=cut, dtype=np.float64) >= cut
+    same |= np.array([p == q for p, q in zip(x, y, strict=True)], dtype=bool)
+    table = scoring.WEIGHTS.get("owner", {})
+    other = max(table.get("family", 0.0), table.get("differ", 0.0))
+    return np.where(~given, table.get("none", 0.0), np.where(same, table.get("same", 0.0), other))
+
+
+def _best(names) -> float:
+    return sum(max(scoring.WEIGHTS.get(n, {}).values(), default=0.0) for n in names)
+
+
+# Features bounded here in three rounds, cheapest first; the name features stay at their best.
+_CODED = ("branch", "legal_id", "license", "phone", "province", "distance", "plate", "park", "city")
+_TEXT = ("activity", "address", "owner")
+
+
+def bounds(c: Columns, left: np.ndarray, right: np.ndarray, floor: float) -> np.ndarray:
+    """An upper bound on the score of each pair (left[k], right[k]).
+
+    The text features are only worked out for the pairs still able to reach ``floor``:
+    the others keep their best weight there, which leaves their bound an upper bound.
+    """
+    a, b = left, right
+    bound = (scoring.BIAS + _best(set(features.FEATURES) - set(_CODED))
+             + _branch(c, a, b) + _legal(c.legal_id[a], c.legal_id[b])
+             + _identifier("license", c.license[a], c.license[b]) + _phone(c, a, b)
+             + _province(c, a, b) + _distance(c, a, b)
+             + _identifier("plate", c.plate[a], c.plate[b])
+             + _place(c, "park", a, b) + _place(c, "city", a, b))
+    keep = np.flatnonzero(bound >= floor - scoring.ROOM)
+    for name in _TEXT:
+        if not len(keep):
+            break
+        ka, kb = a[keep].tolist(), b[keep].tolist()
+        if name == "owner":
+            weight = _owner(c, ka, kb)
+        else:
+            values, grades = ((c.activity, features.ACTIVITY_GRADES) if name == "activity"
+                              else (c.address, features.ADDRESS_GRADES))
+            weight = _graded(name, [values[i] for i in ka], [values[j] for j in kb], *grades)
+        bound[keep] += weight - _best([name])
+        keep = keep[bound[keep] >= floor - scoring.ROOM]
+    return bound
+
+
+def hopeful(c: Columns, left: np.ndarray, right: np.ndarray, floor: float) -> np.ndarray:
+    """Positions of the pairs (left[k], right[k]) whose score may reach ``floor``."""
+    return np.flatnonzero(bounds(c, left, right, floor) >= floor - scoring.ROOM)
+
+
+def _branch(c: Columns, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    differ = c.named[a] & c.named[b] & (c.branch[a] != c.branch[b])
+    return _weights("branch", _level("branch", [(differ, "differ")], "same"))
