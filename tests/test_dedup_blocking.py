@@ -99,6 +99,7 @@ def test_a_batch_without_keys_has_no_pairs():
     left, right = Index(units).pairs()
     assert len(left) == len(right) == 0
     assert len(Index([]).pairs()[0]) == 0
+    assert len(prefilter.hopeful(prefilter.columns([]), left[:0], right[:0], 0.0)) == 0
 
 
 def test_the_bound_is_never_below_the_score(batch):

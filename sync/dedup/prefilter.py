@@ -66,15 +66,15 @@ def columns(units: list[Unit]) -> Columns:
         scripts: dict = {}
         places[name] = (values, _codes((place_script(v) for v in codes), scripts), list(codes))
     return Columns(
-        named=np.array([bool(u.name) for u in units]),
+        named=np.array([bool(u.name) for u in units], dtype=bool),
         branch=np.array([-1 if u.branch is None else u.branch for u in units], dtype=np.int64),
         legal_id=_codes(u.legal_id for u in units),
         license=_codes(u.license for u in units),
         plate=_codes(u.plate for u in units),
         phones=phones,
-        many_phones=np.array([len(u.phones) > _PHONES for u in units]),
-        landlines=np.array([bool(u.landlines) for u in units]),
-        mobiles=np.array([bool(u.mobiles) for u in units]),
+        many_phones=np.array([len(u.phones) > _PHONES for u in units], dtype=bool),
+        landlines=np.array([bool(u.landlines) for u in units], dtype=bool),
+        mobiles=np.array([bool(u.mobiles) for u in units], dtype=bool),
         places=places,
         lat=np.array([np.nan if u.lat is None else u.lat for u in units], dtype=np.float64),
         lon=np.array([np.nan if u.lon is None else u.lon for u in units], dtype=np.float64),
