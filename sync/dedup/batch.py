@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
 
 from sync.dedup import prefilter, scoring
-from sync.dedup.blocking import Index
+from sync.dedup.blocking import ChunkKeys, Index, keys_of
 from sync.dedup.cluster import cluster
 from sync.dedup.record import Unit, prepare
 
@@ -54,18 +54,18 @@ _SHARED: dict = {}
 _UNIT_FIELDS = tuple(f.name for f in fields(Unit))
 
 
-def _prepare_chunk(bounds: tuple[int, int]) -> list[tuple]:
+def _prepare_chunk(bounds: tuple[int, int]) -> tuple[list[tuple], ChunkKeys]:
     # Sent back as plain tuples: made, pickled and rebuilt, they cost 60% of pickling the
-    # dataclasses themselves.
-    records = _SHARED["records"]
-    return [tuple([getattr(unit, name) for name in _UNIT_FIELDS])
-            for unit in map(prepare, records[bounds[0]:bounds[1]])]
+    # dataclasses themselves. The keys travel as hashes in bytes (blocking.keys_of).
+    units = [prepare(record) for record in _SHARED["records"][bounds[0]:bounds[1]]]
+    return ([tuple([getattr(unit, name) for name in _UNIT_FIELDS]) for unit in units],
+            keys_of(units, bounds[0]))
 
 
 def prepared_and_indexed(records: Iterable[dict], progress: Progress = _noop,
                          workers: int | None = None) -> tuple[list[Unit], Index]:
     """The prepared units and their index. With several workers, forked processes prepare
-    chunks of the records while this one indexes the chunks already back, in order."""
+    chunks of the records and make their keys; this process gathers them, in order."""
     records = list(records)
     n = len(records)
     workers = _workers(n, workers)
@@ -75,10 +75,9 @@ def prepared_and_indexed(records: Iterable[dict], progress: Progress = _noop,
     units, index = [], Index()
     chunks = [(start, min(n, start + _TICK)) for start in range(0, n, _TICK)]
     with _forked(workers, records=records) as pool:
-        for rows in pool.imap(_prepare_chunk, chunks):
-            chunk = [Unit(*row) for row in rows]
-            index.add(chunk)
-            units.extend(chunk)
+        for rows, keys in pool.imap(_prepare_chunk, chunks):
+            units.extend(Unit(*row) for row in rows)
+            index.add(keys)
             progress("prepare", len(units), n)
     index.close(units)
     return units, index

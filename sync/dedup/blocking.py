@@ -21,9 +21,9 @@ cells a unit looks in are computed for every unit at once.
 """
 
 from array import array
-from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 from rapidfuzz import fuzz, process
@@ -41,64 +41,86 @@ from sync.dedup.keys import (
 from sync.dedup.record import Unit, place_script
 
 _STRONG, _NAME, _WORD = 1, 2, 4  # what a shared key says: strong kind, D, P
-_GPS = 1 << 60  # GPS keys: this bit | word << 28 | grid row << 14 | grid column
-_GPS_CAP = posting_cap("G")
+_KINDS = "LCTDPAG"  # key kinds by their prefix (keys.py); an entry carries its kind's position
+_KIND_FLAGS = np.array([_NAME if k == "D" else _WORD if k == "P" else _STRONG for k in _KINDS],
+                       dtype=np.int8)
+_KIND_CAPS = np.array([posting_cap(k) for k in _KINDS], dtype=np.int64)
+_KIND_OF = {k: n for n, k in enumerate(_KINDS)}
+_GPS_KIND = _KIND_OF["G"]
+
+
+class ChunkKeys(NamedTuple):
+    """The keys of a run of units, as 64-bit hashes packed in bytes (``keys_of``).
+
+    Made where the units are prepared (a forked worker), so that only bytes travel and
+    the process that indexes has nothing to do per key. Python's string hash is the
+    same in a process and the workers it forks.
+    """
+
+    units: bytes  # per entry: the unit's number in the batch
+    keys: bytes  # per entry: hash of the key
+    kinds: bytes  # per entry: position of the key's kind in _KINDS
+    located: bytes  # per name word of a unit with a position: the unit's number
+    words: bytes  # and the word's hash
+    counted: bytes  # hashes of every unit's count keys (keys.count_keys)
+
+
+def keys_of(units: Iterable[Unit], first: int) -> ChunkKeys:
+    """The keys of ``units``, numbered from ``first`` (see ``ChunkKeys``)."""
+    entry_units, entry_keys, entry_kinds = array("q"), array("q"), array("b")
+    located, located_words, counted = array("q"), array("q"), array("q")
+    kind_of = _KIND_OF
+    for i, unit in enumerate(units, start=first):
+        words = name_words(unit)
+        for key in shared_keys(unit, words):
+            entry_units.append(i)
+            entry_keys.append(hash(key))
+            entry_kinds.append(kind_of[key[0]])
+        if unit.lat is not None:
+            for word in words:
+                located.append(i)
+                located_words.append(hash(word))
+        counted.extend(map(hash, count_keys(unit)))
+    return ChunkKeys(entry_units.tobytes(), entry_keys.tobytes(), entry_kinds.tobytes(),
+                     located.tobytes(), located_words.tobytes(), counted.tobytes())
 
 
 class Index:
     """The blocking keys of a batch, and from them its candidate pairs (``pairs``).
 
     Built from all the units at once (``Index(units)``), or chunk by chunk as they are
-    prepared (``add`` each chunk in order, then ``close``). Closing fills each unit's
-    ``commonness`` (``keys.name_commonness``).
+    prepared (``add`` each chunk's ``keys_of`` in order, then ``close``). Closing fills
+    each unit's ``commonness`` (``keys.name_commonness``).
+
+    Keys are compared by their 64-bit hashes: two different keys of one batch share a
+    hash with odds of about 1e-7 in 100,000 records, and would then only merge two
+    posting lists.
     """
 
     def __init__(self, units: list[Unit] | None = None):
-        self._key_ids: dict[str, int] = {}
-        self._key_kinds = array("b")  # per key id: _STRONG, _NAME or _WORD
-        self._key_caps = array("q")  # per key id: keys.posting_cap
-        self._entry_units, self._entry_keys = array("q"), array("q")
-        self._word_ids: dict[str, int] = {}
-        self._located, self._located_words = array("q"), array("q")  # unit per name word
-        self._counted: list[list[str]] = []
-        self._size = 0
+        self._chunks: list[ChunkKeys] = []
         self._join: _Join | None = None
         if units is not None:
-            self.add(units)
+            self.add(keys_of(units, 0))
             self.close(units)
 
-    def add(self, units: Iterable[Unit]) -> None:
-        """Index the next units, numbered after those added before."""
-        key_ids, kinds, caps, entry_units, entry_keys = (
-            self._key_ids, self._key_kinds, self._key_caps, self._entry_units, self._entry_keys)
-        word_ids, located, located_words = self._word_ids, self._located, self._located_words
-        i = self._size - 1
-        for i, unit in enumerate(units, start=self._size):
-            words = name_words(unit)
-            for key in shared_keys(unit, words):
-                key_id = key_ids.get(key)
-                if key_id is None:
-                    key_id = key_ids[key] = len(key_ids)
-                    kind = key[0]
-                    kinds.append(_NAME if kind == "D" else _WORD if kind == "P" else _STRONG)
-                    caps.append(posting_cap(key))
-                entry_units.append(i)
-                entry_keys.append(key_id)
-            if unit.lat is not None:
-                for word in words:
-                    located.append(i)
-                    located_words.append(word_ids.setdefault(word, len(word_ids)))
-            self._counted.append(count_keys(unit))
-        self._size = i + 1
+    def add(self, keys: ChunkKeys) -> None:
+        """Index the keys of the next units (``keys_of`` them, numbered after the last)."""
+        self._chunks.append(keys)
 
     def close(self, units: list[Unit]) -> None:
         """Finish the index of ``units`` (every unit added, in order): count, then join."""
-        counts = Counter(k for keys in self._counted for k in keys)
+        def column(name: str, dtype) -> np.ndarray:
+            return np.frombuffer(b"".join(getattr(c, name) for c in self._chunks), dtype=dtype)
+
+        counted, tally = np.unique(column("counted", np.int64), return_counts=True)
+        counts = dict(zip(counted.tolist(), tally.tolist(), strict=True))
         for unit in units:
-            unit.commonness = commonness_of(unit, counts.__getitem__, len(units))
-        self._counted = []
-        self._join = _join_tables(self, units)
-        self._key_ids, self._word_ids = {}, {}
+            unit.commonness = commonness_of(unit, lambda key: counts.get(hash(key), 0), len(units))
+        self._join = _join_tables(units, column("units", np.int64), column("keys", np.int64),
+                                  column("kinds", np.int8), column("located", np.int64),
+                                  column("words", np.int64))
+        self._chunks = []
 
     def pairs(self, part: int = 0, parts: int = 1) -> tuple[np.ndarray, np.ndarray]:
         """The candidate pairs (i, j), i < j, as two arrays sorted by i then j.
@@ -111,19 +133,33 @@ class Index:
 
 
 def _gps_keys(units: list[Unit], located: np.ndarray, words: np.ndarray, near: bool) -> np.ndarray:
-    """Packed GPS keys of (unit, word) rows: the unit's own cell, or its 4 nearest cells."""
+    """GPS keys of (unit, word hash) rows: for the unit's own cell, or its 4 nearest cells.
+
+    A key is the word's hash and the cell mixed into 64 bits (splitmix64's finaliser),
+    like the other keys' string hashes.
+    """
     lat = np.array([units[i].lat for i in located.tolist()], dtype=np.float64)
     lon = np.array([units[i].lon for i in located.tolist()], dtype=np.float64)
     # the same float arithmetic as geo.cell and geo.near_cells, so the same cells
     row_f, col_f = lat / geo.CELL, lon / geo.CELL
     row, col = np.floor(row_f).astype(np.int64), np.floor(col_f).astype(np.int64)
-    base = _GPS | (words << 28)
-    if not near:
-        return base | (row << 14) | col
-    dr = np.where(row_f - row >= 0.5, 1, -1)
-    dc = np.where(col_f - col >= 0.5, 1, -1)
-    cells = [(row, col), (row + dr, col), (row, col + dc), (row + dr, col + dc)]
-    return np.stack([base | (r << 14) | c for r, c in cells], axis=1).ravel()
+    cells = [(row, col)]
+    if near:
+        dr = np.where(row_f - row >= 0.5, 1, -1)
+        dc = np.where(col_f - col >= 0.5, 1, -1)
+        cells += [(row + dr, col), (row, col + dc), (row + dr, col + dc)]
+    word = words.view(np.uint64)
+    mixed = []
+    for r, c in cells:
+        x = word + ((r.astype(np.uint64) << np.uint64(32)) | c.astype(np.uint64)) * _GOLDEN
+        x = (x ^ (x >> np.uint64(30))) * _MIX1
+        x = (x ^ (x >> np.uint64(27))) * _MIX2
+        mixed.append((x ^ (x >> np.uint64(31))).view(np.int64))
+    return np.stack(mixed, axis=1).ravel()
+
+
+_GOLDEN, _MIX1, _MIX2 = (np.uint64(0x9E3779B97F4A7C15), np.uint64(0xBF58476D1CE4E5B9),
+                         np.uint64(0x94D049BB133111EB))
 
 
 @dataclass
@@ -145,21 +181,18 @@ class _Join:
     names: list[str]  # per unit: name_sorted
 
 
-def _join_tables(index: Index, units: list[Unit]) -> _Join:
+def _join_tables(units: list[Unit], entry_units: np.ndarray, entry_keys: np.ndarray,
+                 entry_kinds: np.ndarray, located: np.ndarray, located_words: np.ndarray) -> _Join:
     n = len(units)
-    entry_units = np.frombuffer(index._entry_units, dtype=np.int64)
-    entry_keys = np.frombuffer(index._entry_keys, dtype=np.int64)
-    located = np.frombuffer(index._located, dtype=np.int64)
-    located_words = np.frombuffer(index._located_words, dtype=np.int64)
-
     # the index: every (key, unit) entry, GPS ones under the unit's own cell
     own_gps = _gps_keys(units, located, located_words, near=False)
     keys, dense = np.unique(np.concatenate([entry_keys, own_gps]), return_inverse=True)
     holders = np.concatenate([entry_units, located])
-    flag = np.full(len(keys), _STRONG, dtype=np.int8)
-    flag[dense[:len(entry_keys)]] = np.frombuffer(index._key_kinds, dtype=np.int8)[entry_keys]
-    cap = np.full(len(keys), _GPS_CAP, dtype=np.int64)
-    cap[dense[:len(entry_keys)]] = np.frombuffer(index._key_caps, dtype=np.int64)[entry_keys]
+    kinds = np.concatenate([entry_kinds, np.full(len(own_gps), _GPS_KIND, dtype=np.int8)])
+    flag = np.empty(len(keys), dtype=np.int8)
+    flag[dense] = _KIND_FLAGS[kinds]
+    cap = np.empty(len(keys), dtype=np.int64)
+    cap[dense] = _KIND_CAPS[kinds]
     order = np.argsort(dense, kind="stable")  # entries came in unit order: lists stay ascending
     listed = holders[order]
     length = np.bincount(dense, minlength=len(keys))
