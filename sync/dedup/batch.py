@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
 
 from sync.dedup import prefilter, scoring
-from sync.dedup.blocking import ChunkKeys, Index, keys_of
+from sync.dedup.blocking import Index, keys_of
 from sync.dedup.cluster import cluster
 from sync.dedup.record import Unit, prepare
 
@@ -54,33 +54,37 @@ _SHARED: dict = {}
 _UNIT_FIELDS = tuple(f.name for f in fields(Unit))
 
 
-def _prepare_chunk(bounds: tuple[int, int]) -> tuple[list[tuple], ChunkKeys]:
+def _prepare_chunk(bounds: tuple[int, int]):
     # Sent back as plain tuples: made, pickled and rebuilt, they cost 60% of pickling the
-    # dataclasses themselves. The keys travel as hashes in bytes (blocking.keys_of).
+    # dataclasses themselves. The keys travel as hashes in bytes (blocking.keys_of), the
+    # prefilter's columns as arrays.
     units = [prepare(record) for record in _SHARED["records"][bounds[0]:bounds[1]]]
     return ([tuple([getattr(unit, name) for name in _UNIT_FIELDS]) for unit in units],
-            keys_of(units, bounds[0]))
+            keys_of(units, bounds[0]), prefilter.coded(units))
 
 
 def prepared_and_indexed(records: Iterable[dict], progress: Progress = _noop,
-                         workers: int | None = None) -> tuple[list[Unit], Index]:
-    """The prepared units and their index. With several workers, forked processes prepare
-    chunks of the records and make their keys; this process gathers them, in order."""
+                         workers: int | None = None,
+                         ) -> tuple[list[Unit], Index, prefilter.Columns]:
+    """The prepared units, their index and their prefilter columns. With several workers,
+    forked processes prepare chunks of the records and make their keys and columns; this
+    process gathers them, in order."""
     records = list(records)
     n = len(records)
     workers = _workers(n, workers)
     if workers == 1:
         units = prepare_all(records, progress)
-        return units, Index(units)
-    units, index = [], Index()
+        return units, Index(units), prefilter.columns(units)
+    units, index, parts = [], Index(), []
     chunks = [(start, min(n, start + _TICK)) for start in range(0, n, _TICK)]
     with _forked(workers, records=records) as pool:
-        for rows, keys in pool.imap(_prepare_chunk, chunks):
+        for rows, keys, coded in pool.imap(_prepare_chunk, chunks):
             units.extend(Unit(*row) for row in rows)
             index.add(keys)
+            parts.append(coded)
             progress("prepare", len(units), n)
     index.close(units)
-    return units, index
+    return units, index, prefilter.columns(units, parts)
 
 
 def _link_part(units: list[Unit], index: Index, columns: prefilter.Columns, part: int,
@@ -135,19 +139,20 @@ def _forked(workers: int, **shared) -> Iterator:
 
 
 def link(units: list[Unit], floor: float, progress: Progress = _noop,
-         workers: int | None = None, index: Index | None = None) -> tuple[Links, int]:
+         workers: int | None = None, index: Index | None = None,
+         columns: prefilter.Columns | None = None) -> tuple[Links, int]:
     """Scored links (i, j) -> (score, blocked) of candidate pairs scoring >= ``floor``.
 
-    Returns the links and the number of candidate pairs looked at. ``index``: the units'
-    ``Index`` when already built.
+    Returns the links and the number of candidate pairs looked at. ``index`` and
+    ``columns``: the units' ``Index`` and ``prefilter.columns`` when already made.
     """
     n = len(units)
     index = Index(units) if index is None else index
+    columns = prefilter.columns(units) if columns is None else columns
     links: Links = {}
     looked = 0
     workers = _workers(n, workers)
-    with _forked(workers, units=units, index=index, columns=prefilter.columns(units),
-                 floor=floor) as pool:
+    with _forked(workers, units=units, index=index, columns=columns, floor=floor) as pool:
         parts = map(_link_chunk, range(_CHUNKS)) if pool is None else pool.imap_unordered(
             _link_chunk, range(_CHUNKS))
         for done, (found, seen) in enumerate(parts, start=1):
@@ -186,9 +191,9 @@ def deduplicate(records: Iterable[dict], progress: Progress = _noop,
     collecting = gc.isenabled()
     gc.disable()
     try:
-        units, index = prepared_and_indexed(records, progress, workers)
+        units, index, columns = prepared_and_indexed(records, progress, workers)
         n = len(units)
-        links, looked = link(units, min(review_floor, merge), progress, workers, index)
+        links, looked = link(units, min(review_floor, merge), progress, workers, index, columns)
         labels = labels_for(units, links, merge)
     finally:
         if collecting:

@@ -174,11 +174,9 @@ class _Join:
     flag: np.ndarray  # per key: _STRONG, _NAME or _WORD
     query_units: np.ndarray  # look-ups into usable lists: who looks,
     query_keys: np.ndarray  # and under which key
-    province: np.ndarray  # per unit: a code of its province (0: unknown)
-    city: np.ndarray
-    province_script: np.ndarray  # per code: its script (record.place_script)
-    city_script: np.ndarray
+    places: tuple[tuple[np.ndarray, np.ndarray], ...]  # province and town: codes, scripts
     names: list[str]  # per unit: name_sorted
+    parts: dict[int, tuple[np.ndarray, np.ndarray]]  # parts -> look-ups in part order, bounds
 
 
 def _join_tables(units: list[Unit], entry_units: np.ndarray, entry_keys: np.ndarray,
@@ -207,26 +205,35 @@ def _join_tables(units: list[Unit], entry_units: np.ndarray, entry_keys: np.ndar
     query_units = np.concatenate([entry_units, near_units[hit]])
     query_keys = np.concatenate([dense[:len(entry_units)], found[hit]])
     kept = usable[query_keys]
-    province, province_script = _place_codes(units, "province")
-    city, city_script = _place_codes(units, "city")
+    places = tuple((text_codes(values), script_codes(values))
+                   for values in ([u.province for u in units], [u.city for u in units]))
     return _Join(n, listed, start, length, dense[order] * (n + 1) + listed, flag,
-                 query_units[kept], query_keys[kept], province, city, province_script,
-                 city_script, [u.name_sorted for u in units])
+                 query_units[kept], query_keys[kept], places, [u.name_sorted for u in units], {})
 
 
-def _place_codes(units: list[Unit], field: str) -> tuple[np.ndarray, np.ndarray]:
-    """A code per unit for one place field (0: unknown), and each code's script."""
-    codes: dict[str, int] = {"": 0}
-    values = np.array([codes.setdefault(getattr(u, field), len(codes)) for u in units],
-                      dtype=np.int64)
-    scripts: dict[str, int] = {}
-    return values, np.array([scripts.setdefault(place_script(v), len(scripts)) for v in codes],
-                            dtype=np.int64)
+def text_codes(values: list[str]) -> np.ndarray:
+    """A 64-bit code per text, its hash (0: empty): equal texts have equal codes, and two
+    different texts of a batch share one with odds of about 1e-19 a pair."""
+    return np.fromiter((hash(v) if v else 0 for v in values), dtype=np.int64, count=len(values))
+
+
+_SCRIPTS = {"id": 0, "latin": 1, "persian": 2}
+
+
+def script_codes(places: list[str]) -> np.ndarray:
+    """The script of each place key (``record.place_script``) as a small number."""
+    return np.fromiter((_SCRIPTS[place_script(v)] for v in places), dtype=np.int8,
+                       count=len(places))
 
 
 def _candidate_pairs(join: _Join, part: int, parts: int) -> tuple[np.ndarray, np.ndarray]:
     n = join.size
-    mine = join.query_units % parts == part if parts > 1 else slice(None)
+    if parts not in join.parts:  # once per process: the look-ups grouped by part
+        order = np.argsort(join.query_units % parts, kind="stable")
+        bounds = np.searchsorted(join.query_units[order] % parts, np.arange(parts + 1))
+        join.parts[parts] = order, bounds
+    order, bounds = join.parts[parts]
+    mine = order[bounds[part]:bounds[part + 1]]
     query_units, query_keys = join.query_units[mine], join.query_keys[mine]
     # each look-up reads the part of its list above the unit looking
     first = np.searchsorted(join.position_code, query_keys * (n + 1) + query_units, side="right")
@@ -258,10 +265,10 @@ def _candidate_pairs(join: _Join, part: int, parts: int) -> tuple[np.ndarray, np
 def _places_agree(join: _Join, left: np.ndarray, right: np.ndarray) -> np.ndarray:
     """``weak_pair_plausible("D", ...)`` of each pair: neither province nor town known to differ."""
     agree = np.ones(len(left), dtype=bool)
-    for values, script in ((join.province, join.province_script), (join.city, join.city_script)):
-        x, y = values[left], values[right]
+    for codes, scripts in join.places:
+        x, y = codes[left], codes[right]
         # known on both sides, different, and in one script (record.comparable)
-        agree &= ~((x != 0) & (y != 0) & (x != y) & (script[x] == script[y]))
+        agree &= ~((x != 0) & (y != 0) & (x != y) & (scripts[left] == scripts[right]))
     return agree
 
 

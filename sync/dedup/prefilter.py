@@ -15,20 +15,26 @@ bound takes the better weight of the two bands, and a unit with more phones than
 columns hold gets the best phone weight: a bound may be loose, never too tight.
 """
 
-from dataclasses import dataclass
+from dataclasses import MISSING, dataclass, field, fields
 
 import numpy as np
 from rapidfuzz import fuzz, process
 
 from sync.dedup import features, geo, scoring
-from sync.dedup.record import Unit, place_script
+from sync.dedup.blocking import script_codes, text_codes
+from sync.dedup.record import Unit
 
 _PHONES = 3  # phone columns per unit; a unit with more is scored by its best weight
 
 
 @dataclass
 class Columns:
-    """The units' fields as arrays of codes (0: not given), for comparing pairs at once."""
+    """The units' fields as arrays, for comparing many pairs at once.
+
+    Texts are compared by ``blocking.text_codes`` (0: not given): two different texts
+    sharing a code would only make a pair look more alike (every "same" level weighs
+    more than its "differ"), so a bound stays a bound.
+    """
 
     named: np.ndarray  # has a name
     branch: np.ndarray
@@ -39,50 +45,63 @@ class Columns:
     many_phones: np.ndarray
     landlines: np.ndarray  # has a landline
     mobiles: np.ndarray
-    places: dict[str, tuple[np.ndarray, np.ndarray, list[str]]]  # codes, scripts, names
+    province: np.ndarray
+    city: np.ndarray
+    park: np.ndarray
+    province_script: np.ndarray  # blocking.script_codes
+    city_script: np.ndarray
+    park_script: np.ndarray
     lat: np.ndarray  # NaN: no position
     lon: np.ndarray
-    activity: list[str]
-    address: list[str]
-    owner: list[str]
-    owner_glued: list[str]
+    # per unit, the texts themselves (filled by ``columns``, not by ``coded``)
+    city_name: list[str] = field(default_factory=list)
+    park_name: list[str] = field(default_factory=list)
+    activity: list[str] = field(default_factory=list)
+    address: list[str] = field(default_factory=list)
+    owner: list[str] = field(default_factory=list)
 
 
-def _codes(values, codes: dict | None = None) -> np.ndarray:
-    codes = {"": 0} if codes is None else codes
-    return np.array([codes.setdefault(v, len(codes)) for v in values], dtype=np.int64)
+_ARRAYS = [f.name for f in fields(Columns) if f.default_factory is MISSING]
 
 
-def columns(units: list[Unit]) -> Columns:
-    phone_codes: dict = {"": 0}
+def coded(units: list[Unit]) -> Columns:
+    """The array columns of ``units`` (their texts left out): made where they are prepared,
+    chunk by chunk, and joined by ``columns``."""
     phones = np.zeros((len(units), _PHONES), dtype=np.int64)
     for row, unit in enumerate(units):
-        for col, phone in enumerate(sorted(unit.phones)[:_PHONES]):
-            phones[row, col] = phone_codes.setdefault(phone, len(phone_codes))
-    places = {}
-    for name in ("province", "city", "park"):
-        codes: dict = {"": 0}
-        values = _codes((getattr(u, name) for u in units), codes)
-        scripts: dict = {}
-        places[name] = (values, _codes((place_script(v) for v in codes), scripts), list(codes))
+        if unit.phones:
+            some = sorted(unit.phones)[:_PHONES]
+            phones[row, :len(some)] = text_codes(some)
+    places = {name: [getattr(u, name) for u in units] for name in ("province", "city", "park")}
     return Columns(
-        named=np.array([bool(u.name) for u in units], dtype=bool),
-        branch=np.array([-1 if u.branch is None else u.branch for u in units], dtype=np.int64),
-        legal_id=_codes(u.legal_id for u in units),
-        license=_codes(u.license for u in units),
-        plate=_codes(u.plate for u in units),
+        named=np.fromiter((bool(u.name) for u in units), dtype=bool, count=len(units)),
+        branch=np.fromiter((-1 if u.branch is None else u.branch for u in units), dtype=np.int64,
+                           count=len(units)),
+        legal_id=text_codes([u.legal_id for u in units]),
+        license=text_codes([u.license for u in units]),
+        plate=text_codes([u.plate for u in units]),
         phones=phones,
-        many_phones=np.array([len(u.phones) > _PHONES for u in units], dtype=bool),
-        landlines=np.array([bool(u.landlines) for u in units], dtype=bool),
-        mobiles=np.array([bool(u.mobiles) for u in units], dtype=bool),
-        places=places,
-        lat=np.array([np.nan if u.lat is None else u.lat for u in units], dtype=np.float64),
-        lon=np.array([np.nan if u.lon is None else u.lon for u in units], dtype=np.float64),
-        activity=[u.activity for u in units],
-        address=[u.address for u in units],
-        owner=[u.owner for u in units],
-        owner_glued=[u.owner.replace(" ", "") for u in units],
+        many_phones=np.fromiter((len(u.phones) > _PHONES for u in units), dtype=bool,
+                                count=len(units)),
+        landlines=np.fromiter((bool(u.landlines) for u in units), dtype=bool, count=len(units)),
+        mobiles=np.fromiter((bool(u.mobiles) for u in units), dtype=bool, count=len(units)),
+        **{name: text_codes(values) for name, values in places.items()},
+        **{name + "_script": script_codes(values) for name, values in places.items()},
+        lat=np.fromiter((np.nan if u.lat is None else u.lat for u in units), dtype=np.float64,
+                        count=len(units)),
+        lon=np.fromiter((np.nan if u.lon is None else u.lon for u in units), dtype=np.float64,
+                        count=len(units)),
     )
+
+
+def columns(units: list[Unit], parts: list[Columns] | None = None) -> Columns:
+    """The columns of ``units``; ``parts``: their ``coded`` columns chunk by chunk, in order."""
+    parts = [coded(units)] if parts is None else parts
+    arrays = {name: np.concatenate([getattr(p, name) for p in parts]) if parts
+              else getattr(coded([]), name) for name in _ARRAYS}
+    return Columns(**arrays, city_name=[u.city for u in units], park_name=[u.park for u in units],
+                   activity=[u.activity for u in units], address=[u.address for u in units],
+                   owner=[u.owner for u in units])
 
 
 def _weights(feature: str, levels: np.ndarray) -> np.ndarray:
@@ -124,28 +143,33 @@ def _phone(c: Columns, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.where(c.many_phones[a] | c.many_phones[b], best, weights)
 
 
-def _province(c: Columns, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    codes, scripts, _ = c.places["province"]
+def _comparable(c: Columns, place: str, a: np.ndarray, b: np.ndarray):
+    """(comparable, equal) of a place field (``record.comparable``)."""
+    codes, scripts = getattr(c, place), getattr(c, place + "_script")
     x, y = codes[a], codes[b]
-    comparable = (x != 0) & (y != 0) & ((x == y) | (scripts[x] == scripts[y]))
-    return _weights("province", _level("province", [
-        (~comparable, "none"), (x == y, "same")], "differ"))
+    equal = x == y
+    return (x != 0) & (y != 0) & (equal | (scripts[a] == scripts[b])), equal
+
+
+def _province(c: Columns, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    comparable, equal = _comparable(c, "province", a, b)
+    return _weights("province", _level("province", [(~comparable, "none"), (equal, "same")],
+                                       "differ"))
 
 
 def _place(c: Columns, feature: str, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """``features._place``: the fuzzy test asked once per distinct pair of places."""
-    codes, scripts, names = c.places[feature]
-    x, y = codes[a], codes[b]
-    comparable = (x != 0) & (y != 0) & ((x == y) | (scripts[x] == scripts[y]))
-    alike = x == y
+    comparable, alike = _comparable(c, feature, a, b)
     unsure = np.flatnonzero(comparable & ~alike)
     if len(unsure):
-        size = len(names)
-        pairs, where = np.unique(x[unsure] * size + y[unsure], return_inverse=True)
-        near = np.array([names[p // size][0] != "#" and bool(
-            fuzz.ratio(names[p // size], names[p % size], score_cutoff=features.PLACE_SAME))
-            for p in pairs.tolist()])
-        alike[unsure] = near[where]
+        codes, names = getattr(c, feature), getattr(c, feature + "_name")
+        ua, ub = a[unsure], b[unsure]
+        _, first, where = np.unique(np.stack([codes[ua], codes[ub]], axis=1), axis=0,
+                                    return_index=True, return_inverse=True)
+        near = np.array([names[i][0] != "#" and bool(
+            fuzz.ratio(names[i], names[j], score_cutoff=features.PLACE_SAME))
+            for i, j in zip(ua[first].tolist(), ub[first].tolist(), strict=True)], dtype=bool)
+        alike[unsure] = near[where.ravel()]
     return _weights(feature, _level(feature, [(~comparable, "none"), (alike, "same")], "differ"))
 
 
@@ -184,7 +208,7 @@ def _owner(c: Columns, a: list[int], b: list[int]) -> np.ndarray:
     cut = features.OWNER_SAME
     same = process.cpdist(x, y, scorer=fuzz.token_sort_ratio, score_cutoff=cut,
                           dtype=np.float64) >= cut
-    same |= process.cpdist([c.owner_glued[i] for i in a], [c.owner_glued[j] for j in b],
+    same |= process.cpdist([p.replace(" ", "") for p in x], [q.replace(" ", "") for q in y],
                            scorer=fuzz.ratio, score_cutoff=cut, dtype=np.float64) >= cut
     same |= np.array([p == q for p, q in zip(x, y, strict=True)], dtype=bool)
     table = scoring.WEIGHTS.get("owner", {})
