@@ -99,7 +99,7 @@ def test_a_batch_without_keys_has_no_pairs():
     left, right = Index(units).pairs()
     assert len(left) == len(right) == 0
     assert len(Index([]).pairs()[0]) == 0
-    assert len(prefilter.hopeful(prefilter.columns([]), left[:0], right[:0], 0.0)) == 0
+    assert len(prefilter.hopeful(prefilter.columns([]), left[:0], right[:0], 0.0).positions) == 0
 
 
 def test_the_bound_is_never_below_the_score(batch):
@@ -127,7 +127,7 @@ def test_the_bound_is_never_below_the_score(batch):
     assert np.allclose(everything, expected, rtol=0, atol=1e-9)
     # a floor prunes, and keeps every pair quick_score keeps
     floor = scoring.REVIEW_THRESHOLD
-    kept = set(prefilter.hopeful(columns, left, right, floor).tolist())
+    kept = set(prefilter.hopeful(columns, left, right, floor).positions.tolist())
     wanted = {k for k, (i, j) in enumerate(zip(left.tolist(), right.tolist(), strict=True))
               if scoring.quick_score(units[i], units[j], floor) is not None}
     assert wanted <= kept
@@ -144,3 +144,27 @@ def test_the_bound_of_units_at_a_band_limit_takes_the_better_band():
         bound = prefilter.bounds(prefilter.columns(units), np.array([0]), np.array([1]), -math.inf)
         exact = scoring.score(scoring.decide(units[0], units[1]).features)[0]
         assert bound[0] >= exact - 1e-9
+
+
+def test_what_the_prefilter_works_out_is_what_the_scorer_would(batch):
+    units, index = batch
+    left, right = index.pairs()
+    floor = scoring.REVIEW_THRESHOLD
+    hopeful = prefilter.hopeful(prefilter.columns(units), left, right, floor)
+    names = list(scoring.WEIGHTS)
+    worked_out = 0
+    for k, known, blocked in zip(hopeful.positions.tolist(), hopeful.weights.tolist(),
+                                 hopeful.blocked.tolist(), strict=True):
+        a, b = units[left[k]], units[right[k]]
+        levels = scoring.decide(a, b).features
+        order = list(levels)
+        for feature, weight in zip(order, known, strict=True):
+            if weight == weight:  # not NaN: worked out
+                worked_out += 1
+                assert weight == scoring.WEIGHTS[feature][levels[feature]], feature
+        hard = {f for f, level in levels.items() if (f, level) in scoring.HARD_RULES
+                and known[order.index(f)] == known[order.index(f)]}
+        assert blocked == bool(hard)
+        # the scorer, told what is known, gives the same answer as working everything out
+        assert scoring.quick_score(a, b, floor, known, blocked) == scoring.quick_score(a, b, floor)
+    assert worked_out > len(hopeful.positions) * len(names) // 2

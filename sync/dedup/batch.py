@@ -95,8 +95,10 @@ def _link_part(units: list[Unit], index: Index, columns: prefilter.Columns, part
     hopeful = prefilter.hopeful(columns, left, right, floor)
     found = []
     quick_score = scoring.quick_score
-    for i, j in zip(left[hopeful].tolist(), right[hopeful].tolist(), strict=True):
-        scored = quick_score(units[i], units[j], floor)
+    for i, j, known, blocked in zip(left[hopeful.positions].tolist(),
+                                    right[hopeful.positions].tolist(), hopeful.weights.tolist(),
+                                    hopeful.blocked.tolist(), strict=True):
+        scored = quick_score(units[i], units[j], floor, known, blocked)
         if scored is not None:
             found.append((i, j, scored[0], scored[1]))
     return found, len(left)

@@ -16,6 +16,7 @@ columns hold gets the best phone weight: a bound may be loose, never too tight.
 """
 
 from dataclasses import MISSING, dataclass, field, fields
+from typing import NamedTuple
 
 import numpy as np
 from rapidfuzz import fuzz, process
@@ -104,10 +105,21 @@ def columns(units: list[Unit], parts: list[Columns] | None = None) -> Columns:
                    owner=[u.owner for u in units])
 
 
-def _weights(feature: str, levels: np.ndarray) -> np.ndarray:
-    """Weights of level indices (positions in ``features.LEVELS[feature]``)."""
-    table = scoring.WEIGHTS.get(feature, {})
-    return np.array([table.get(level, 0.0) for level in features.LEVELS[feature]])[levels]
+# A feature's levels for many pairs: level indices (positions in features.LEVELS[feature]),
+# -1 where the level is not worked out here, with the most its weight can be there.
+Levels = tuple[np.ndarray, np.ndarray | float]
+_UNKNOWN = -1
+
+
+def _table(feature: str) -> np.ndarray:
+    """The weight of each level of ``feature``, in ``features.LEVELS`` order."""
+    weights = scoring.WEIGHTS.get(feature, {})
+    return np.array([weights.get(level, 0.0) for level in features.LEVELS[feature]])
+
+
+def _hard(feature: str) -> np.ndarray:
+    """Whether each level of ``feature`` breaks a hard rule (``scoring.HARD_RULES``)."""
+    return np.array([(feature, level) in scoring.HARD_RULES for level in features.LEVELS[feature]])
 
 
 def _level(feature: str, choices: list[tuple[np.ndarray, str]], default: str) -> np.ndarray:
@@ -117,19 +129,18 @@ def _level(feature: str, choices: list[tuple[np.ndarray, str]], default: str) ->
                      names.index(default))
 
 
-def _identifier(feature: str, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+def _identifier(feature: str, x: np.ndarray, y: np.ndarray) -> Levels:
     both = (x != 0) & (y != 0)
-    return _weights(feature, _level(feature, [(both & (x == y), "match"), (both, "conflict")],
-                                    "none"))
+    return _level(feature, [(both & (x == y), "match"), (both, "conflict")], "none"), 0.0
 
 
-def _legal(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+def _legal(x: np.ndarray, y: np.ndarray) -> Levels:
     both = (x != 0) & (y != 0)
-    return _weights("legal_id", _level("legal_id", [
-        (both & (x == y), "match"), (both, "conflict"), ((x != 0) | (y != 0), "one")], "none"))
+    return _level("legal_id", [(both & (x == y), "match"), (both, "conflict"),
+                               ((x != 0) | (y != 0), "one")], "none"), 0.0
 
 
-def _phone(c: Columns, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+def _phone(c: Columns, a: np.ndarray, b: np.ndarray) -> Levels:
     pa, pb = c.phones[a], c.phones[b]
     given = (pa[:, 0] != 0) & (pb[:, 0] != 0)
     shared = np.zeros(len(a), dtype=bool)
@@ -137,10 +148,10 @@ def _phone(c: Columns, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         for j in range(_PHONES):
             shared |= (pa[:, i] == pb[:, j]) & (pa[:, i] != 0)
     same_kind = (c.landlines[a] & c.landlines[b]) | (c.mobiles[a] & c.mobiles[b])
-    weights = _weights("phone", _level("phone", [
-        (~given, "none"), (shared, "match"), (same_kind, "conflict")], "other"))
-    best = max(scoring.WEIGHTS.get("phone", {}).values(), default=0.0)
-    return np.where(c.many_phones[a] | c.many_phones[b], best, weights)
+    levels = _level("phone", [(~given, "none"), (shared, "match"), (same_kind, "conflict")],
+                    "other")
+    # more phones than the columns hold: not worked out here
+    return np.where(c.many_phones[a] | c.many_phones[b], _UNKNOWN, levels), _table("phone").max()
 
 
 def _comparable(c: Columns, place: str, a: np.ndarray, b: np.ndarray):
@@ -151,13 +162,12 @@ def _comparable(c: Columns, place: str, a: np.ndarray, b: np.ndarray):
     return (x != 0) & (y != 0) & (equal | (scripts[a] == scripts[b])), equal
 
 
-def _province(c: Columns, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+def _province(c: Columns, a: np.ndarray, b: np.ndarray) -> Levels:
     comparable, equal = _comparable(c, "province", a, b)
-    return _weights("province", _level("province", [(~comparable, "none"), (equal, "same")],
-                                       "differ"))
+    return _level("province", [(~comparable, "none"), (equal, "same")], "differ"), 0.0
 
 
-def _place(c: Columns, feature: str, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+def _place(c: Columns, feature: str, a: np.ndarray, b: np.ndarray) -> Levels:
     """``features._place``: the fuzzy test asked once per distinct pair of places."""
     comparable, alike = _comparable(c, feature, a, b)
     unsure = np.flatnonzero(comparable & ~alike)
@@ -170,10 +180,10 @@ def _place(c: Columns, feature: str, a: np.ndarray, b: np.ndarray) -> np.ndarray
             fuzz.ratio(names[i], names[j], score_cutoff=features.PLACE_SAME))
             for i, j in zip(ua[first].tolist(), ub[first].tolist(), strict=True)], dtype=bool)
         alike[unsure] = near[where.ravel()]
-    return _weights(feature, _level(feature, [(~comparable, "none"), (alike, "same")], "differ"))
+    return _level(feature, [(~comparable, "none"), (alike, "same")], "differ"), 0.0
 
 
-def _distance(c: Columns, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+def _distance(c: Columns, a: np.ndarray, b: np.ndarray) -> Levels:
     lat1, lon1, lat2, lon2 = c.lat[a], c.lon[a], c.lat[b], c.lon[b]
     known = ~np.isnan(lat1) & ~np.isnan(lat2)
     p1, p2 = np.radians(lat1), np.radians(lat2)
@@ -182,27 +192,26 @@ def _distance(c: Columns, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     with np.errstate(invalid="ignore"):
         metres = 2 * geo.EARTH_RADIUS_M * np.arcsin(np.minimum(1.0, np.sqrt(h)))
     far = np.abs(lat1 - lat2) > features.FAR_LATITUDES
-    best = None
-    # numpy's sines may differ from libm's in the last bit: the better band of either side
-    for slack in (1 - 1e-9, 1 + 1e-9):
-        bands = [(~known, "none"), (far, "far")] + [
-            (metres * slack <= limit, level) for limit, level in features.DISTANCE_LEVELS]
-        weights = _weights("distance", _level("distance", bands, "far"))
-        best = weights if best is None else np.maximum(best, weights)
-    return best
+    # numpy's sines may differ from libm's in the last bit: a pair this close to a band's
+    # limit is not worked out here, and may weigh the better of the two bands
+    near, off = (_level("distance", [(~known, "none"), (far, "far")] + [
+        (metres * slack <= limit, level) for limit, level in features.DISTANCE_LEVELS], "far")
+        for slack in (1 - 1e-9, 1 + 1e-9))
+    table = _table("distance")
+    return np.where(near == off, near, _UNKNOWN), np.maximum(table[near], table[off])
 
 
-def _graded(feature: str, x: list[str], y: list[str], same: float, similar: float):
+def _graded(feature: str, x: list[str], y: list[str], same: float, similar: float) -> Levels:
     """``features._graded`` with token_set_ratio, for many pairs."""
     given = np.array([bool(p) and bool(q) for p, q in zip(x, y, strict=True)], dtype=bool)
     sim = process.cpdist(x, y, scorer=fuzz.token_set_ratio, score_cutoff=similar,
                          dtype=np.float64) if len(x) else np.zeros(0)
-    return _weights(feature, _level(feature, [
-        (~given, "none"), (sim >= same, "same"), (sim >= similar, "similar")], "differ"))
+    return _level(feature, [(~given, "none"), (sim >= same, "same"), (sim >= similar, "similar")],
+                  "differ"), 0.0
 
 
-def _owner(c: Columns, a: list[int], b: list[int]) -> np.ndarray:
-    """The owner's weight when the two are the same person, else the better of family/differ."""
+def _owner(c: Columns, a: list[int], b: list[int]) -> Levels:
+    """"same" or "none"; another owner ("family" or "differ") is not worked out here."""
     x, y = [c.owner[i] for i in a], [c.owner[j] for j in b]
     given = np.array([bool(p) and bool(q) for p, q in zip(x, y, strict=True)], dtype=bool)
     cut = features.OWNER_SAME
@@ -211,18 +220,70 @@ def _owner(c: Columns, a: list[int], b: list[int]) -> np.ndarray:
     same |= process.cpdist([p.replace(" ", "") for p in x], [q.replace(" ", "") for q in y],
                            scorer=fuzz.ratio, score_cutoff=cut, dtype=np.float64) >= cut
     same |= np.array([p == q for p, q in zip(x, y, strict=True)], dtype=bool)
-    table = scoring.WEIGHTS.get("owner", {})
-    other = max(table.get("family", 0.0), table.get("differ", 0.0))
-    return np.where(~given, table.get("none", 0.0), np.where(same, table.get("same", 0.0), other))
+    table, names = scoring.WEIGHTS.get("owner", {}), features.LEVELS["owner"]
+    levels = np.select([~given, same], [names.index("none"), names.index("same")], _UNKNOWN)
+    return levels, max(table.get("family", 0.0), table.get("differ", 0.0))
 
 
 def _best(names) -> float:
     return sum(max(scoring.WEIGHTS.get(n, {}).values(), default=0.0) for n in names)
 
 
-# Features bounded here in three rounds, cheapest first; the name features stay at their best.
+# Features bounded here in two rounds, codes first; the name features stay at their best.
 _CODED = ("branch", "legal_id", "license", "phone", "province", "distance", "plate", "park", "city")
 _TEXT = ("activity", "address", "owner")
+_POSITION = {name: k for k, name in enumerate(features.FEATURES)}
+_NAMES = [name for name in features.FEATURES if name not in _CODED + _TEXT]
+
+
+class Hopeful(NamedTuple):
+    """The pairs whose score may reach a floor, and what is known of their score already."""
+
+    positions: np.ndarray  # of the pairs kept, in the arrays given
+    weights: np.ndarray  # (kept, features) in features.FEATURES order; NaN: still to work out
+    blocked: np.ndarray  # a known feature breaks a hard rule (scoring.HARD_RULES)
+
+
+def _assess(c: Columns, a: np.ndarray, b: np.ndarray, floor: float):
+    """(bound, weights, hard) of each pair: an upper bound on its score; per feature its
+    weight (NaN: not worked out, counted in the bound at the most it can weigh); and
+    whether a feature worked out breaks a hard rule."""
+    weights = np.full((len(a), len(features.FEATURES)), np.nan)
+    hard = np.zeros(len(a), dtype=bool)
+    bound = np.full(len(a), scoring.BIAS + _best(_NAMES + list(_TEXT)))
+
+    def settle(name: str, rows, found: Levels) -> None:
+        levels, ceiling = found
+        known = levels != _UNKNOWN
+        weight = _table(name)[levels]
+        weights[rows, _POSITION[name]] = np.where(known, weight, np.nan)
+        hard[rows] |= known & _hard(name)[levels]
+        bound[rows] += np.where(known, weight, ceiling) - (_best([name]) if name in _TEXT else 0)
+
+    everyone = slice(None)
+    settle("branch", everyone, _branch(c, a, b))
+    settle("legal_id", everyone, _legal(c.legal_id[a], c.legal_id[b]))
+    settle("license", everyone, _identifier("license", c.license[a], c.license[b]))
+    settle("phone", everyone, _phone(c, a, b))
+    settle("province", everyone, _province(c, a, b))
+    settle("distance", everyone, _distance(c, a, b))
+    settle("plate", everyone, _identifier("plate", c.plate[a], c.plate[b]))
+    settle("park", everyone, _place(c, "park", a, b))
+    settle("city", everyone, _place(c, "city", a, b))
+    keep = np.flatnonzero(bound >= floor - scoring.ROOM)
+    for name in _TEXT:
+        if not len(keep):
+            break
+        ka, kb = a[keep].tolist(), b[keep].tolist()
+        if name == "owner":
+            found = _owner(c, ka, kb)
+        else:
+            values, grades = ((c.activity, features.ACTIVITY_GRADES) if name == "activity"
+                              else (c.address, features.ADDRESS_GRADES))
+            found = _graded(name, [values[i] for i in ka], [values[j] for j in kb], *grades)
+        settle(name, keep, found)
+        keep = keep[bound[keep] >= floor - scoring.ROOM]
+    return bound, weights, hard
 
 
 def bounds(c: Columns, left: np.ndarray, right: np.ndarray, floor: float) -> np.ndarray:
@@ -231,34 +292,16 @@ def bounds(c: Columns, left: np.ndarray, right: np.ndarray, floor: float) -> np.
     The text features are only worked out for the pairs still able to reach ``floor``:
     the others keep their best weight there, which leaves their bound an upper bound.
     """
-    a, b = left, right
-    bound = (scoring.BIAS + _best(set(features.FEATURES) - set(_CODED))
-             + _branch(c, a, b) + _legal(c.legal_id[a], c.legal_id[b])
-             + _identifier("license", c.license[a], c.license[b]) + _phone(c, a, b)
-             + _province(c, a, b) + _distance(c, a, b)
-             + _identifier("plate", c.plate[a], c.plate[b])
-             + _place(c, "park", a, b) + _place(c, "city", a, b))
-    keep = np.flatnonzero(bound >= floor - scoring.ROOM)
-    for name in _TEXT:
-        if not len(keep):
-            break
-        ka, kb = a[keep].tolist(), b[keep].tolist()
-        if name == "owner":
-            weight = _owner(c, ka, kb)
-        else:
-            values, grades = ((c.activity, features.ACTIVITY_GRADES) if name == "activity"
-                              else (c.address, features.ADDRESS_GRADES))
-            weight = _graded(name, [values[i] for i in ka], [values[j] for j in kb], *grades)
-        bound[keep] += weight - _best([name])
-        keep = keep[bound[keep] >= floor - scoring.ROOM]
-    return bound
+    return _assess(c, left, right, floor)[0]
 
 
-def hopeful(c: Columns, left: np.ndarray, right: np.ndarray, floor: float) -> np.ndarray:
-    """Positions of the pairs (left[k], right[k]) whose score may reach ``floor``."""
-    return np.flatnonzero(bounds(c, left, right, floor) >= floor - scoring.ROOM)
+def hopeful(c: Columns, left: np.ndarray, right: np.ndarray, floor: float) -> Hopeful:
+    """The pairs (left[k], right[k]) whose score may reach ``floor`` (``Hopeful``)."""
+    bound, weights, hard = _assess(c, left, right, floor)
+    kept = np.flatnonzero(bound >= floor - scoring.ROOM)
+    return Hopeful(kept, weights[kept], hard[kept])
 
 
-def _branch(c: Columns, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+def _branch(c: Columns, a: np.ndarray, b: np.ndarray) -> Levels:
     differ = c.named[a] & c.named[b] & (c.branch[a] != c.branch[b])
-    return _weights("branch", _level("branch", [(differ, "differ")], "same"))
+    return _level("branch", [(differ, "differ")], "same"), 0.0

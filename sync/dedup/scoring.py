@@ -126,26 +126,51 @@ def refresh() -> None:
     position = {name: k for k, (name, _) in enumerate(_ORDER)}
     best = [max(WEIGHTS.get(name, {}).values(), default=0.0) for name in QUICK_ORDER]
     _STEPS.clear()
+    _PLANS.clear()
     for k, name in enumerate(QUICK_ORDER):
         table = {level: (WEIGHTS.get(name, {}).get(level, 0.0), level in _HARD.get(name, ()))
                  for level in LEVELS[name]}
         _STEPS.append((position[name], FEATURES[name], table, sum(best[k + 1:])))
 
 
+# The steps for pairs of which only some features are still to work out, by those
+# features' positions (quick_score's ``known``): made once per such set.
+_PLANS: dict[tuple[int, ...], list] = {}
+
+
+def _plan(unknown: tuple[int, ...]) -> list:
+    plan = _PLANS.get(unknown)
+    if plan is None:
+        steps = [step for step in _STEPS if step[0] in unknown]
+        best = [max(weight for weight, _ in table.values()) for _, _, table, _ in steps]
+        plan = _PLANS[unknown] = [(position, level_of, table, sum(best[k + 1:]))
+                                  for k, (position, level_of, table, _) in enumerate(steps)]
+    return plan
+
+
 refresh()
 
 
-def quick_score(a: Unit, b: Unit, floor: float) -> tuple[float, bool] | None:
+def quick_score(a: Unit, b: Unit, floor: float, known: list[float] | None = None,
+                blocked: bool = False) -> tuple[float, bool] | None:
     """(score, blocked by a hard rule) of two prepared units, or None when below ``floor``.
 
     Features are looked at in ``QUICK_ORDER``; as soon as the best the remaining ones could
     add cannot reach ``floor`` the pair is dropped. A pair kept is scored by adding the
     weights in ``FEATURES`` order, as ``score(features(a, b))`` does.
+
+    ``known``: the weights of the features already worked out (``FEATURES`` order, NaN
+    for the others), and ``blocked`` whether one of them breaks a hard rule; only the
+    others are looked at (the batch's ``prefilter`` works many out at once).
     """
-    partial = BIAS
-    blocked = False
-    weights = [0.0] * len(_STEPS)
-    for position, level_of, table, still_possible in _STEPS:
+    if known is None:
+        partial, weights, steps = BIAS, [0.0] * len(_STEPS), _STEPS
+    else:
+        weights = list(known)
+        unknown = tuple(k for k, weight in enumerate(known) if weight != weight)  # NaN
+        partial = BIAS + sum(weight for weight in known if weight == weight)
+        steps = _plan(unknown)
+    for position, level_of, table, still_possible in steps:
         weight, hard = table[level_of(a, b)]
         weights[position] = weight
         partial += weight
