@@ -79,6 +79,26 @@ def test_malformed_lines_and_fields(tmp_path):
     assert "Skipped" in result.output
 
 
+def test_numbers_past_64_bits_and_json_extensions_are_read_as_json_reads_them(tmp_path):
+    # the fast JSON reader would turn these integers into floats; what was typed counts
+    lines = [
+        '{"id": 123456789012345678901234567890, "name": "کاشی مهر", "national_id": 10320894878}',
+        '{"id": -9223372036854775809, "name": "کاشی مهر", "national_id": 10320894878}',
+        '{"id": 18446744073709551615, "license_no": 123456789012345678901}',
+        '{"id": "nan", "lat": NaN, "lon": -Infinity, "name": "کاشی مهر"}',
+        '{"id": 1e19}',
+    ]
+    source, out = tmp_path / "units.jsonl", tmp_path / "clusters.csv"
+    source.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = CliRunner().invoke(dedup, [str(source), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    _, rows = _read_clusters(out)
+    assert [row[0] for row in rows] == ["123456789012345678901234567890", "-9223372036854775809",
+                                        "18446744073709551615", "nan", "10000000000000000000"]
+    cluster = dict(rows)
+    assert cluster["-9223372036854775809"] == "123456789012345678901234567890"  # one legal id
+
+
 def test_utf8_bom_crlf_and_stdout(tmp_path):
     source = tmp_path / "units.jsonl"
     source.write_bytes("\ufeff".encode() + b'{"id": "x", "name": "\xd8\xa7"}\r\n{"id": "y"}\r\n')

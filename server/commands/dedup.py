@@ -36,6 +36,7 @@ import time
 from contextlib import contextmanager
 
 import click
+import orjson
 
 from server.cli import exit_now
 from sync.dedup.batch import deduplicate
@@ -81,6 +82,24 @@ def _salvaged(line: str) -> dict | None:
     return {"id": json.loads(match.group(2))}
 
 
+# orjson reads a line three times faster than json, but reads an integer past 64 bits as
+# a float (an id typed as a long number would change): such a line, and a line orjson
+# refuses (NaN, a lone surrogate), is read by json. Only top-level values count: the
+# matching reads nothing inside a list or an object.
+_PAST_64_BITS = 2.0 ** 63
+
+
+def _parse(line: str):
+    try:
+        record = orjson.loads(line)
+    except orjson.JSONDecodeError:
+        return json.loads(line)
+    if isinstance(record, dict) and any(type(value) is float and abs(value) >= _PAST_64_BITS
+                                        for value in record.values()):
+        return json.loads(line)
+    return record
+
+
 def read_records(stream) -> _Input:
     """Parse JSON Lines leniently: blank lines are ignored, id-less lines skipped.
 
@@ -97,7 +116,7 @@ def read_records(stream) -> _Input:
         if not line:
             continue
         try:
-            record = json.loads(line)
+            record = _parse(line)
         except ValueError:
             record = _salvaged(line)
             if record is None:
