@@ -184,17 +184,22 @@ def _join_tables(units: list[Unit], entry_units: np.ndarray, entry_keys: np.ndar
     n = len(units)
     # the index: every (key, unit) entry, GPS ones under the unit's own cell
     own_gps = _gps_keys(units, located, located_words, near=False)
-    keys, dense = np.unique(np.concatenate([entry_keys, own_gps]), return_inverse=True)
-    holders = np.concatenate([entry_units, located])
-    kinds = np.concatenate([entry_kinds, np.full(len(own_gps), _GPS_KIND, dtype=np.int8)])
-    flag = np.empty(len(keys), dtype=np.int8)
-    flag[dense] = _KIND_FLAGS[kinds]
-    cap = np.empty(len(keys), dtype=np.int64)
-    cap[dense] = _KIND_CAPS[kinds]
-    order = np.argsort(dense, kind="stable")  # entries came in unit order: lists stay ascending
-    listed = holders[order]
-    length = np.bincount(dense, minlength=len(keys))
-    start = np.cumsum(length) - length
+    hashes = np.concatenate([entry_keys, own_gps])
+    # one stable sort makes the posting lists: entries came in unit order, so each list
+    # is ascending; the keys are numbered densely in that order
+    order = np.argsort(hashes, kind="stable")
+    ordered = hashes[order]
+    new_key = np.empty(len(ordered), dtype=bool)
+    new_key[:1] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=new_key[1:])
+    start = np.flatnonzero(new_key)
+    keys = ordered[start]
+    dense = np.empty(len(hashes), dtype=np.int64)
+    dense[order] = np.cumsum(new_key) - 1
+    listed = np.concatenate([entry_units, located])[order]
+    kinds = np.concatenate([entry_kinds, np.full(len(own_gps), _GPS_KIND, dtype=np.int8)])[order]
+    flag, cap = _KIND_FLAGS[kinds[start]], _KIND_CAPS[kinds[start]]
+    length = np.diff(np.append(start, len(ordered)))
     usable = (length > 1) & (length <= cap)
 
     # the look-ups: index keys but GPS, plus GPS keys of the 4 nearest cells
