@@ -7,7 +7,7 @@ gives, or a pair worth a review would be lost.
 """
 
 import math
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import replace
 
 import numpy as np
@@ -17,7 +17,7 @@ from sync.dedup import prefilter, scoring
 from sync.dedup.batch import prepare_all
 from sync.dedup.blocking import Index
 from sync.dedup.generator import PRESETS, generate
-from sync.dedup.keys import candidate_ids, posting_cap, unit_keys
+from sync.dedup.keys import candidate_ids, commonness_of, count_keys, posting_cap, unit_keys
 
 # Records that make the edge cases of blocking and of every coded feature: places given
 # as reference numbers and in Latin letters, no name, one name, many phones, positions
@@ -168,3 +168,14 @@ def test_what_the_prefilter_works_out_is_what_the_scorer_would(batch):
         # the scorer, told what is known, gives the same answer as working everything out
         assert scoring.quick_score(a, b, floor, known, blocked) == scoring.quick_score(a, b, floor)
     assert worked_out > len(hopeful.positions) * len(names) // 2
+
+
+def test_each_units_commonness_is_the_one_the_store_would_work_out(batch):
+    units, _ = batch  # the Index has filled in every unit's commonness
+    counts = Counter(key for unit in units for key in count_keys(unit))
+    expected = [commonness_of(unit, counts.__getitem__, len(units)) for unit in units]
+    assert [unit.commonness for unit in units] == expected
+    assert sum(value >= 0 for value in expected) > len(units) // 2
+    few = prepare_all([{"id": str(i), "name": "کاشی مهر"} for i in range(10)])
+    Index(few)
+    assert {unit.commonness for unit in few} == {-1.0}  # too few units to say

@@ -30,9 +30,9 @@ from rapidfuzz import fuzz, process
 
 from sync.dedup import geo
 from sync.dedup.keys import (
+    MIN_UNITS_FOR_COMMONNESS,
     WEAK_SUBSET_SIMILARITY,
     WEAK_WORD_SIMILARITY,
-    commonness_of,
     count_keys,
     name_words,
     posting_cap,
@@ -62,13 +62,16 @@ class ChunkKeys(NamedTuple):
     kinds: bytes  # per entry: position of the key's kind in _KINDS
     located: bytes  # per name word of a unit with a position: the unit's number
     words: bytes  # and the word's hash
-    counted: bytes  # hashes of every unit's count keys (keys.count_keys)
+    counted_units: bytes  # per count key (keys.count_keys) of every unit: the unit,
+    counted: bytes  # the key's hash,
+    counted_slots: bytes  # and its place in keys.commonness_of's product (-1: the place)
 
 
 def keys_of(units: Iterable[Unit], first: int) -> ChunkKeys:
     """The keys of ``units``, numbered from ``first`` (see ``ChunkKeys``)."""
     entry_units, entry_keys, entry_kinds = array("q"), array("q"), array("b")
-    located, located_words, counted = array("q"), array("q"), array("q")
+    located, located_words = array("q"), array("q")
+    counted_units, counted, counted_slots = array("q"), array("q"), array("b")
     kind_of = _KIND_OF
     for i, unit in enumerate(units, start=first):
         words = name_words(unit)
@@ -80,9 +83,15 @@ def keys_of(units: Iterable[Unit], first: int) -> ChunkKeys:
             for word in words:
                 located.append(i)
                 located_words.append(hash(word))
-        counted.extend(map(hash, count_keys(unit)))
+        # count keys: the name's words in keys.commonness_of's order (slot 0, 1, ...), then
+        # the place (slot -1)
+        for slot, key in enumerate(count_keys(unit)):
+            counted_units.append(i)
+            counted.append(hash(key))
+            counted_slots.append(-1 if key[0] == "Z" else slot)
     return ChunkKeys(entry_units.tobytes(), entry_keys.tobytes(), entry_kinds.tobytes(),
-                     located.tobytes(), located_words.tobytes(), counted.tobytes())
+                     located.tobytes(), located_words.tobytes(), counted_units.tobytes(),
+                     counted.tobytes(), counted_slots.tobytes())
 
 
 class Index:
@@ -113,10 +122,10 @@ class Index:
         def column(name: str, dtype) -> np.ndarray:
             return np.frombuffer(b"".join(getattr(c, name) for c in self._chunks), dtype=dtype)
 
-        counted, tally = np.unique(column("counted", np.int64), return_counts=True)
-        counts = dict(zip(counted.tolist(), tally.tolist(), strict=True))
-        for unit in units:
-            unit.commonness = commonness_of(unit, lambda key: counts.get(hash(key), 0), len(units))
+        commonness = _commonness(len(units), column("counted_units", np.int64),
+                                 column("counted", np.int64), column("counted_slots", np.int8))
+        for unit, value in zip(units, commonness.tolist(), strict=True):
+            unit.commonness = value
         self._join = _join_tables(units, column("units", np.int64), column("keys", np.int64),
                                   column("kinds", np.int8), column("located", np.int64),
                                   column("words", np.int64))
@@ -130,6 +139,29 @@ class Index:
         """
         assert self._join is not None, "close the index first"
         return _candidate_pairs(self._join, part, parts)
+
+
+def _commonness(total: int, units: np.ndarray, keys: np.ndarray, slots: np.ndarray) -> np.ndarray:
+    """``keys.commonness_of`` of every unit at once, from its count keys' entries.
+
+    The same arithmetic in the same order (a product of word frequencies taken word by
+    word, then the place's count), so each figure is the one ``commonness_of`` gives.
+    """
+    result = np.full(total, -1.0)
+    if total < MIN_UNITS_FOR_COMMONNESS or not len(keys):
+        return result
+    _, where, tally = np.unique(keys, return_inverse=True, return_counts=True)
+    count = tally[where.ravel()]
+    chance, named = np.ones(total), np.zeros(total, dtype=bool)
+    for slot in range(int(slots.max()) + 1):
+        mine = slots == slot
+        chance[units[mine]] *= np.maximum(count[mine], 1) / total
+        named[units[mine]] = True
+    place = np.zeros(total, dtype=np.int64)
+    mine = slots == -1
+    place[units[mine]] = count[mine]
+    result[named] = (np.where(place > 0, place, total) * chance)[named]
+    return result
 
 
 def _gps_keys(units: list[Unit], located: np.ndarray, words: np.ndarray, near: bool) -> np.ndarray:
