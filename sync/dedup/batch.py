@@ -74,7 +74,8 @@ def prepared_and_indexed(records: Iterable[dict], progress: Progress = _noop,
     workers = _workers(n, workers)
     if workers == 1:
         units = prepare_all(records, progress)
-        return units, Index(units), prefilter.columns(units)
+        columns = prefilter.columns(units)
+        return units, Index(units, columns), columns
     units, index, parts = [], Index(), []
     chunks = [(start, min(n, start + _TICK)) for start in range(0, n, _TICK)]
     with _forked(workers, records=records) as pool:
@@ -83,8 +84,9 @@ def prepared_and_indexed(records: Iterable[dict], progress: Progress = _noop,
             index.add(keys)
             parts.append(coded)
             progress("prepare", len(units), n)
-    index.close(units)
-    return units, index, prefilter.columns(units, parts)
+    columns = prefilter.columns(units, parts)
+    index.close(units, columns)
+    return units, index, columns
 
 
 def _link_part(units: list[Unit], index: Index, columns: prefilter.Columns, part: int,
@@ -149,8 +151,8 @@ def link(units: list[Unit], floor: float, progress: Progress = _noop,
     ``columns``: the units' ``Index`` and ``prefilter.columns`` when already made.
     """
     n = len(units)
-    index = Index(units) if index is None else index
     columns = prefilter.columns(units) if columns is None else columns
+    index = Index(units, columns) if index is None else index
     links: Links = {}
     looked = 0
     workers = _workers(n, workers)

@@ -28,7 +28,7 @@ from typing import NamedTuple
 import numpy as np
 from rapidfuzz import fuzz, process
 
-from sync.dedup import geo
+from sync.dedup import geo, prefilter
 from sync.dedup.keys import (
     MIN_UNITS_FOR_COMMONNESS,
     WEAK_SUBSET_SIMILARITY,
@@ -38,7 +38,8 @@ from sync.dedup.keys import (
     posting_cap,
     shared_keys,
 )
-from sync.dedup.record import Unit, place_script
+from sync.dedup.prefilter import Columns
+from sync.dedup.record import Unit
 
 _STRONG, _NAME, _WORD = 1, 2, 4  # what a shared key says: strong kind, D, P
 _KINDS = "LCTDPAG"  # key kinds by their prefix (keys.py); an entry carries its kind's position
@@ -106,19 +107,20 @@ class Index:
     posting lists.
     """
 
-    def __init__(self, units: list[Unit] | None = None):
+    def __init__(self, units: list[Unit] | None = None, columns: Columns | None = None):
         self._chunks: list[ChunkKeys] = []
         self._join: _Join | None = None
         if units is not None:
             self.add(keys_of(units, 0))
-            self.close(units)
+            self.close(units, columns)
 
     def add(self, keys: ChunkKeys) -> None:
         """Index the keys of the next units (``keys_of`` them, numbered after the last)."""
         self._chunks.append(keys)
 
-    def close(self, units: list[Unit]) -> None:
-        """Finish the index of ``units`` (every unit added, in order): count, then join."""
+    def close(self, units: list[Unit], columns: Columns | None = None) -> None:
+        """Finish the index of ``units`` (every unit added, in order): count, then join.
+        ``columns``: their ``prefilter.columns`` when already made."""
         def column(name: str, dtype) -> np.ndarray:
             return np.frombuffer(b"".join(getattr(c, name) for c in self._chunks), dtype=dtype)
 
@@ -126,7 +128,8 @@ class Index:
                                  column("counted", np.int64), column("counted_slots", np.int8))
         for unit, value in zip(units, commonness.tolist(), strict=True):
             unit.commonness = value
-        self._join = _join_tables(units, column("units", np.int64), column("keys", np.int64),
+        columns = prefilter.columns(units) if columns is None else columns
+        self._join = _join_tables(units, columns, column("units", np.int64), column("keys", np.int64),
                                   column("kinds", np.int8), column("located", np.int64),
                                   column("words", np.int64))
         self._chunks = []
@@ -164,14 +167,11 @@ def _commonness(total: int, units: np.ndarray, keys: np.ndarray, slots: np.ndarr
     return result
 
 
-def _gps_keys(units: list[Unit], located: np.ndarray, words: np.ndarray, near: bool) -> np.ndarray:
-    """GPS keys of (unit, word hash) rows: for the unit's own cell, or its 4 nearest cells.
-
-    A key is the word's hash and the cell mixed into 64 bits (splitmix64's finaliser),
-    like the other keys' string hashes.
+def _gps_keys(lat: np.ndarray, lon: np.ndarray, words: np.ndarray, near: bool) -> np.ndarray:
+    """GPS keys of (position, word hash) rows: for the position's own cell, or its 4
+    nearest cells. A key is the word's hash and the cell mixed into 64 bits (splitmix64's
+    finaliser), like the other keys' string hashes.
     """
-    lat = np.array([units[i].lat for i in located.tolist()], dtype=np.float64)
-    lon = np.array([units[i].lon for i in located.tolist()], dtype=np.float64)
     # the same float arithmetic as geo.cell and geo.near_cells, so the same cells
     row_f, col_f = lat / geo.CELL, lon / geo.CELL
     row, col = np.floor(row_f).astype(np.int64), np.floor(col_f).astype(np.int64)
@@ -211,11 +211,13 @@ class _Join:
     parts: dict[int, tuple[np.ndarray, np.ndarray]]  # parts -> look-ups in part order, bounds
 
 
-def _join_tables(units: list[Unit], entry_units: np.ndarray, entry_keys: np.ndarray,
-                 entry_kinds: np.ndarray, located: np.ndarray, located_words: np.ndarray) -> _Join:
+def _join_tables(units: list[Unit], columns: Columns, entry_units: np.ndarray,
+                 entry_keys: np.ndarray, entry_kinds: np.ndarray, located: np.ndarray,
+                 located_words: np.ndarray) -> _Join:
     n = len(units)
     # the index: every (key, unit) entry, GPS ones under the unit's own cell
-    own_gps = _gps_keys(units, located, located_words, near=False)
+    lat, lon = columns.lat[located], columns.lon[located]
+    own_gps = _gps_keys(lat, lon, located_words, near=False)
     hashes = np.concatenate([entry_keys, own_gps])
     # one stable sort makes the posting lists: entries came in unit order, so each list
     # is ascending; the keys are numbered densely in that order
@@ -226,41 +228,26 @@ def _join_tables(units: list[Unit], entry_units: np.ndarray, entry_keys: np.ndar
     np.not_equal(ordered[1:], ordered[:-1], out=new_key[1:])
     start = np.flatnonzero(new_key)
     keys = ordered[start]
-    dense = np.empty(len(hashes), dtype=np.int64)
-    dense[order] = np.cumsum(new_key) - 1
+    dense = np.cumsum(new_key) - 1  # of each entry, in sorted order
     listed = np.concatenate([entry_units, located])[order]
     kinds = np.concatenate([entry_kinds, np.full(len(own_gps), _GPS_KIND, dtype=np.int8)])[order]
     flag, cap = _KIND_FLAGS[kinds[start]], _KIND_CAPS[kinds[start]]
     length = np.diff(np.append(start, len(ordered)))
     usable = (length > 1) & (length <= cap)
 
-    # the look-ups: index keys but GPS, plus GPS keys of the 4 nearest cells
-    near_gps = _gps_keys(units, located, located_words, near=True)
+    # the look-ups: every entry but the GPS ones (a unit looks under its own keys), plus
+    # GPS keys of the 4 nearest cells
+    near_gps = _gps_keys(lat, lon, located_words, near=True)
     near_units = np.repeat(located, 4)
     found = np.minimum(np.searchsorted(keys, near_gps), max(len(keys) - 1, 0))
     hit = keys[found] == near_gps if len(keys) else np.zeros(len(near_gps), dtype=bool)
-    query_units = np.concatenate([entry_units, near_units[hit]])
-    query_keys = np.concatenate([dense[:len(entry_units)], found[hit]])
+    own = kinds != _GPS_KIND
+    query_units = np.concatenate([listed[own], near_units[hit]])
+    query_keys = np.concatenate([dense[own], found[hit]])
     kept = usable[query_keys]
-    places = tuple((text_codes(values), script_codes(values))
-                   for values in ([u.province for u in units], [u.city for u in units]))
-    return _Join(n, listed, start, length, dense[order] * (n + 1) + listed, flag,
+    places = ((columns.province, columns.province_script), (columns.city, columns.city_script))
+    return _Join(n, listed, start, length, dense * (n + 1) + listed, flag,
                  query_units[kept], query_keys[kept], places, [u.name_sorted for u in units], {})
-
-
-def text_codes(values: list[str]) -> np.ndarray:
-    """A 64-bit code per text, its hash (0: empty): equal texts have equal codes, and two
-    different texts of a batch share one with odds of about 1e-19 a pair."""
-    return np.fromiter((hash(v) if v else 0 for v in values), dtype=np.int64, count=len(values))
-
-
-_SCRIPTS = {"id": 0, "latin": 1, "persian": 2}
-
-
-def script_codes(places: list[str]) -> np.ndarray:
-    """The script of each place key (``record.place_script``) as a small number."""
-    return np.fromiter((_SCRIPTS[place_script(v)] for v in places), dtype=np.int8,
-                       count=len(places))
 
 
 def _candidate_pairs(join: _Join, part: int, parts: int) -> tuple[np.ndarray, np.ndarray]:

@@ -22,8 +22,7 @@ import numpy as np
 from rapidfuzz import fuzz, process
 
 from sync.dedup import features, geo, scoring
-from sync.dedup.blocking import script_codes, text_codes
-from sync.dedup.record import Unit
+from sync.dedup.record import Unit, place_script
 
 _PHONES = 3  # phone columns per unit; a unit with more is scored by its best weight
 
@@ -32,7 +31,7 @@ _PHONES = 3  # phone columns per unit; a unit with more is scored by its best we
 class Columns:
     """The units' fields as arrays, for comparing many pairs at once.
 
-    Texts are compared by ``blocking.text_codes`` (0: not given): two different texts
+    Texts are compared by ``text_codes`` (0: not given): two different texts
     sharing a code would only make a pair look more alike (every "same" level weighs
     more than its "differ"), so a bound stays a bound.
     """
@@ -65,14 +64,31 @@ class Columns:
 _ARRAYS = [f.name for f in fields(Columns) if f.default_factory is MISSING]
 
 
+def text_codes(values: list[str]) -> np.ndarray:
+    """A 64-bit code per text, its hash (0: empty): equal texts have equal codes, and two
+    different texts of a batch share one with odds of about 1e-19 a pair."""
+    # (a text whose hash is 0 gets 1: 0 says "not given", which could lower a bound)
+    return np.fromiter(((hash(v) or 1) if v else 0 for v in values), dtype=np.int64,
+                       count=len(values))
+
+
+_SCRIPTS = {"id": 0, "latin": 1, "persian": 2}
+
+
+def script_codes(places: list[str]) -> np.ndarray:
+    """The script of each place key (``record.place_script``) as a small number."""
+    return np.fromiter((_SCRIPTS[place_script(v)] for v in places), dtype=np.int8,
+                       count=len(places))
+
+
 def coded(units: list[Unit]) -> Columns:
     """The array columns of ``units`` (their texts left out): made where they are prepared,
     chunk by chunk, and joined by ``columns``."""
-    phones = np.zeros((len(units), _PHONES), dtype=np.int64)
-    for row, unit in enumerate(units):
-        if unit.phones:
-            some = sorted(unit.phones)[:_PHONES]
-            phones[row, :len(some)] = text_codes(some)
+    padding = [0] * _PHONES
+    phones = []
+    for unit in units:
+        some = [hash(phone) or 1 for phone in sorted(unit.phones)[:_PHONES]] if unit.phones else []
+        phones += some + padding[len(some):]
     places = {name: [getattr(u, name) for u in units] for name in ("province", "city", "park")}
     return Columns(
         named=np.fromiter((bool(u.name) for u in units), dtype=bool, count=len(units)),
@@ -81,7 +97,7 @@ def coded(units: list[Unit]) -> Columns:
         legal_id=text_codes([u.legal_id for u in units]),
         license=text_codes([u.license for u in units]),
         plate=text_codes([u.plate for u in units]),
-        phones=phones,
+        phones=np.array(phones, dtype=np.int64).reshape(len(units), _PHONES),
         many_phones=np.fromiter((len(u.phones) > _PHONES for u in units), dtype=bool,
                                 count=len(units)),
         landlines=np.fromiter((bool(u.landlines) for u in units), dtype=bool, count=len(units)),
