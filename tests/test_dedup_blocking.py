@@ -153,8 +153,9 @@ def test_what_the_prefilter_works_out_is_what_the_scorer_would(batch):
     hopeful = prefilter.hopeful(prefilter.columns(units), left, right, floor)
     names = list(scoring.WEIGHTS)
     worked_out = 0
-    for k, known, blocked in zip(hopeful.positions.tolist(), hopeful.weights.tolist(),
-                                 hopeful.blocked.tolist(), strict=True):
+    for k, known, unknown, known_sum, blocked in zip(
+            hopeful.positions.tolist(), hopeful.weights.tolist(), hopeful.unknown.tolist(),
+            hopeful.known_sum.tolist(), hopeful.blocked.tolist(), strict=True):
         a, b = units[left[k]], units[right[k]]
         levels = scoring.decide(a, b).features
         order = list(levels)
@@ -165,8 +166,11 @@ def test_what_the_prefilter_works_out_is_what_the_scorer_would(batch):
         hard = {f for f, level in levels.items() if (f, level) in scoring.HARD_RULES
                 and known[order.index(f)] == known[order.index(f)]}
         assert blocked == bool(hard)
+        assert unknown == sum(1 << n for n, weight in enumerate(known) if weight != weight)
+        assert known_sum == pytest.approx(sum(weight for weight in known if weight == weight))
         # the scorer, told what is known, gives the same answer as working everything out
-        assert scoring.quick_score(a, b, floor, known, blocked) == scoring.quick_score(a, b, floor)
+        assert scoring.finish_score(a, b, floor, known, unknown, known_sum, blocked) \
+            == scoring.quick_score(a, b, floor)
     assert worked_out > len(hopeful.positions) * len(names) // 2
 
 

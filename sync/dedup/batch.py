@@ -96,11 +96,12 @@ def _link_part(units: list[Unit], index: Index, columns: prefilter.Columns, part
     left, right = index.pairs(part, _CHUNKS)
     hopeful = prefilter.hopeful(columns, left, right, floor)
     found = []
-    quick_score = scoring.quick_score
-    for i, j, known, blocked in zip(left[hopeful.positions].tolist(),
-                                    right[hopeful.positions].tolist(), hopeful.weights.tolist(),
-                                    hopeful.blocked.tolist(), strict=True):
-        scored = quick_score(units[i], units[j], floor, known, blocked)
+    finish_score = scoring.finish_score
+    for i, j, known, unknown, known_sum, blocked in zip(
+            left[hopeful.positions].tolist(), right[hopeful.positions].tolist(),
+            hopeful.weights.tolist(), hopeful.unknown.tolist(), hopeful.known_sum.tolist(),
+            hopeful.blocked.tolist(), strict=True):
+        scored = finish_score(units[i], units[j], floor, known, unknown, known_sum, blocked)
         if scored is not None:
             found.append((i, j, scored[0], scored[1]))
     return found, len(left)

@@ -253,10 +253,13 @@ _NAMES = [name for name in features.FEATURES if name not in _CODED + _TEXT]
 
 
 class Hopeful(NamedTuple):
-    """The pairs whose score may reach a floor, and what is known of their score already."""
+    """The pairs whose score may reach a floor, and what is known of their score already
+    (what ``scoring.finish_score`` takes)."""
 
     positions: np.ndarray  # of the pairs kept, in the arrays given
     weights: np.ndarray  # (kept, features) in features.FEATURES order; NaN: still to work out
+    unknown: np.ndarray  # bit mask of the NaN positions
+    known_sum: np.ndarray  # the sum of the other weights
     blocked: np.ndarray  # a known feature breaks a hard rule (scoring.HARD_RULES)
 
 
@@ -315,7 +318,11 @@ def hopeful(c: Columns, left: np.ndarray, right: np.ndarray, floor: float) -> Ho
     """The pairs (left[k], right[k]) whose score may reach ``floor`` (``Hopeful``)."""
     bound, weights, hard = _assess(c, left, right, floor)
     kept = np.flatnonzero(bound >= floor - scoring.ROOM)
-    return Hopeful(kept, weights[kept], hard[kept])
+    weights = weights[kept]
+    unknown = np.isnan(weights)
+    bits = np.left_shift(1, np.arange(weights.shape[1], dtype=np.int64))
+    return Hopeful(kept, weights, (unknown * bits).sum(axis=1), np.nansum(weights, axis=1),
+                   hard[kept])
 
 
 def _branch(c: Columns, a: np.ndarray, b: np.ndarray) -> Levels:

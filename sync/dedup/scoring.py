@@ -133,15 +133,15 @@ def refresh() -> None:
         _STEPS.append((position[name], FEATURES[name], table, sum(best[k + 1:])))
 
 
-# The steps for pairs of which only some features are still to work out, by those
-# features' positions (quick_score's ``known``): made once per such set.
-_PLANS: dict[tuple[int, ...], list] = {}
+# The steps for pairs of which only some features are still to work out, by the set of
+# their positions in FEATURES as a bit mask (``finish_score``): made once per such set.
+_PLANS: dict[int, list] = {}
 
 
-def _plan(unknown: tuple[int, ...]) -> list:
+def _plan(unknown: int) -> list:
     plan = _PLANS.get(unknown)
     if plan is None:
-        steps = [step for step in _STEPS if step[0] in unknown]
+        steps = [step for step in _STEPS if unknown >> step[0] & 1]
         best = [max(weight for weight, _ in table.values()) for _, _, table, _ in steps]
         plan = _PLANS[unknown] = [(position, level_of, table, sum(best[k + 1:]))
                                   for k, (position, level_of, table, _) in enumerate(steps)]
@@ -151,25 +151,30 @@ def _plan(unknown: tuple[int, ...]) -> list:
 refresh()
 
 
-def quick_score(a: Unit, b: Unit, floor: float, known: list[float] | None = None,
-                blocked: bool = False) -> tuple[float, bool] | None:
+def quick_score(a: Unit, b: Unit, floor: float) -> tuple[float, bool] | None:
     """(score, blocked by a hard rule) of two prepared units, or None when below ``floor``.
 
     Features are looked at in ``QUICK_ORDER``; as soon as the best the remaining ones could
     add cannot reach ``floor`` the pair is dropped. A pair kept is scored by adding the
     weights in ``FEATURES`` order, as ``score(features(a, b))`` does.
-
-    ``known``: the weights of the features already worked out (``FEATURES`` order, NaN
-    for the others), and ``blocked`` whether one of them breaks a hard rule; only the
-    others are looked at (the batch's ``prefilter`` works many out at once).
     """
-    if known is None:
-        partial, weights, steps = BIAS, [0.0] * len(_STEPS), _STEPS
-    else:
-        weights = list(known)
-        unknown = tuple(k for k, weight in enumerate(known) if weight != weight)  # NaN
-        partial = BIAS + sum(weight for weight in known if weight == weight)
-        steps = _plan(unknown)
+    return _finish(a, b, floor, [0.0] * len(_STEPS), BIAS, False, _STEPS)
+
+
+def finish_score(a: Unit, b: Unit, floor: float, known: list[float], unknown: int,
+                 known_sum: float, blocked: bool) -> tuple[float, bool] | None:
+    """``quick_score`` of a pair some of whose features are already worked out (the batch's
+    ``prefilter`` works many out at once).
+
+    ``known``: their weights in ``FEATURES`` order (anything where ``unknown``, a bit mask
+    of positions, is set); ``known_sum`` their sum (it only decides when to stop early, and
+    may be added in any order); ``blocked``: one of them breaks a hard rule. Only the
+    features in ``unknown`` are looked at, and the score is the same sum as quick_score's.
+    """
+    return _finish(a, b, floor, known, BIAS + known_sum, blocked, _plan(unknown))
+
+
+def _finish(a, b, floor, weights, partial, blocked, steps):
     for position, level_of, table, still_possible in steps:
         weight, hard = table[level_of(a, b)]
         weights[position] = weight
