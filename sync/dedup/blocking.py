@@ -6,9 +6,9 @@ and so is a pair sharing both a D and a P key; a pair sharing keys of one weak k
 only must pass ``keys.weak_pair_plausible``. For a batch that rule runs here over
 numpy arrays, for every pair at once:
 
-1. every key a unit is indexed under becomes an integer, and its posting list a run
-   of the index entries sorted by (key, unit); lists that cannot yield a pair or are
-   longer than ``keys.posting_cap`` are dropped;
+1. every key a unit is indexed under becomes its 64-bit hash, and its posting list a
+   run of the index entries sorted by (key, unit); lists that cannot yield a pair or
+   are longer than ``keys.posting_cap`` are dropped;
 2. each query key of unit ``i`` reads the part of its list above ``i``, so each pair
    is met from its lower index only;
 3. the pairs met several times are folded into one, with the kinds of key they share;
@@ -16,8 +16,8 @@ numpy arrays, for every pair at once:
    rapidfuzz scoring all of them in one call.
 
 GPS keys (own cell + name word when indexed, the 2 x 2 nearest cells + word when
-looked up) are packed into integers from the grid cell and the word, so the four
-cells a unit looks in are computed for every unit at once.
+looked up) mix the word's hash with the grid cell into 64 bits, so the four cells a
+unit looks in are worked out for every unit at once.
 """
 
 from array import array
