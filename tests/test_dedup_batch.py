@@ -164,6 +164,38 @@ def test_one_process_or_several_give_the_same_clusters_and_review_list():
     assert len({score for _, _, score in serial.review}) < len(serial.review), "the set has ties to order"
 
 
+def test_lines_read_in_the_workers_give_what_reading_them_here_gives():
+    """The command has its lines parsed where they are prepared; which lines count (blank,
+    broken, salvaged, a repeated id, across the workers' chunks) is still decided in input
+    order, and one process or several agree with reading every line first."""
+    from server.commands.dedup import _Input, read_line
+    from sync.dedup.batch import Reader, deduplicate
+
+    records, _ = generate(replace(PRESETS["a"], size=4500, seed=7))
+    lines = [json.dumps(r, ensure_ascii=False) for r in records]
+    # odd lines where the workers' chunks (2,000 lines) meet, and ids repeated across them
+    lines[1999:1999] = ["", "{broken", json.dumps({"id": records[10]["id"], "name": "repeat"}),
+                        '{"id": "cut-4", "name": "صنایع']
+    lines[4100:4100] = [json.dumps({"id": records[2500]["id"]}), "42", '{"id": null}']
+    items = list(enumerate((line.encode() + b"\n" for line in lines), start=1))
+
+    results = []
+    for workers in (1, 2):
+        data = _Input()
+        result = deduplicate(items, workers=workers, reader=Reader(read_line, data.accept))
+        results.append((data.ids, data.invalid_lines, data.salvaged_lines, data.duplicate_ids,
+                        result.labels, result.review))
+    assert results[0] == results[1]
+    ids, invalid, salvaged, repeated, labels, _ = results[0]
+    # read line by line in this process: the same records in the same order
+    expected = _Input()
+    kept = [record for item in items for note, record in [read_line(item)]
+            if expected.accept(note) and record is not None]
+    assert ids == expected.ids == [r["id"] for r in kept]
+    assert (invalid, salvaged, repeated) == ([2001, 4102, 4103], [2003], 2)
+    assert labels == deduplicate(kept, workers=1).labels
+
+
 def test_the_real_command_writes_everything_before_it_ends_the_process(tmp_path, generated):
     """Run as its own process, the command ends without freeing the batch (``exit_now``):
     the CSVs and the summary must all be out, and the exit status 0."""

@@ -39,17 +39,36 @@ import click
 import orjson
 
 from server.cli import exit_now
-from sync.dedup.batch import deduplicate
+from sync.dedup.batch import Reader, deduplicate
 
 
 class _Input:
-    """Records read from a JSON Lines file, with what was skipped and why."""
+    """What reading a JSON Lines file kept and skipped (``accept`` decides, line by line)."""
 
     def __init__(self):
-        self.records: list[dict] = []
+        self.ids: list[str] = []  # of the records kept, in input order
         self.invalid_lines: list[int] = []  # 1-based line numbers
         self.salvaged_lines: list[int] = []  # not JSON, but their id was read (kept alone)
         self.duplicate_ids = 0
+        self._seen: set[str] = set()
+
+    def accept(self, note: tuple[int, str, str | None]) -> bool:
+        """Whether a line read by ``read_line`` is kept: one id is one unit, the first
+        line of it counts."""
+        number, kind, rid = note
+        if kind == "blank":
+            return False
+        if kind == "salvaged":
+            self.salvaged_lines.append(number)
+        if rid is None:
+            self.invalid_lines.append(number)
+            return False
+        if rid in self._seen:
+            self.duplicate_ids += 1
+            return False
+        self._seen.add(rid)
+        self.ids.append(rid)
+        return True
 
 
 def _record_id(value) -> str | None:
@@ -100,40 +119,31 @@ def _parse(line: str):
     return record
 
 
-def read_records(stream) -> _Input:
-    """Parse JSON Lines leniently: blank lines are ignored, id-less lines skipped.
+def read_line(item: tuple[int, bytes | str]) -> tuple[tuple[int, str, str | None], dict | None]:
+    """One numbered line: ((number, kind, id), record with its id as text, or None).
 
-    A line that is not valid JSON but starts with a readable id ({"id": "u17", "name": "…)
-    is kept as a record with only that id (its own cluster), so every id of the input
-    is in the output; other broken lines are skipped. A line whose id was already seen
-    is skipped too: one id is one unit, the first line of it counts.
+    kind: "blank", "json", "salvaged" (not JSON, but it begins with a readable id:
+    {"id": "u17", "name": "… cut short; kept as a record with only that id) or
+    "invalid". Runs in the workers of a big batch; ``_Input.accept`` decides what stays.
     """
-    result = _Input()
-    seen: set[str] = set()
-    for number, raw in enumerate(stream, start=1):
-        line = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
-        line = line.strip().lstrip("\ufeff")
-        if not line:
-            continue
-        try:
-            record = _parse(line)
-        except ValueError:
-            record = _salvaged(line)
-            if record is None:
-                result.invalid_lines.append(number)
-                continue
-            result.salvaged_lines.append(number)
-        rid = _record_id(record.get("id")) if isinstance(record, dict) else None
-        if rid is None:
-            result.invalid_lines.append(number)
-            continue
-        if rid in seen:
-            result.duplicate_ids += 1
-            continue
-        seen.add(rid)
-        record["id"] = rid
-        result.records.append(record)
-    return result
+    number, raw = item
+    line = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
+    line = line.strip().lstrip("\ufeff")
+    if not line:
+        return (number, "blank", None), None
+    kind = "json"
+    try:
+        record = _parse(line)
+    except ValueError:
+        record = _salvaged(line)
+        if record is None:
+            return (number, "invalid", None), None
+        kind = "salvaged"
+    rid = _record_id(record.get("id")) if isinstance(record, dict) else None
+    if rid is None:
+        return (number, kind, None), None
+    record["id"] = rid
+    return (number, kind, rid), record
 
 
 class _Progress:
@@ -175,18 +185,16 @@ def _csv_writer(path: str):
         yield csv.writer(out, lineterminator="\n")
 
 
-def _write_clusters(path: str, records: list[dict], labels: list[str]) -> None:
+def _write_clusters(path: str, ids: list[str], labels: list[str]) -> None:
     with _csv_writer(path) as writer:
         writer.writerow(["id", "cluster"])
-        writer.writerows((record["id"], label) for record, label in zip(records, labels,
-                                                                           strict=True))
+        writer.writerows(zip(ids, labels, strict=True))
 
 
-def _write_review(path: str, records: list[dict], review) -> None:
+def _write_review(path: str, ids: list[str], review) -> None:
     with _csv_writer(path) as writer:
         writer.writerow(["id_a", "id_b", "score"])
-        writer.writerows((records[i]["id"], records[j]["id"], f"{score:.2f}")
-                         for i, j, score in review)
+        writer.writerows((ids[i], ids[j], f"{score:.2f}") for i, j, score in review)
 
 
 def _rescan(ctx) -> None:
@@ -237,18 +245,20 @@ def dedup(ctx, input_path, out_path, review_path, rescan):
     gc.disable()  # millions of small objects, none freed before the end: no cycle passes
     try:
         with click.open_file(input_path, "rb") as stream:
-            data = read_records(stream)
+            lines = list(enumerate(stream, start=1))
+        data = _Input()
         progress = _Progress(sys.stderr.isatty())
         try:
-            result = deduplicate(data.records, progress=progress)
+            # the lines are parsed where they are prepared (the workers of a big batch)
+            result = deduplicate(lines, progress=progress, reader=Reader(read_line, data.accept))
         finally:
             progress.close()
     finally:
         if collecting:
             gc.enable()
-    _write_clusters(out_path, data.records, result.labels)
+    _write_clusters(out_path, data.ids, result.labels)
     if review_path:
-        _write_review(review_path, data.records, result.review)
+        _write_review(review_path, data.ids, result.review)
     stats = result.stats
     skipped = len(data.invalid_lines)
     click.echo(

@@ -14,6 +14,8 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
 
+import numpy as np
+
 from sync.dedup import prefilter, scoring
 from sync.dedup.blocking import Index, keys_of
 from sync.dedup.cluster import cluster
@@ -55,35 +57,67 @@ _UNIT_FIELDS = tuple(f.name for f in fields(Unit))
 
 
 def _prepare_chunk(bounds: tuple[int, int]):
+    """(notes, which items have a record, unit rows, keys, columns) of a chunk of the
+    input (see ``Reader``; the first two are None without one)."""
+    items, read = _SHARED["records"][bounds[0]:bounds[1]], _SHARED["read"]
+    notes = made = None
+    records = items
+    if read is not None:
+        notes, records = [], []
+        for note, record in map(read, items):
+            notes.append(note)
+            records.append(record)
+        made = [record is not None for record in records]
+    units = [prepare(record) for record in records if record is not None]
     # Sent back as plain tuples: made, pickled and rebuilt, they cost 60% of pickling the
     # dataclasses themselves. The keys travel as hashes in bytes (blocking.keys_of), the
     # prefilter's columns as arrays.
-    units = [prepare(record) for record in _SHARED["records"][bounds[0]:bounds[1]]]
-    return ([tuple([getattr(unit, name) for name in _UNIT_FIELDS]) for unit in units],
-            keys_of(units, bounds[0]), prefilter.coded(units))
+    return (notes, made,
+            [tuple([getattr(unit, name) for name in _UNIT_FIELDS]) for unit in units],
+            keys_of(units, 0), prefilter.coded(units))
 
 
-def prepared_and_indexed(records: Iterable[dict], progress: Progress = _noop,
-                         workers: int | None = None,
+@dataclass
+class Reader:
+    """How raw input items become records, in the workers, and which become units.
+
+    ``read(item) -> (note, record or None)`` runs where the records are prepared (the
+    forked workers, which inherit it): parsing a line of JSON there shares the parsing
+    out among the cores. ``accept(note)`` runs in this process, in input order, once per
+    item: whether the item's record (when it has one) becomes a unit; the place to count
+    skipped lines and drop repeated ids.
+    """
+
+    read: Callable
+    accept: Callable
+
+
+def prepared_and_indexed(records: Iterable, progress: Progress = _noop,
+                         workers: int | None = None, reader: Reader | None = None,
                          ) -> tuple[list[Unit], Index, prefilter.Columns]:
     """The prepared units, their index and their prefilter columns. With several workers,
-    forked processes prepare chunks of the records and make their keys and columns; this
-    process gathers them, in order."""
-    records = list(records)
-    n = len(records)
-    workers = _workers(n, workers)
-    if workers == 1:
-        units = prepare_all(records, progress)
-        columns = prefilter.columns(units)
-        return units, Index(units, columns), columns
-    units, index, parts = [], Index(), []
+    forked processes prepare chunks of the records (reading them first with ``reader``)
+    and make their keys and columns; this process gathers them, in order."""
+    items = list(records)
+    n = len(items)
+    units: list[Unit] = []
+    index, parts = Index(), []
     chunks = [(start, min(n, start + _TICK)) for start in range(0, n, _TICK)]
-    with _forked(workers, records=records) as pool:
-        for rows, keys, coded in pool.imap(_prepare_chunk, chunks):
-            units.extend(Unit(*row) for row in rows)
-            index.add(keys)
-            parts.append(coded)
-            progress("prepare", len(units), n)
+    with _forked(_workers(n, workers), records=items,
+                 read=None if reader is None else reader.read) as pool:
+        results = map(_prepare_chunk, chunks) if pool is None else pool.imap(_prepare_chunk, chunks)
+        for (_, end), (notes, made, rows, keys, coded) in zip(chunks, results, strict=True):
+            if notes is None:
+                kept = np.ones(len(rows), dtype=bool)
+            else:  # a decision for every item, in order; only those with a record have a row
+                decisions = [reader.accept(note) for note in notes]
+                kept = np.array([ok for ok, has in zip(decisions, made, strict=True) if has],
+                                dtype=bool)
+            numbers = np.where(kept, len(units) + np.cumsum(kept) - 1, -1)
+            index.add(keys, numbers)
+            parts.append(prefilter.subset(coded, kept))
+            units.extend(Unit(*row) for row, ok in zip(rows, kept.tolist(), strict=True) if ok)
+            progress("prepare", end, n)
     columns = prefilter.columns(units, parts)
     index.close(units, columns)
     return units, index, columns
@@ -180,14 +214,16 @@ def labels_for(units: list[Unit], links: Links, merge_threshold: float,
     return [first.setdefault(root, units[i].id) for i, root in enumerate(roots)]
 
 
-def deduplicate(records: Iterable[dict], progress: Progress = _noop,
+def deduplicate(records: Iterable, progress: Progress = _noop,
                 merge_threshold: float | None = None,
                 review_threshold: float | None = None,
-                workers: int | None = None) -> BatchResult:
+                workers: int | None = None, reader: Reader | None = None) -> BatchResult:
     """Cluster records judged the same unit. Labels follow input order.
 
     Thresholds default to ``scoring.MERGE_THRESHOLD`` / ``REVIEW_THRESHOLD``;
-    ``workers`` defaults to every core for big batches, one for small ones.
+    ``workers`` defaults to every core for big batches, one for small ones. ``reader``:
+    the records are raw items to read first (``Reader``); labels then follow the items
+    it accepted.
     """
     merge = scoring.MERGE_THRESHOLD if merge_threshold is None else merge_threshold
     review_floor = scoring.REVIEW_THRESHOLD if review_threshold is None else review_threshold
@@ -196,7 +232,7 @@ def deduplicate(records: Iterable[dict], progress: Progress = _noop,
     collecting = gc.isenabled()
     gc.disable()
     try:
-        units, index, columns = prepared_and_indexed(records, progress, workers)
+        units, index, columns = prepared_and_indexed(records, progress, workers, reader)
         n = len(units)
         links, looked = link(units, min(review_floor, merge), progress, workers, index, columns)
         labels = labels_for(units, links, merge)

@@ -50,6 +50,10 @@ _KIND_OF = {k: n for n, k in enumerate(_KINDS)}
 _GPS_KIND = _KIND_OF["G"]
 
 
+_DTYPES = {"keys": np.int64, "kinds": np.int8, "words": np.int64, "counted": np.int64,
+           "counted_slots": np.int8}
+
+
 class ChunkKeys(NamedTuple):
     """The keys of a run of units, as 64-bit hashes packed in bytes (``keys_of``).
 
@@ -68,7 +72,7 @@ class ChunkKeys(NamedTuple):
     counted_slots: bytes  # and its place in keys.commonness_of's product (-1: the place)
 
 
-def keys_of(units: Iterable[Unit], first: int) -> ChunkKeys:
+def keys_of(units: Iterable[Unit], first: int = 0) -> ChunkKeys:
     """The keys of ``units``, numbered from ``first`` (see ``ChunkKeys``)."""
     entry_units, entry_keys, entry_kinds = array("q"), array("q"), array("b")
     located, located_words = array("q"), array("q")
@@ -108,21 +112,34 @@ class Index:
     """
 
     def __init__(self, units: list[Unit] | None = None, columns: Columns | None = None):
-        self._chunks: list[ChunkKeys] = []
+        self._chunks: list[tuple[ChunkKeys, np.ndarray]] = []
         self._join: _Join | None = None
         if units is not None:
-            self.add(keys_of(units, 0))
+            self.add(keys_of(units, 0), np.arange(len(units)))
             self.close(units, columns)
 
-    def add(self, keys: ChunkKeys) -> None:
-        """Index the keys of the next units (``keys_of`` them, numbered after the last)."""
-        self._chunks.append(keys)
+    def add(self, keys: ChunkKeys, numbers: np.ndarray) -> None:
+        """Index the keys of a chunk of units (``keys_of`` it); ``numbers``: each of its
+        units' number in the batch (as ``keys_of`` numbered them), -1 to leave one out."""
+        self._chunks.append((keys, numbers))
 
     def close(self, units: list[Unit], columns: Columns | None = None) -> None:
         """Finish the index of ``units`` (every unit added, in order): count, then join.
         ``columns``: their ``prefilter.columns`` when already made."""
+        groups = {"units": ("keys", "kinds"), "located": ("words",),
+                  "counted_units": ("counted", "counted_slots")}
+        arrays: dict[str, list[np.ndarray]] = {}
+        for keys, numbers in self._chunks:
+            for owner, fields in groups.items():
+                number = numbers[np.frombuffer(getattr(keys, owner), dtype=np.int64)]
+                kept = number >= 0
+                arrays.setdefault(owner, []).append(number[kept])
+                for name in fields:
+                    values = np.frombuffer(getattr(keys, name), dtype=_DTYPES[name])
+                    arrays.setdefault(name, []).append(values[kept])
+
         def column(name: str, dtype) -> np.ndarray:
-            return np.frombuffer(b"".join(getattr(c, name) for c in self._chunks), dtype=dtype)
+            return np.concatenate(arrays[name]) if arrays.get(name) else np.zeros(0, dtype=dtype)
 
         commonness = _commonness(len(units), column("counted_units", np.int64),
                                  column("counted", np.int64), column("counted_slots", np.int8))

@@ -111,6 +111,11 @@ def coded(units: list[Unit]) -> Columns:
     )
 
 
+def subset(part: Columns, kept: np.ndarray) -> Columns:
+    """The array columns of the units ``kept`` (a mask) of a ``coded`` part."""
+    return Columns(**{name: getattr(part, name)[kept] for name in _ARRAYS})
+
+
 def columns(units: list[Unit], parts: list[Columns] | None = None) -> Columns:
     """The columns of ``units``; ``parts``: their ``coded`` columns chunk by chunk, in order."""
     parts = [coded(units)] if parts is None else parts
