@@ -1,10 +1,11 @@
 """Batch deduplication of a list of records: prepare, block, score, cluster.
 
-No database: the blocking index is an in-memory dict built from the same
-``keys`` functions an indexed table would use. On a multi-core machine forked
-worker processes prepare the records, chunk by chunk, while this process indexes
-the chunks already prepared; then the comparing step (most of the time) runs in
-forked workers that share the prepared units and the index copy-on-write.
+No database: the candidates come from an array join of the same ``keys`` an indexed
+table would use (``blocking``). On a multi-core machine forked worker processes read
+and prepare the records chunk by chunk and make their keys and columns, while this
+process gathers them in order; then the comparing step runs in forked workers that
+share the prepared units, the index and the columns copy-on-write, each joining its
+part of the pairs, bounding their scores (``prefilter``) and scoring the hopeful ones.
 """
 
 import gc
@@ -142,8 +143,8 @@ def _link_part(units: list[Unit], index: Index, columns: prefilter.Columns, part
 
 
 def _link_chunk(part: int):
-    shared = _SHARED
-    return _link_part(shared["units"], shared["index"], shared["columns"], part, shared["floor"])
+    return _link_part(_SHARED["units"], _SHARED["index"], _SHARED["columns"], part,
+                      _SHARED["floor"])
 
 
 def _workers(n: int, workers: int | None) -> int:

@@ -6,8 +6,8 @@ a batch fall below the review floor on features that are plain comparisons of co
 owner). Here those are computed for all the pairs of a part of the batch at once, over
 numpy columns of the units; the name features, which need word alignment, count at
 their best weight. A pair whose bound cannot reach the floor is dropped; every other
-pair is scored by ``quick_score`` as before, so the scores and the verdicts are those of
-``scoring`` and ``features`` alone.
+pair goes to ``scoring.finish_score`` with the weights worked out here, which are
+``scoring.WEIGHTS``' for the same levels, and the scorer looks only at the rest.
 
 Each level computed here is the level ``features`` gives (tests compare them on
 generated batches). Where float rounding could tip a distance across a band limit, the
@@ -31,9 +31,9 @@ _PHONES = 3  # phone columns per unit; a unit with more is scored by its best we
 class Columns:
     """The units' fields as arrays, for comparing many pairs at once.
 
-    Texts are compared by ``text_codes`` (0: not given): two different texts
-    sharing a code would only make a pair look more alike (every "same" level weighs
-    more than its "differ"), so a bound stays a bound.
+    Texts are compared by ``text_codes`` (0: not given). Two different texts of a batch
+    share a code with odds of about 1e-19 a pair; such a pair would be scored as agreeing
+    on that field.
     """
 
     named: np.ndarray  # has a name
@@ -48,7 +48,7 @@ class Columns:
     province: np.ndarray
     city: np.ndarray
     park: np.ndarray
-    province_script: np.ndarray  # blocking.script_codes
+    province_script: np.ndarray  # script_codes
     city_script: np.ndarray
     park_script: np.ndarray
     lat: np.ndarray  # NaN: no position
@@ -64,12 +64,15 @@ class Columns:
 _ARRAYS = [f.name for f in fields(Columns) if f.default_factory is MISSING]
 
 
+def _code(text: str) -> int:
+    # (a text whose hash is 0 gets 1: 0 says "not given")
+    return (hash(text) or 1) if text else 0
+
+
 def text_codes(values: list[str]) -> np.ndarray:
     """A 64-bit code per text, its hash (0: empty): equal texts have equal codes, and two
     different texts of a batch share one with odds of about 1e-19 a pair."""
-    # (a text whose hash is 0 gets 1: 0 says "not given", which could lower a bound)
-    return np.fromiter(((hash(v) or 1) if v else 0 for v in values), dtype=np.int64,
-                       count=len(values))
+    return np.fromiter(map(_code, values), dtype=np.int64, count=len(values))
 
 
 _SCRIPTS = {"id": 0, "latin": 1, "persian": 2}
@@ -87,7 +90,7 @@ def coded(units: list[Unit]) -> Columns:
     padding = [0] * _PHONES
     phones = []
     for unit in units:
-        some = [hash(phone) or 1 for phone in sorted(unit.phones)[:_PHONES]] if unit.phones else []
+        some = [_code(phone) for phone in sorted(unit.phones)[:_PHONES]] if unit.phones else []
         phones += some + padding[len(some):]
     places = {name: [getattr(u, name) for u in units] for name in ("province", "city", "park")}
     return Columns(

@@ -167,7 +167,7 @@ def finish_score(a: Unit, b: Unit, floor: float, known: list[float], unknown: in
     ``prefilter`` works many out at once).
 
     ``known``: their weights in ``FEATURES`` order (anything where ``unknown``, a bit mask
-    of positions, is set); ``known_sum`` their sum (it only decides when to stop early, and
+    of positions, is set; the list is filled in); ``known_sum`` their sum (it only decides when to stop early, and
     may be added in any order); ``blocked``: one of them breaks a hard rule. Only the
     features in ``unknown`` are looked at, and the score is the same sum as quick_score's.
     """
