@@ -20,7 +20,7 @@ import json
 from datetime import date, datetime
 from functools import lru_cache
 
-from sync import obstacles
+from sync import jsontext, obstacles
 from sync.clock import parse_time
 from sync.days import TEHRAN
 from sync.errors import Conflict, Invalid, NotFound
@@ -390,6 +390,12 @@ CONTENT_KEYS = ("template", "location", "answers", "obstacles", "attachments")
 
 def content_text(content: dict) -> str:
     """Canonical text of what the engineer recorded, to recognise a resend of the same version."""
+    return jsontext.dumps({k: content.get(k) for k in CONTENT_KEYS}, sort_keys=True)
+
+
+def legacy_content_text(content: dict) -> str:
+    """:func:`content_text` as the standard library wrote it, before orjson: the text of a
+    version stored then, for recognising a resend of it."""
     return json.dumps({k: content.get(k) for k in CONTENT_KEYS}, sort_keys=True, ensure_ascii=False,
                       default=str)
 

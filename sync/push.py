@@ -16,7 +16,7 @@ from typing import NamedTuple
 from marshmallow import ValidationError
 
 from schemas.sync import MUTATION_SCHEMAS
-from sync import checklists, durability, field_paths, matching, units, visits
+from sync import checklists, durability, field_paths, jsontext, matching, units, visits
 from sync.clock import iso, parse_time
 from sync.errors import BatchTooLarge, Conflict, DomainError, Invalid, StoreReplaced
 from sync.store import Actor, Tx, store_id, write
@@ -45,8 +45,27 @@ def check_batch(mutations: list, max_mutations: int) -> None:
 
 
 def _body_hash(mutation: dict) -> str:
+    """The ledger's fingerprint of a mutation as the device sent it. Only for a mutation
+    holding no NaN, infinity or integer beyond 64 bits (see :func:`prepare`): orjson writes
+    NaN as null, so such a mutation and its twin with null would share a hash."""
+    return hashlib.sha256(jsontext.canonical(mutation)).hexdigest()
+
+
+def _legacy_body_hash(mutation: dict) -> str:
+    """The fingerprint as the standard library wrote it, before orjson: ledger rows written
+    then still hold it, and a retry of one of them must still be recognised. Also the hash
+    of a mutation that may hold numbers orjson cannot tell apart (NaN)."""
     text = json.dumps(mutation, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _same_body(stored_hash: str, ready: "Ready", raw: dict) -> bool:
+    """Is the ledger's row for this mutation id this very mutation? Its hash may be either
+    fingerprint: written before orjson, or in a batch that held a number orjson cannot tell
+    apart (then every mutation of that batch was given the old one)."""
+    if stored_hash == ready.body_hash or stored_hash == _legacy_body_hash(raw):
+        return True
+    return not field_paths.unstorable_numbers(raw) and stored_hash == _body_hash(raw)
 
 
 # A device time before this is a clock that was reset (phones fall back to 1970 or their
@@ -203,12 +222,24 @@ def _may_wait(tx: Tx, error: DomainError, mutation_id: int, floor: int | None, w
         tx.now - parse_time(restored) < RESTORE_GRACE
 
 
-def _one(tx: Tx, raw: dict, ready: "Ready", last_applied: int, floor: int | None, waits: bool = False) -> dict:
+def _ledger_rows(tx: Tx, mutations: list[dict]) -> dict[int, dict]:
+    """The ledger's rows for these mutation ids of ``tx.actor``'s device, in one read (a
+    batch's ids strictly increase, so none of them is written while the batch runs)."""
+    ids = [m["mutation_id"] for m in mutations]
+    rows: dict[int, dict] = {}
+    for start in range(0, len(ids), 500):  # under SQLite's limit on bound values
+        part = ids[start:start + 500]
+        rows.update((row["mutation_id"], row) for row in tx.db.query(
+            "SELECT mutation_id, body_hash, status, result FROM mutations WHERE device_id = ?"
+            f" AND mutation_id IN ({','.join('?' * len(part))})", [tx.actor.device_id, *part]))
+    return rows
+
+
+def _one(tx: Tx, raw: dict, ready: "Ready", prior: dict | None, last_applied: int, floor: int | None,
+         waits: bool = False) -> dict:
     device_id, mutation_id = tx.actor.device_id, raw["mutation_id"]
     body_hash, prepared = ready
-    prior = tx.one("SELECT body_hash, status, result FROM mutations WHERE device_id = ? AND mutation_id = ?",
-                   (device_id, mutation_id))
-    if prior and prior["body_hash"] == body_hash:
+    if prior and _same_body(prior["body_hash"], ready, raw):
         return {**json.loads(prior["result"]), "status": "duplicate", "first_status": prior["status"]}
     if prior:
         # Same id, other content: the device lost its counter. Keep the data, apply nothing.
@@ -219,8 +250,8 @@ def _one(tx: Tx, raw: dict, ready: "Ready", last_applied: int, floor: int | None
             {"fields": {"mutation_id": ["Reused with different content."]}})
         kept = tx.execute("SELECT mutation FROM dead_letters WHERE device_id = ? AND mutation_id = ?",
                           (device_id, mutation_id)).fetchall()
-        kept_as = _body_hash(field_paths.json_safe(raw))  # dead letters keep the JSON-safe form
-        if any(_body_hash(json.loads(text)) == kept_as for (text,) in kept):
+        kept_as = _legacy_body_hash(field_paths.json_safe(raw))  # dead letters keep the JSON-safe form
+        if any(_legacy_body_hash(json.loads(text)) == kept_as for (text,) in kept):
             outcome = {"status": "rejected", "error": _answer(error, raw["type"])}
         else:
             outcome = _reject(tx, raw, error)
@@ -243,8 +274,7 @@ def _one(tx: Tx, raw: dict, ready: "Ready", last_applied: int, floor: int | None
     tx.later(
         "INSERT INTO mutations (device_id, mutation_id, type, body_hash, status, result, received_at)"
         " VALUES (?, ?, ?, ?, ?, ?, ?)",
-        (device_id, mutation_id, raw["type"], body_hash, result["status"],
-         json.dumps(result, ensure_ascii=False), tx.at),
+        (device_id, mutation_id, raw["type"], body_hash, result["status"], jsontext.dumps(result), tx.at),
     )
     return result
 
@@ -264,7 +294,10 @@ def prepare(db, mutations: list[dict], now: datetime, skew_seconds: int, check_n
     looked for item by item."""
     skew = timedelta(seconds=skew_seconds)
     memo: dict = {}
-    return [Ready(_body_hash(raw), _prepare(db, raw, now, skew, memo, check_numbers)) for raw in mutations]
+    # A batch that may hold NaN, an infinity or a number beyond 64 bits is fingerprinted
+    # the old way: orjson cannot write those apart from null (see _body_hash).
+    fingerprint = _legacy_body_hash if check_numbers else _body_hash
+    return [Ready(fingerprint(raw), _prepare(db, raw, now, skew, memo, check_numbers)) for raw in mutations]
 
 
 def last_mutation_id(tx: Tx) -> int:
@@ -281,9 +314,10 @@ def apply(tx: Tx, mutations: list[dict], prepared: list, waits: bool = False) ->
     here, so each has the same ledger, conflicts, merges and dedup. ``waits``: the client
     understands ``deferred`` (see ``_may_wait``)."""
     last_applied, floor = last_mutation_id(tx), _restore_floor(tx)
+    ledger = _ledger_rows(tx, mutations)
     results, answered = [], []
     for raw, ready in zip(mutations, prepared, strict=True):
-        results.append(_one(tx, raw, ready, last_applied, floor, waits))
+        results.append(_one(tx, raw, ready, ledger.get(raw["mutation_id"]), last_applied, floor, waits))
         if results[-1]["status"] not in ("duplicate", "deferred"):
             last_applied = max(last_applied, raw["mutation_id"])
             answered.append(raw["mutation_id"])

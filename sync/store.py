@@ -8,7 +8,6 @@ seq N: pull cursors are gap-free.
 """
 
 import contextlib
-import json
 import random
 import sqlite3
 import time
@@ -18,7 +17,7 @@ from datetime import datetime
 
 import sqlite_utils
 
-from sync import collation, write_queue
+from sync import collation, jsontext, write_queue
 from sync.clock import iso
 from sync.migrations import migrate
 
@@ -163,7 +162,7 @@ class Tx:
         # Positional-only, so details may themselves be named "action" or "entity".
         self.later(_AUDIT_SQL, (self.at, self.actor.user_id, self.actor.device_id, action, entity,
                                 None if entity_id is None else str(entity_id),
-                                json.dumps(details, ensure_ascii=False, default=str)))
+                                jsontext.dumps(details)))
 
     def flush(self) -> None:
         """Write the rows kept for the end of the transaction."""

@@ -51,7 +51,8 @@ def _same_as_stored(tx: Tx, visit: dict, row: dict, version: int) -> bool:
         checked = checklists.check_visit(tx.db, visit, row["unit_id"], row["id"], version)
     except Invalid:
         return False  # what was stored passed these checks, so this is other content
-    return _stored_content(tx.db, row["id"], version) == checked["text"]
+    stored = _stored_content(tx.db, row["id"], version)
+    return stored == checked["text"] or stored == checklists.legacy_content_text(checked["content"])
 
 
 def _store_version(tx: Tx, visit_id: str, visit_no: int, version: int, unit_id: str, checked: dict,

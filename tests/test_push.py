@@ -1,5 +1,7 @@
 """Push: one transaction per batch, one savepoint per mutation, exactly-once answers."""
 
+import hashlib
+import json
 import uuid
 
 from sync.sample_visits import diagnosis_answers
@@ -229,3 +231,78 @@ def test_every_mutation_is_audited_with_user_and_device(engineer, db):
     push(engineer, create_unit_mutation(1, unit, unit_fields()))
     row = db.execute("SELECT user_id, device_id, action FROM audit_log WHERE entity_id = ?", [unit]).fetchone()
     assert row == (engineer.user["id"], engineer.device_id, "unit.create")
+
+
+# Ledger fingerprints and stored contents written before orjson (sync/jsontext.py) differ
+# from today's for some values: the standard library writes 1e-07 where orjson writes 1e-7,
+# and it wrote a visit's content with spaces after "," and ":". A store upgraded in place
+# must still recognise what those rows recorded.
+
+def _before_orjson_hash(mutation: dict) -> str:
+    """The ledger's fingerprint as servers before orjson wrote it."""
+    text = json.dumps(mutation, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _tiny_capacity_visit(mutation_id, unit, visit=None, **answers):
+    return visit_mutation(mutation_id, visit or new_id(), unit,
+                          answers=diagnosis_answers(capacity_utilisation=1e-07, **answers))
+
+
+def test_a_retry_of_a_mutation_acknowledged_before_orjson_is_still_a_duplicate(engineer, db):
+    unit = new_id()
+    batch = [create_unit_mutation(1, unit, unit_fields()), _tiny_capacity_visit(2, unit)]
+    _, first = push(engineer, *batch)
+    assert [r["status"] for r in first["results"]] == ["applied", "applied"]
+    with db.conn:  # the rows as the server before the upgrade left them
+        for mutation in batch:
+            db.execute("UPDATE mutations SET body_hash = ? WHERE mutation_id = ?",
+                       [_before_orjson_hash(mutation), mutation["mutation_id"]])
+    before = table_counts(db)
+    _, again = push(engineer, *batch)
+    assert [r["status"] for r in again["results"]] == ["duplicate", "duplicate"]
+    assert table_counts(db) == before
+
+
+def test_a_mutation_retried_beside_a_nan_is_still_a_duplicate(engineer, db):
+    # A batch holding NaN is fingerprinted the old way; the same mutation acknowledged in a
+    # clean batch was fingerprinted by orjson, and 1e-07 is written differently by the two.
+    unit = new_id()
+    visit = _tiny_capacity_visit(2, unit)
+    push(engineer, create_unit_mutation(1, unit, unit_fields()), visit)
+    hostile = update_unit_mutation(3, unit, {"employees": float("nan")})
+    before = table_counts(db)
+    _, again = push(engineer, visit, hostile)
+    assert [r["status"] for r in again["results"]] == ["duplicate", "rejected"]
+    assert table_counts(db)["visits"] == before["visits"]
+    assert table_counts(db)["mutations"] == before["mutations"] + 1
+
+
+def test_a_mutation_id_reused_with_null_where_nan_was_is_other_content(engineer, db):
+    # orjson writes NaN as null: were the NaN batch fingerprinted by orjson, this second
+    # mutation would pass for a retry of the first and get its answer back.
+    unit = new_id()
+    push(engineer, create_unit_mutation(1, unit, unit_fields()))
+    with_nan = update_unit_mutation(2, unit, {"employees": float("nan")})
+    _, first = push(engineer, with_nan)
+    assert first["results"][0]["status"] == "rejected"
+    _, second = push(engineer, {**with_nan, "fields": {"employees": None}})
+    assert second["results"][0]["status"] == "rejected"
+    assert second["results"][0]["error"]["code"] == "conflict"
+
+
+def test_a_visit_stored_before_orjson_is_recognised_when_sent_again(engineer, db):
+    # A reinstalled app sends the same visit under a new mutation id: it is compared with
+    # the stored content's text, which servers before orjson wrote with spaces.
+    unit, visit_id = new_id(), new_id()
+    push(engineer, create_unit_mutation(1, unit, unit_fields()), _tiny_capacity_visit(2, unit, visit_id))
+    (text,) = db.execute("SELECT content FROM visit_versions").fetchone()
+    with db.conn:
+        db.execute("UPDATE visit_versions SET content = ?",
+                   [json.dumps(json.loads(text), sort_keys=True, ensure_ascii=False)])
+    before = table_counts(db)
+    _, again = push(engineer, _tiny_capacity_visit(10, unit, visit_id))
+    assert again["results"][0]["status"] == "applied" and again["results"][0]["visit_id"] == visit_id
+    _, other = push(engineer, _tiny_capacity_visit(11, unit, visit_id, unit_status="closed"))
+    assert other["results"][0]["error"]["code"] == "conflict"
+    assert table_counts(db)["visit_versions"] == before["visit_versions"]
