@@ -42,6 +42,7 @@ def reference_errors(db, unit_id: str, visit_id: str, records: list[dict]) -> di
     at its own unit, and only an existing obstacle can be resolved."""
     errors: dict[str, list[str]] = {}
     seen = set()
+    held = units_of(db, [r["obstacle_id"] for r in records if r.get("obstacle_id") is not None])
     for i, record in enumerate(records):
         obstacle_id = record.get("obstacle_id")
         if obstacle_id is None:
@@ -51,10 +52,10 @@ def reference_errors(db, unit_id: str, visit_id: str, records: list[dict]) -> di
             errors[field] = ["This obstacle is listed twice in the visit."]
             continue
         seen.add(obstacle_id)
-        row = db.execute("SELECT unit_id FROM obstacles WHERE id = ?", [obstacle_id]).fetchone()
-        if row and units.resolve(db, row[0]) != unit_id:
-            errors[field] = [f"Obstacle {obstacle_id} was recorded at another unit ({row[0]})."]
-        elif row is None and record.get("resolved"):
+        held_at = held.get(obstacle_id)
+        if held_at is not None and units.resolve(db, held_at) != unit_id:
+            errors[field] = [f"Obstacle {obstacle_id} was recorded at another unit ({held_at})."]
+        elif held_at is None and record.get("resolved"):
             errors[field] = [f"No recorded obstacle {obstacle_id} at this unit; only an obstacle "
                              "recorded by an earlier visit can be resolved."]
     return errors
@@ -134,12 +135,18 @@ def refresh(tx: Tx, obstacle_ids) -> None:
         tx.execute(_UPSERT, (obstacle_id, *(state[k] for k in _STATE_KEYS), tx.at, seq))
 
 
+def units_of(db, obstacle_ids: list[str]) -> dict[str, str]:
+    """The unit each of these obstacles is held at, for those the store holds (one read: a
+    visit names a few, and a push brings a hundred visits)."""
+    if not obstacle_ids:
+        return {}
+    marks = ",".join("?" * len(obstacle_ids))
+    return dict(db.execute(f"SELECT id, unit_id FROM obstacles WHERE id IN ({marks})", list(obstacle_ids)))
+
+
 def known(db, obstacle_ids: list[str]) -> set[str]:
     """Which of these obstacles the store already holds."""
-    if not obstacle_ids:
-        return set()
-    marks = ",".join("?" * len(obstacle_ids))
-    return {r[0] for r in db.execute(f"SELECT id FROM obstacles WHERE id IN ({marks})", list(obstacle_ids))}
+    return set(units_of(db, obstacle_ids))
 
 
 def add_new(tx: Tx, records: list[dict], visit_id: str, unit_id: str, province_id: int, observed_at: str) -> None:
