@@ -7,6 +7,7 @@ visits, synchronous=FULL) to show what the storage alone costs.
 
     python bench/push_throughput.py [--visits 20000] [--devices 4] [--workers 2]
     python bench/push_throughput.py --workers 4 --threads 1 --ids v4 v7 --rounds 3   # alternating, medians
+    python bench/push_throughput.py --workers 4 --threads 1 --against ../before      # paired with a checkout
 """
 
 import argparse
@@ -114,10 +115,11 @@ def raw_insert_rate(visits: list[dict], batch: int) -> float:
     return len(visits) / timer.seconds
 
 
-def run_once(args, ids: str) -> dict:
-    """One measurement on a fresh server: pushes through HTTP, then the raw insert of the same rows."""
+def start_side(args, ids: str, visits_per_device: int, code=None) -> dict:
+    """A fresh server (of ``code``, a checkout, or this tree) with its devices logged in, 200
+    units created, and each device's visits made: what one measurement pushes."""
     names = [f"eng{i}" for i in range(args.devices)]
-    server = start_server(args.workers, args.threads, [(n, "engineer", TEHRAN) for n in names])
+    server = start_server(args.workers, args.threads, [(n, "engineer", TEHRAN) for n in names], code=code)
     try:
         transport = HttpTransport(server.url, timeout=300)
         tokens = {n: login(transport, n) for n in names}
@@ -126,14 +128,36 @@ def run_once(args, ids: str) -> dict:
                     "fields": {"name": f"واحد {i}", "province_id": TEHRAN}} for i, u in enumerate(unit_ids)]
         status, _ = transport.request("POST", "/api/v1/sync/push", body={"mutations": creates}, token=tokens[names[0]])
         assert status == 200
-        per_device = args.visits // args.devices
-        work = {n: make_visits(per_device, unit_ids, seed, ids) for seed, n in enumerate(names)}
+    except BaseException:
+        server.stop()
+        raise
+    work = {n: make_visits(visits_per_device, unit_ids, seed, ids) for seed, n in enumerate(names)}
+    return {"server": server, "tokens": tokens, "work": work, "names": names, "pushed": 0}
+
+
+def push_burst(side: dict, per_device: int, batch: int) -> tuple[float, float, list]:
+    """The next ``per_device`` visits of every device of ``side``, pushed at once: (seconds,
+    server CPU seconds, errors)."""
+    start = side["pushed"]
+    chunk = {n: side["work"][n][start:start + per_device] for n in side["names"]}
+    errors = []
+    pid = side["server"].process.pid
+    cpu_before = session_cpu_seconds(pid)
+    seconds = push_together(side["server"].url, side["tokens"], chunk, batch, 1_000 + start, errors)
+    side["pushed"] += per_device
+    return seconds, session_cpu_seconds(pid) - cpu_before, errors
+
+
+def run_once(args, ids: str) -> dict:
+    """One measurement on a fresh server: pushes through HTTP, then the raw insert of the same rows."""
+    per_device = args.visits // args.devices
+    side = start_side(args, ids, per_device)
+    server, names, work = side["server"], side["names"], side["work"]
+    try:
         sample = json.dumps({"mutations": work[names[0]][:args.batch]}, ensure_ascii=False).encode()
-        errors = []
-        cpu_before, client_before = session_cpu_seconds(server.process.pid), time.process_time()
+        client_before = time.process_time()
         master_before = session_cpu_seconds(server.process.pid, only_pid=server.process.pid)
-        seconds = push_together(server.url, tokens, work, args.batch, 1_000, errors)
-        server_cpu = session_cpu_seconds(server.process.pid) - cpu_before
+        seconds, server_cpu, errors = push_burst(side, per_device, args.batch)
         client_cpu = time.process_time() - client_before
         master_cpu = session_cpu_seconds(server.process.pid, only_pid=server.process.pid) - master_before
         total = per_device * args.devices
@@ -155,6 +179,44 @@ def run_once(args, ids: str) -> dict:
     return {"ids": ids, "rate": http_rate, "raw": raw_rate}
 
 
+def run_paired(args) -> None:
+    """This tree against the checkout ``args.against``, both served at once: bursts of pushes
+    alternate between them (ABBA order), so both see the same moments of a machine whose
+    speed drifts within minutes. Prints each burst and the medians of the paired ratios."""
+    per_device = args.burst_batches * args.batch
+    sides = {}
+    try:
+        for name, code in (("against", args.against), ("this tree", None)):
+            sides[name] = start_side(args, args.ids[0], per_device * (args.bursts + 1), code=code)
+        for side in sides.values():
+            push_burst(side, per_device, args.batch)  # warm: connections, caches, first pages
+        figures = {name: [] for name in sides}
+        for round_ in range(args.bursts):
+            for name in (list(sides) if round_ % 2 == 0 else list(sides)[::-1]):
+                seconds, cpu, errors = push_burst(sides[name], per_device, args.batch)
+                if errors:
+                    raise SystemExit(f"{name}: {str(errors[0])[:500]}")
+                visits = per_device * args.devices
+                figures[name].append((visits / seconds, cpu / visits * 1000))
+    finally:
+        for side in sides.values():
+            side["server"].stop()
+    print(f"machine: {machine()}; server: gunicorn {args.workers} workers x {args.threads} threads; "
+          f"ids {args.ids[0]}; {args.bursts} bursts of {args.burst_batches} batches of {args.batch} per device, "
+          f"{args.devices} devices, alternating; against {args.against}")
+    for name, rows in figures.items():
+        print(f"{name:>10}: visits/s {' '.join(f'{r:,.0f}' for r, _ in rows)}")
+        print(f"{'':>10}  server CPU ms/visit {' '.join(f'{c:.2f}' for _, c in rows)}")
+    ours, theirs = figures["this tree"], figures["against"]
+    rates = [o[0] / t[0] for o, t in zip(ours, theirs, strict=True)]
+    cpus = [o[1] / t[1] for o, t in zip(ours, theirs, strict=True)]
+    for name, rows in (("this tree", ours), ("against", theirs)):
+        print(f"median {name}: {statistics.median(r for r, _ in rows):,.0f} visits/s, "
+              f"{statistics.median(c for _, c in rows):.2f} ms server CPU per visit")
+    print(f"paired ratios (this tree / against), median: visits/s {statistics.median(rates):.3f}, "
+          f"server CPU per visit {statistics.median(cpus):.3f}")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--visits", type=int, default=20_000)
@@ -167,7 +229,16 @@ def main():
                              "(Collect); several are measured one after the other in each round")
     parser.add_argument("--rounds", type=int, default=1,
                         help="repeat the measurement; the machine's speed drifts, so compare neighbours and medians")
+    parser.add_argument("--against", metavar="CHECKOUT",
+                        help="a checkout of another version (git worktree add ../before COMMIT): serve both and "
+                             "alternate bursts between them; prints paired ratios")
+    parser.add_argument("--bursts", type=int, default=10, help="with --against: bursts per side")
+    parser.add_argument("--burst-batches", type=int, default=5,
+                        help="with --against: batches each device pushes per burst")
     args = parser.parse_args()
+    if args.against:
+        run_paired(args)
+        return
     runs = [run_once(args, ids) for _ in range(args.rounds) for ids in args.ids]
     if len(runs) > 1:
         for ids in args.ids:

@@ -22,15 +22,16 @@ def scratch_folder(prefix: str) -> Path:
     return folder
 
 
-def start_server(workers: int = 2, threads: int = 4, users=(), folder=None) -> ServerProcess:
-    """A fresh instance served by gunicorn on 127.0.0.1, with ``users`` = [(name, role, province)]."""
+def start_server(workers: int = 2, threads: int = 4, users=(), folder=None, code=None) -> ServerProcess:
+    """A fresh instance served by gunicorn on 127.0.0.1, with ``users`` = [(name, role, province)].
+    ``code``: a checkout of another version of fieldsync to serve (see ServerProcess)."""
     instance = Path(folder or scratch_folder("fieldsync-bench-")) / "instance"
-    server = ServerProcess(instance, workers=workers, threads=threads)
+    server = ServerProcess(instance, workers=workers, threads=threads, code=code)
     server.start()
     for name, role, province in users:
         subprocess.run([sys.executable, "-m", "server", "users", "create", name, "--role", role,
                         "--province", str(province), "--password", PASSWORD],
-                       env=server.env, check=True, capture_output=True)
+                       env=server.env, check=True, capture_output=True, cwd=code)
     return server
 
 

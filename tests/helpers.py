@@ -83,7 +83,10 @@ def free_port() -> int:
 class ServerProcess:
     """``fieldsync serve`` (gunicorn) as a real process on 127.0.0.1."""
 
-    def __init__(self, instance: Path, workers: int = 2, threads: int = 4, extra_env=None):
+    def __init__(self, instance: Path, workers: int = 2, threads: int = 4, extra_env=None, code=None):
+        # code: a checkout of another version of fieldsync to serve instead of this one (a
+        # benchmark compares two); ``python -m server`` finds the package in its working folder.
+        self.code = code
         self.instance = Path(instance)
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -101,7 +104,7 @@ class ServerProcess:
                    "--workers", str(self.workers), "--threads", str(self.threads)]
         log = open(self.log, "ab")  # noqa: SIM115 - the process writes to it until it stops
         self.process = subprocess.Popen(command, env=self.env, stdout=log, stderr=subprocess.STDOUT,
-                                        start_new_session=True)
+                                        start_new_session=True, cwd=self.code)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
