@@ -29,13 +29,10 @@ from sync.store import GLOBAL_SCOPE, Tx
 from sync.taxonomy import codes_of, default_taxonomy, validate_obstacle, validate_taxonomy
 from sync.templates import (
     Template,
-    clean_answers,
+    check_answers,
     compile_template,
     default_template,
     is_number,
-    photo_refs,
-    shown_keys,
-    validate_answers,
     validate_definition,
 )
 
@@ -346,10 +343,9 @@ def check_form(db, visit: dict, memo: dict | None = None) -> dict:
     except Invalid as error:
         errors.update(error.fields)
         template = None
-    # Conditions decide what is shown; evaluated once, they serve all three checks below.
-    shown = shown_keys(template, answers) if template is not None and isinstance(answers, dict) else None
-    if template is not None:
-        for question, messages in validate_answers(template, answers, visit_day(visit), shown=shown).items():
+    checked = check_answers(template, answers, visit_day(visit)) if template is not None else None
+    if checked is not None:
+        for question, messages in checked.errors.items():
             errors[f"answers.{question}"] = messages
     records = visit.get("obstacles") or []
     if records:
@@ -363,8 +359,8 @@ def check_form(db, visit: dict, memo: dict | None = None) -> dict:
                 for field, messages in validate_obstacle(taxonomy["taxonomy"], record,
                                                          taxonomy["codes"]).items():
                     errors[f"obstacles[{i}].{field}"] = messages
-    cleaned = clean_answers(template, answers, shown=shown) if template is not None and not errors else None
-    photos = photo_refs(template, cleaned, shown=shown) if cleaned is not None else []
+    cleaned = checked.cleaned if checked is not None and not errors else None
+    photos = checked.photos if cleaned is not None else []
     form = {"template": template, "errors": errors, "cleaned": cleaned, "photos": photos}
     if cleaned is not None and isinstance(visit.get("visit_id"), str):
         # The first version's content and its stored text, worked out here rather than while
