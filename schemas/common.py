@@ -59,3 +59,23 @@ class Timestamp(fields.Field):
         from sync.clock import iso
 
         return None if value is None else iso(value)
+
+
+class Prechecked(fields.Nested):
+    """A Nested field whose well-formed values skip marshmallow's load.
+
+    ``accepts(value)`` says that the nested schema would load ``value`` into an equal dict
+    without a complaint; such a value is copied as it is. A push loads a hundred mutations a
+    request, and a nested load costs a fifth of loading one; anything ``accepts`` does not
+    vouch for gets the full load, which names each problem. tests/test_schemas_prechecked.py
+    holds each ``accepts`` to its schema.
+    """
+
+    def __init__(self, nested, accepts, **kwargs):
+        super().__init__(nested, **kwargs)
+        self.accepts = accepts
+
+    def _deserialize(self, value, attr, data, partial=None, **kwargs):
+        if self.accepts(value):
+            return dict(value)
+        return super()._deserialize(value, attr, data, partial=partial, **kwargs)

@@ -2,11 +2,13 @@
 
 from marshmallow import INCLUDE, Schema, fields, validate
 
-from schemas.common import ErrorBodySchema, LocationSchema, Timestamp
+from schemas.common import ErrorBodySchema, LocationSchema, Prechecked, Timestamp
 from schemas.units import UnitFieldsSchema
 
 MUTATION_TYPES = ("create_unit", "update_unit", "create_visit", "revise_visit")
 RESULT_STATUSES = ("applied", "duplicate", "redirected", "conflict", "rejected", "deferred")
+
+MUTATION_ID_MAX = 2**62
 
 _id = fields.String(required=True, validate=validate.Length(min=1, max=64))
 
@@ -18,13 +20,19 @@ class MutationEnvelopeSchema(Schema):
         unknown = INCLUDE
 
     mutation_id = fields.Integer(
-        required=True, strict=True, validate=validate.Range(min=1, max=2**62),
+        required=True, strict=True, validate=validate.Range(min=1, max=MUTATION_ID_MAX),
         metadata={"description": "Per-device, strictly increasing id."})
     type = fields.String(required=True, validate=validate.OneOf(MUTATION_TYPES))
 
 
+def envelope_accepted(value) -> bool:
+    """A mutation MutationEnvelopeSchema loads unchanged (see Prechecked)."""
+    return (type(value) is dict and type(value.get("mutation_id")) is int
+            and 1 <= value["mutation_id"] <= MUTATION_ID_MAX and value.get("type") in MUTATION_TYPES)
+
+
 class PushRequestSchema(Schema):
-    mutations = fields.List(fields.Nested(MutationEnvelopeSchema), required=True,
+    mutations = fields.List(Prechecked(MutationEnvelopeSchema, envelope_accepted), required=True,
                             metadata={"description": "Mutations in the device's local order; by `type`, a "
                                                      "CreateUnitMutation, UpdateUnitMutation, CreateVisitMutation "
                                                      "or ReviseVisitMutation (see components)."})
@@ -75,11 +83,17 @@ class TemplateRefSchema(Schema):
     version = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
 
 
+def template_ref_accepted(value) -> bool:
+    """A template reference TemplateRefSchema loads unchanged (see Prechecked)."""
+    return (type(value) is dict and len(value) == 2 and type(value.get("code")) is str
+            and 1 <= len(value["code"]) <= 64 and type(value.get("version")) is int and value["version"] >= 1)
+
+
 class _VisitContentSchema(_MutationBase):
     """What a visit records; shared by a new visit and a revision."""
 
     visit_id = _id
-    template = fields.Nested(TemplateRefSchema, allow_none=True, load_default=None)
+    template = Prechecked(TemplateRefSchema, template_ref_accepted, allow_none=True, load_default=None)
     location = fields.Nested(LocationSchema, allow_none=True, load_default=None)
     answers = fields.Dict(required=True, metadata={
         "description": "Question key → answer, checked against the template version named in `template` "

@@ -472,7 +472,7 @@ class Template:
     def question(self, key: str) -> Question | None:
         return next((q for q in self.questions if q.key == key), None)
 
-    @property
+    @cached_property
     def keys(self) -> frozenset[str]:
         return frozenset(q.key for q in self.questions)
 
