@@ -567,8 +567,8 @@ class CheckedAnswers(NamedTuple):
 def check_answers(definition: Template | Mapping, answers: Any, visit_date: date | None = None, *,
                   shown: frozenset | None = None) -> CheckedAnswers:
     """:func:`validate_answers`, :func:`clean_answers` and :func:`photo_refs` in one pass over
-    the questions: a push checks every visit of its batch, and a pass over forty questions
-    each is a tenth of what checking a visit costs."""
+    the questions instead of four: a push checks every visit of its batch before taking the
+    write lock, and these passes were most of that check."""
     template = _as_template(definition)
     if not isinstance(answers, dict):
         return CheckedAnswers({FORM_KEY: ["answers must be an object mapping question keys to values"]}, {}, [])
