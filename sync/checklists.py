@@ -400,16 +400,20 @@ def check_visit(db, visit: dict, unit_id: str, visit_id: str, version: int) -> d
     """Check a visit's content and return what to store, or raise :class:`Invalid` naming
     every bad field (``template``, ``answers.<question>``, ``obstacles[i].<field>``).
 
-    Returns ``{"content", "photos", "observed"}``: ``content`` has the answers cleaned of
-    hidden questions and every obstacle carrying its ``obstacle_id``; ``photos`` are all
-    attachment hashes the visit refers to.
+    Returns ``{"content", "photos", "observed", "looked_up"}``: ``content`` has the answers
+    cleaned of hidden questions and every obstacle carrying its ``obstacle_id``; ``photos``
+    are all attachment hashes the visit refers to; ``looked_up`` is (the obstacle ids the
+    visit named, those of them the store holds), read while checking them.
     """
     form = visit.get(FORM_KEY) or check_form(db, visit)
     errors = dict(form["errors"])
     records = visit.get("obstacles") or []
+    named = [r["obstacle_id"] for r in records if isinstance(r, dict) and r.get("obstacle_id") is not None]
+    held: dict[str, str] = {}
     if records and "obstacles" not in errors:
         # Obstacle ids must belong to this unit: that needs the store as the write sees it.
-        errors.update(obstacles.reference_errors(db, unit_id, visit_id, records))
+        held = obstacles.units_of(db, named)
+        errors.update(obstacles.reference_errors(db, unit_id, records, held))
     if errors:
         raise Invalid(errors, "The visit does not match its template or the obstacle taxonomy.")
     template, cleaned = form["template"], form["cleaned"]
@@ -417,4 +421,5 @@ def check_visit(db, visit: dict, unit_id: str, visit_id: str, version: int) -> d
     ready = first if first and (first["visit_id"], first["version"]) == (visit_id, version) else \
         _content(visit, template, cleaned, visit_id, version)
     photos = list(dict.fromkeys(ready["content"]["attachments"] + form["photos"]))
-    return {"content": ready["content"], "text": ready["text"], "photos": photos, "observed": observations(cleaned)}
+    return {"content": ready["content"], "text": ready["text"], "photos": photos, "observed": observations(cleaned),
+            "looked_up": (set(named), set(held))}

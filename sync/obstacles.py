@@ -37,12 +37,12 @@ def with_ids(visit_id: str, version: int, records: list[dict]) -> list[dict]:
             for position, record in enumerate(records)]
 
 
-def reference_errors(db, unit_id: str, visit_id: str, records: list[dict]) -> dict[str, list[str]]:
+def reference_errors(db, unit_id: str, records: list[dict], held: dict[str, str]) -> dict[str, list[str]]:
     """Problems with the obstacle ids a visit names: each id once, an existing obstacle only
-    at its own unit, and only an existing obstacle can be resolved."""
+    at its own unit, and only an existing obstacle can be resolved. ``held``: the
+    :func:`units_of` these ids."""
     errors: dict[str, list[str]] = {}
     seen = set()
-    held = units_of(db, [r["obstacle_id"] for r in records if r.get("obstacle_id") is not None])
     for i, record in enumerate(records):
         obstacle_id = record.get("obstacle_id")
         if obstacle_id is None:

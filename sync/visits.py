@@ -144,7 +144,11 @@ def create(tx: Tx, visit: dict, observed_at: str, observed_at_device: str) -> di
     add_event(tx, visit["visit_id"], "state", 1, action="submit", to_state="submitted", visit_no=number)
     # An obstacle the store knows is rebuilt from all its records; a new one's state is this
     # visit's record (see obstacles.add_new).
-    known = obstacles.known(tx.db, [o["obstacle_id"] for o in content["obstacles"]])
+    # The ids the visit named were looked up while checking it; only those given to unnamed
+    # obstacles (sync.obstacles.with_ids) are still to look for.
+    named, held = checked["looked_up"]
+    known = held | obstacles.known(tx.db, [o["obstacle_id"] for o in content["obstacles"]
+                                           if o["obstacle_id"] not in named])
     obstacles.add_new(tx, [o for o in content["obstacles"] if o["obstacle_id"] not in known],
                       visit["visit_id"], unit_id, unit["province_id"], observed_at)
     obstacles.refresh(tx, known)
