@@ -13,8 +13,8 @@ from sync.errors import Conflict, Forbidden, Invalid, NotFound
 from sync.store import Tx, scope_of_user
 
 
-def get_row(db, visit_id: str) -> dict | None:
-    rows = list(db.query("SELECT * FROM visits WHERE id = ?", [visit_id]))
+def get_row(db, visit_id: str, columns: str = "*") -> dict | None:
+    rows = list(db.query(f"SELECT {columns} FROM visits WHERE id = ?", [visit_id]))
     return rows[0] if rows else None
 
 
@@ -111,7 +111,8 @@ def create(tx: Tx, visit: dict, observed_at: str, observed_at_device: str) -> di
     ``visit`` is a loaded CreateVisitSchema mutation. Its content is checked against the
     template version it names and the obstacle taxonomy (:func:`sync.checklists.check_visit`).
     """
-    existing = get_row(tx.db, visit["visit_id"])
+    # Only what a resend is told apart by: every push asks this for every visit.
+    existing = get_row(tx.db, visit["visit_id"], "id, unit_id, engineer_id")
     if existing:
         if _same_as_stored(tx, visit, existing, 1):
             # The same visit sent again under another mutation id (a reinstalled app, say):
@@ -119,7 +120,7 @@ def create(tx: Tx, visit: dict, observed_at: str, observed_at_device: str) -> di
             return {"visit_id": existing["id"], "unit_id": existing["unit_id"], "redirected_from": None}
         raise Conflict("A visit with this id already exists; visits are immutable once received.",
                        {"fields": {"visit_id": ["Already used by another visit."]}})
-    unit = units.survivor_row(tx.db, visit["unit_id"])
+    unit = units.survivor_row(tx.db, visit["unit_id"], "id, province_id, merged_into")
     if unit is None:
         raise NotFound(f"No unit {visit['unit_id']}.", {"fields": {"unit_id": ["Unknown unit."]}})
     unit_id = unit["id"]
