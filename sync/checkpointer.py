@@ -8,32 +8,58 @@ a thread of its master process instead: every ``interval`` seconds a PASSIVE che
 never blocks readers or writers, copies what it can. When Litestream replicates the store it
 alone checkpoints (``sync.replication``), and this loop is not started. Nothing here imports
 Flask.
+
+A PASSIVE checkpoint copies the log but never has it start again from its beginning: the next
+writer does that, and only when the log has been copied whole at the moment it begins. Under a
+steady stream of pushes that moment never comes (each copy ends behind the commits made
+while it ran), and the log grew by some 25 KB a visit for as long as the stream lasted. So
+once the log passes ``restart_mb``, the loop also takes a turn in the writers' queue
+(:mod:`sync.write_queue`) and runs a RESTART checkpoint there: no writer is in the way, what
+the PASSIVE one left is copied, and after waiting at most RESTART_PATIENCE_MS for readers of
+older pages to finish, the next writer starts the log again at its beginning.
 """
 
 import logging
 import threading
 
+from sync import write_queue
 from sync.store import connect
 
 log = logging.getLogger("fieldsync")
 
+# How long a RESTART checkpoint waits for readers of older pages (a pull reading its snapshot)
+# while writers queue behind it; if they are not done by then, the next turn tries again.
+RESTART_PATIENCE_MS = 200
 
-def run(database: str, interval: float, stop: threading.Event, busy_timeout_ms: int = 30000) -> None:
+
+def checkpoint(db, restart_mb: float) -> bool:
+    """One turn: a PASSIVE checkpoint, then a RESTART one in the writers' queue when the log is
+    past ``restart_mb`` (0: never). Returns whether the log was restarted."""
+    _, frames, _ = db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+    page_size = db.execute("PRAGMA page_size").fetchone()[0]
+    if not restart_mb or frames * page_size < restart_mb * 1024 * 1024:
+        return False
+    with write_queue.turn(db.write_queue):
+        busy, _, _ = db.execute("PRAGMA wal_checkpoint(RESTART)").fetchone()
+    return not busy
+
+
+def run(database: str, interval: float, stop: threading.Event, restart_mb: float = 0) -> None:
     """Checkpoint ``database`` every ``interval`` seconds until ``stop`` is set."""
-    db = connect(database, busy_timeout_ms, cache_mb=2, checkpoints=False)
+    db = connect(database, RESTART_PATIENCE_MS, cache_mb=2, checkpoints=False)
     try:
         while not stop.wait(interval):
             try:
-                db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+                checkpoint(db, restart_mb)
             except Exception:  # a checkpoint that fails now is retried at the next turn
                 log.exception("background checkpoint failed")
     finally:
         db.close()
 
 
-def start(database: str, interval: float) -> threading.Event:
+def start(database: str, interval: float, restart_mb: float = 0) -> threading.Event:
     """Run :func:`run` in a daemon thread; set the returned event to stop it."""
     stop = threading.Event()
-    threading.Thread(target=run, args=(database, interval, stop), name="fieldsync-checkpointer",
+    threading.Thread(target=run, args=(database, interval, stop, restart_mb), name="fieldsync-checkpointer",
                      daemon=True).start()
     return stop

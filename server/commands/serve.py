@@ -90,7 +90,8 @@ def serve(ctx, host, port, workers, threads, demo, dev):
         # Workers forked from here (and their connections) leave checkpoints to this thread.
         app.config["BACKGROUND_CHECKPOINTS"] = True
         checkpointer = background.start(str(Path(app.config["DATABASE"]).resolve()),
-                                        app.config["CHECKPOINT_INTERVAL_SECONDS"])
+                                        app.config["CHECKPOINT_INTERVAL_SECONDS"],
+                                        app.config["CHECKPOINT_RESTART_MB"])
     if app.config["REPLICA_URL"]:
         from server.commands.replica import start_beside_server
 
