@@ -32,16 +32,15 @@ log = logging.getLogger("fieldsync")
 RESTART_PATIENCE_MS = 200
 
 
-def checkpoint(db, restart_mb: float) -> bool:
+def checkpoint(db, restart_mb: float) -> None:
     """One turn: a PASSIVE checkpoint, then a RESTART one in the writers' queue when the log is
-    past ``restart_mb`` (0: never). Returns whether the log was restarted."""
+    past ``restart_mb`` (0: never). A RESTART that readers kept busy is simply tried again at
+    the next turn."""
     _, frames, _ = db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
     page_size = db.execute("PRAGMA page_size").fetchone()[0]
-    if not restart_mb or frames * page_size < restart_mb * 1024 * 1024:
-        return False
-    with write_queue.turn(db.write_queue):
-        busy, _, _ = db.execute("PRAGMA wal_checkpoint(RESTART)").fetchone()
-    return not busy
+    if restart_mb and frames * page_size >= restart_mb * 1024 * 1024:
+        with write_queue.turn(db.write_queue):
+            db.execute("PRAGMA wal_checkpoint(RESTART)").fetchone()
 
 
 def run(database: str, interval: float, stop: threading.Event, restart_mb: float = 0) -> None:

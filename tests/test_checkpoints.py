@@ -23,9 +23,20 @@ def _visits(rng, unit_ids, first_id, count):
              "answers": diagnosis_answers(rng), "obstacles": sample_obstacles(rng, 3)} for i in range(count)]
 
 
-def _push_steadily(server, seconds: float) -> tuple[int, list, int]:
-    """Three devices push batches of 50 visits back to back for ``seconds``, the log's size
+def _push_steadily(tmp_path, restart_mb: int, seconds: float = 8) -> tuple[int, list, int]:
+    """A server checkpointing every 0.2 s, restarting the log past ``restart_mb``; three
+    devices push batches of 50 visits to it back to back for ``seconds``, the log's size
     sampled all along: (largest log seen in bytes, failures, visits pushed)."""
+    server = ServerProcess(tmp_path / "instance", workers=2, threads=1, extra_env={
+        "FIELDSYNC_CHECKPOINT_INTERVAL_SECONDS": "0.2", "FIELDSYNC_CHECKPOINT_RESTART_MB": str(restart_mb)})
+    server.start()
+    try:
+        return _stream(server, seconds)
+    finally:
+        server.stop()
+
+
+def _stream(server, seconds: float) -> tuple[int, list, int]:
     names = ["eng1", "eng2", "eng3"]
     create_users(server_database(server), [(n, "engineer", [8]) for n in names])
     apis = {n: HttpApi(server.url, n, f"phone-{n}") for n in names}
@@ -59,13 +70,7 @@ def _push_steadily(server, seconds: float) -> tuple[int, list, int]:
 
 
 def test_the_log_stays_bounded_under_a_steady_stream_of_pushes(tmp_path):
-    server = ServerProcess(tmp_path / "instance", workers=2, threads=1, extra_env={
-        "FIELDSYNC_CHECKPOINT_INTERVAL_SECONDS": "0.2", "FIELDSYNC_CHECKPOINT_RESTART_MB": "1"})
-    server.start()
-    try:
-        largest, failures, pushed = _push_steadily(server, seconds=8)
-    finally:
-        server.stop()
+    largest, failures, pushed = _push_steadily(tmp_path, restart_mb=1)
     assert failures == []
     # What the pushes wrote to the log, at 25 KB a visit or more: without the restarts the
     # log holds all of it (the next test); with them, a megabyte plus what a few turns of the
@@ -78,12 +83,6 @@ def test_the_log_stays_bounded_under_a_steady_stream_of_pushes(tmp_path):
 def test_without_restarts_the_log_grows_with_the_stream(tmp_path):
     """What the test above guards against, shown: PASSIVE checkpoints alone never let the log
     start again while pushes keep coming."""
-    server = ServerProcess(tmp_path / "instance", workers=2, threads=1, extra_env={
-        "FIELDSYNC_CHECKPOINT_INTERVAL_SECONDS": "0.2", "FIELDSYNC_CHECKPOINT_RESTART_MB": "0"})
-    server.start()
-    try:
-        largest, failures, pushed = _push_steadily(server, seconds=8)
-    finally:
-        server.stop()
+    largest, failures, pushed = _push_steadily(tmp_path, restart_mb=0)
     assert failures == []
     assert largest > pushed * WAL_PER_VISIT / 2, (largest, pushed)
