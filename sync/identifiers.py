@@ -19,7 +19,10 @@ def legal_id_valid(value) -> bool:
     Check digit: add (10th digit + 2) to each of the first ten digits, weight them
     29, 27, 23, 19, 17, 29, 27, 23, 19, 17, take the sum mod 11 (10 counts as 0).
     """
-    d = digits(value)
+    return _legal_digits_valid(digits(value))
+
+
+def _legal_digits_valid(d: str) -> bool:
     if len(d) != 11 or d == "0" * 11:
         return False
     return legal_id_check_digit(d[:10]) == int(d[10])
@@ -35,8 +38,12 @@ def legal_id_check_digit(first_ten: str) -> int:
 
 def legal_id(value) -> str:
     """The legal national id as 11 ASCII digits when valid, else ""."""
-    d = digits(value)
-    return d if legal_id_valid(d) else ""
+    return legal_id_of_digits(digits(value))
+
+
+def legal_id_of_digits(typed: str) -> str:
+    """``legal_id`` of a value already reduced to its digits (``normalize.digits``)."""
+    return typed if _legal_digits_valid(typed) else ""
 
 
 def national_code_check_digit(first_nine: str) -> int:

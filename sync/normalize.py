@@ -112,7 +112,10 @@ _NON_DIGITS = re.compile(r"[^0-9]+")
 
 def digits(text) -> str:
     """Only the digits of ``text`` (any script), as ASCII."""
-    return _NON_DIGITS.sub("", _text(text).translate(_DIGITS))
+    text = _text(text)
+    if not text or (text.isascii() and text.isdigit()):  # most fields: nothing to strip
+        return text
+    return _NON_DIGITS.sub("", text.translate(_DIGITS))
 
 
 def _fold_once(text: str) -> str:
@@ -289,12 +292,16 @@ def _branch_value(word: str) -> int | None:
     return _NUMBER_WORDS.get(word)
 
 
+# a marker glued to a number word: one match per word instead of a loop over the markers
+_GLUED_MARKERS = "|".join(re.escape(m) for m in sorted(_BRANCH_MARKERS) if len(m) >= 3)
+_GLUED_NUMBERS = "|".join(re.escape(w) for w in sorted(_NUMBER_WORDS, key=len, reverse=True))
+_GLUED_MARKER = re.compile(f"({_GLUED_MARKERS})({_GLUED_NUMBERS})")
+
+
 def _unglue_marker(word: str) -> list[str]:
     """"شمارهدو" (the space dropped) as "شماره", "دو"; any other word as itself."""
-    for marker in _BRANCH_MARKERS:
-        if len(marker) >= 3 and word.startswith(marker) and word[len(marker):] in _NUMBER_WORDS:
-            return [marker, word[len(marker):]]
-    return [word]
+    glued = _GLUED_MARKER.fullmatch(word)
+    return [word] if glued is None else [glued[1], glued[2]]
 
 
 def _take_branch(words: list[str]) -> tuple[list[str], int | None]:

@@ -14,6 +14,7 @@ import os
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
+from operator import attrgetter
 
 import numpy as np
 
@@ -54,7 +55,7 @@ def prepare_all(records: Iterable[dict], progress: Progress = _noop) -> list[Uni
 
 # What forked workers inherit: set just before a pool starts, cleared after.
 _SHARED: dict = {}
-_UNIT_FIELDS = tuple(f.name for f in fields(Unit))
+_unit_row = attrgetter(*(f.name for f in fields(Unit)))  # a unit's fields as a tuple
 
 
 def _prepare_chunk(bounds: tuple[int, int]):
@@ -74,7 +75,7 @@ def _prepare_chunk(bounds: tuple[int, int]):
     # dataclasses themselves. The keys travel as hashes in bytes (blocking.keys_of), the
     # prefilter's columns as arrays.
     return (notes, made,
-            [tuple([getattr(unit, name) for name in _UNIT_FIELDS]) for unit in units],
+            list(map(_unit_row, units)),
             keys_of(units, 0), prefilter.coded(units))
 
 

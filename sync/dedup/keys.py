@@ -38,7 +38,6 @@ POSTING_CAPS = {"L": 60, "C": 60, "T": 60, "D": 40, "P": 25, "G": 25, "A": 25}
 POSTING_CAP = max(POSTING_CAPS.values())
 _MAX_NAME_TOKENS = 6
 _MIN_DELETE_LENGTH = 5
-HALVES = 0  # one-letter deletions of shorter names collide with everything
 
 
 def posting_cap(key: str) -> int:
@@ -108,17 +107,17 @@ def name_words(unit: Unit) -> list[str]:
     return list(dict.fromkeys(words + glued))
 
 
-def name_deletions(unit: Unit) -> set[str]:
-    """The sorted glued name and, when long enough, each one-letter deletion of it."""
-    glued = unit.name_sorted.replace(" ", "")
-    if not glued:
+def deletion_keys(unit: Unit) -> set[str]:
+    """The D keys: the sorted glued name and, when long enough, each one-letter deletion of it.
+
+    The deletions are cut from the prefixed key, so each costs one new string.
+    """
+    key = "D:" + unit.name_sorted.replace(" ", "")
+    if len(key) == 2:
         return set()
-    if len(glued) < _MIN_DELETE_LENGTH:
-        return {glued}
-    if HALVES and len(glued) >= HALVES:
-        h = (len(glued) + 1) // 2
-        return {glued, "^" + glued[:h], "^" + glued[:h - 1], "$" + glued[-h:], "$" + glued[1 - h:]}
-    return {glued} | {glued[:i] + glued[i + 1:] for i in range(len(glued))}
+    if len(key) < 2 + _MIN_DELETE_LENGTH:
+        return {key}
+    return {key} | {key[:i] + key[i + 1:] for i in range(2, len(key))}
 
 
 def _unit(record_or_unit) -> Unit:
@@ -132,7 +131,7 @@ def _common_keys(unit: Unit, words: list[str]) -> list[str]:
     if len(unit.license) >= 4:
         keys.append("C:" + unit.license)
     keys.extend("T:" + p for p in unit.phones)
-    keys.extend("D:" + d for d in name_deletions(unit))
+    keys.extend(deletion_keys(unit))
     for place in {unit.park, unit.city} - {""}:
         keys.extend(f"P:{place}|{w}" for w in words)
         if unit.plate:

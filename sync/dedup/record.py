@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from sync.identifiers import legal_id, phone_numbers
+from sync.identifiers import legal_id_of_digits, phone_numbers
 from sync.normalize import (
     address_key,
     digits,
@@ -188,8 +188,8 @@ def prepare(record) -> Unit:
     if not isinstance(record, dict):
         record = {}
     name = name_key(_value(record, "name"))
-    typed_legal = _value(record, "national_id")
-    valid_legal = legal_id(typed_legal)
+    typed_legal = digits(_value(record, "national_id"))
+    valid_legal = legal_id_of_digits(typed_legal)
     province = _value(record, "province")
     phones = phone_numbers(_value(record, "phone"), province)
     lat, lon = _position(record)
@@ -203,7 +203,7 @@ def prepare(record) -> Unit:
         name_sorted=" ".join(sorted(name.tokens)),
         branch=name.branch,
         legal_id=valid_legal,
-        legal_invalid=bool(digits(typed_legal)) and not valid_legal,
+        legal_invalid=bool(typed_legal) and not valid_legal,
         license=license_no if len(license_no) >= 3 and set(license_no) != {"0"} else "",
         phones=frozenset(p.local for p in phones),
         landlines=frozenset(p.local for p in phones if p.kind != "mobile"),
