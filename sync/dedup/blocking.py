@@ -253,25 +253,29 @@ def _join_tables(units: list[Unit], columns: Columns, entry_units: np.ndarray,
     usable = (length > 1) & (length <= cap)
 
     # the look-ups: every entry but the GPS ones (a unit looks under its own keys), plus
-    # GPS keys of the 4 nearest cells
+    # GPS keys of the 4 nearest cells, searched among the usable GPS keys only (a small
+    # table: most keys have a list of one)
     near_gps = _gps_keys(lat, lon, located_words, near=True)
     near_units = np.repeat(located, 4)
-    found = np.minimum(np.searchsorted(keys, near_gps), max(len(keys) - 1, 0))
-    hit = keys[found] == near_gps if len(keys) else np.zeros(len(near_gps), dtype=bool)
-    own = kinds != _GPS_KIND
+    gps = np.flatnonzero(usable & (kinds[start] == _GPS_KIND))
+    gps_keys = keys[gps]
+    found = np.minimum(np.searchsorted(gps_keys, near_gps), max(len(gps) - 1, 0))
+    hit = gps_keys[found] == near_gps if len(gps) else np.zeros(len(near_gps), dtype=bool)
+    own = (kinds != _GPS_KIND) & usable[dense]
     query_units = np.concatenate([listed[own], near_units[hit]])
-    query_keys = np.concatenate([dense[own], found[hit]])
-    kept = usable[query_keys]
+    query_keys = np.concatenate([dense[own], gps[found[hit]]])
     places = ((columns.province, columns.province_script), (columns.city, columns.city_script))
     return _Join(n, listed, start, length, dense * (n + 1) + listed, flag,
-                 query_units[kept], query_keys[kept], places, [u.name_sorted for u in units], {})
+                 query_units, query_keys, places, [u.name_sorted for u in units], {})
 
 
 def _candidate_pairs(join: _Join, part: int, parts: int) -> tuple[np.ndarray, np.ndarray]:
     n = join.size
     if parts not in join.parts:  # once per process: the look-ups grouped by part
-        order = np.argsort(join.query_units % parts, kind="stable")
-        bounds = np.searchsorted(join.query_units[order] % parts, np.arange(parts + 1))
+        # small integers: numpy's stable sort of them is a radix sort, one pass
+        part_of = (join.query_units % parts).astype(np.int16 if parts < 1 << 15 else np.int64)
+        order = np.argsort(part_of, kind="stable")
+        bounds = np.searchsorted(part_of[order], np.arange(parts + 1))
         join.parts[parts] = order, bounds
     order, bounds = join.parts[parts]
     mine = order[bounds[part]:bounds[part + 1]]
