@@ -174,3 +174,21 @@ def test_mobile_and_unreadable_phones():
 def test_words_near_a_legal_form_stay_in_the_name(typed):
     """Only long legal-form words are recognised through a slip: these are names."""
     assert len(name_key(typed).tokens) == 2
+
+
+DIGIT_VALUES = {**{c: str(i) for i, c in enumerate("۰۱۲۳۴۵۶۷۸۹")},
+                **{c: str(i) for i, c in enumerate("٠١٢٣٤٥٦٧٨٩")}, **{c: c for c in "0123456789"}}
+
+
+@given(st.text(alphabet="0123456789۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩²³¹½-+ ()a٫", max_size=20))
+@settings(max_examples=300)
+def test_digits_keep_every_script_s_digits_and_nothing_else(text):
+    # "²" is a digit to str.isdigit() but no number a person typed: it must go
+    assert digits(text) == "".join(DIGIT_VALUES.get(c, "") for c in text)
+
+
+def test_digits_of_plain_and_empty_values():
+    assert digits("") == digits(None) == ""
+    assert digits("10320894878") == "10320894878"
+    assert digits("۱۰۳۲۰۸۹۴۸۷۸") == digits("103-208 948 78") == "10320894878"
+    assert digits(10320894878) == "10320894878"
