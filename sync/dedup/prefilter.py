@@ -53,6 +53,9 @@ class Columns:
     park_script: np.ndarray
     lat: np.ndarray  # NaN: no position
     lon: np.ndarray
+    activity_code: np.ndarray  # text_codes of the texts below: pairs of texts scored once
+    address_code: np.ndarray
+    owner_code: np.ndarray
     # per unit, the texts themselves (filled by ``columns``, not by ``coded``)
     city_name: list[str] = field(default_factory=list)
     park_name: list[str] = field(default_factory=list)
@@ -111,6 +114,9 @@ def coded(units: list[Unit]) -> Columns:
                         count=len(units)),
         lon=np.fromiter((np.nan if u.lon is None else u.lon for u in units), dtype=np.float64,
                         count=len(units)),
+        activity_code=text_codes([u.activity for u in units]),
+        address_code=text_codes([u.address for u in units]),
+        owner_code=text_codes([u.owner for u in units]),
     )
 
 
@@ -191,6 +197,21 @@ def _province(c: Columns, a: np.ndarray, b: np.ndarray) -> Levels:
     return _level("province", [(~comparable, "none"), (equal, "same")], "differ"), 0.0
 
 
+def _distinct(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(first, where): the position of one pair of each distinct (x, y) of codes, and
+    the distinct pair each pair is (``first[where]`` has the codes of every pair).
+    A batch's pairs repeat the same two activities, owners or places again and again:
+    a scorer asked once per distinct pair gives every pair its answer."""
+    order = np.lexsort((y, x))
+    sx, sy = x[order], y[order]
+    new = np.empty(len(order), dtype=bool)
+    new[:1] = True
+    new[1:] = (sx[1:] != sx[:-1]) | (sy[1:] != sy[:-1])
+    where = np.empty(len(order), dtype=np.int64)
+    where[order] = np.cumsum(new) - 1
+    return order[new], where
+
+
 def _place(c: Columns, feature: str, a: np.ndarray, b: np.ndarray) -> Levels:
     """``features._place``: the fuzzy test asked once per distinct pair of places."""
     comparable, alike = _comparable(c, feature, a, b)
@@ -198,12 +219,11 @@ def _place(c: Columns, feature: str, a: np.ndarray, b: np.ndarray) -> Levels:
     if len(unsure):
         codes, names = getattr(c, feature), getattr(c, feature + "_name")
         ua, ub = a[unsure], b[unsure]
-        _, first, where = np.unique(np.stack([codes[ua], codes[ub]], axis=1), axis=0,
-                                    return_index=True, return_inverse=True)
+        first, where = _distinct(codes[ua], codes[ub])
         near = np.array([names[i][0] != "#" and bool(
             fuzz.ratio(names[i], names[j], score_cutoff=features.PLACE_SAME))
             for i, j in zip(ua[first].tolist(), ub[first].tolist(), strict=True)], dtype=bool)
-        alike[unsure] = near[where.ravel()]
+        alike[unsure] = near[where]
     return _level(feature, [(~comparable, "none"), (alike, "same")], "differ"), 0.0
 
 
@@ -225,25 +245,36 @@ def _distance(c: Columns, a: np.ndarray, b: np.ndarray) -> Levels:
     return np.where(near == off, near, _UNKNOWN), np.maximum(table[near], table[off])
 
 
-def _graded(feature: str, x: list[str], y: list[str], same: float, similar: float) -> Levels:
-    """``features._graded`` with token_set_ratio, for many pairs."""
-    given = np.array([bool(p) and bool(q) for p, q in zip(x, y, strict=True)], dtype=bool)
+def _distinct_texts(texts: list[str], codes: np.ndarray, a: np.ndarray, b: np.ndarray):
+    """(given, x, y, where) for the pairs (a[k], b[k]) of a text field: whether both texts
+    are given, the texts of each distinct pair of them (``_distinct``), and which of those
+    each pair is."""
+    ca, cb = codes[a], codes[b]
+    first, where = _distinct(ca, cb)
+    return ((ca != 0) & (cb != 0), [texts[i] for i in a[first].tolist()],
+            [texts[j] for j in b[first].tolist()], where)
+
+
+def _graded(c: Columns, feature: str, a: np.ndarray, b: np.ndarray, same: float,
+            similar: float) -> Levels:
+    """``features._graded`` with token_set_ratio, for many pairs of ``feature``'s texts."""
+    given, x, y, where = _distinct_texts(getattr(c, feature), getattr(c, feature + "_code"), a, b)
     sim = process.cpdist(x, y, scorer=fuzz.token_set_ratio, score_cutoff=similar,
-                         dtype=np.float64) if len(x) else np.zeros(0)
+                         dtype=np.float64)[where] if len(x) else np.zeros(0)
     return _level(feature, [(~given, "none"), (sim >= same, "same"), (sim >= similar, "similar")],
                   "differ"), 0.0
 
 
-def _owner(c: Columns, a: list[int], b: list[int]) -> Levels:
+def _owner(c: Columns, a: np.ndarray, b: np.ndarray) -> Levels:
     """"same" or "none"; another owner ("family" or "differ") is not worked out here."""
-    x, y = [c.owner[i] for i in a], [c.owner[j] for j in b]
-    given = np.array([bool(p) and bool(q) for p, q in zip(x, y, strict=True)], dtype=bool)
+    given, x, y, where = _distinct_texts(c.owner, c.owner_code, a, b)
     cut = features.OWNER_SAME
     same = process.cpdist(x, y, scorer=fuzz.token_sort_ratio, score_cutoff=cut,
                           dtype=np.float64) >= cut
     same |= process.cpdist([p.replace(" ", "") for p in x], [q.replace(" ", "") for q in y],
                            scorer=fuzz.ratio, score_cutoff=cut, dtype=np.float64) >= cut
     same |= np.array([p == q for p, q in zip(x, y, strict=True)], dtype=bool)
+    same = same[where]
     table, names = scoring.WEIGHTS.get("owner", {}), features.LEVELS["owner"]
     levels = np.select([~given, same], [names.index("none"), names.index("same")], _UNKNOWN)
     return levels, max(table.get("family", 0.0), table.get("differ", 0.0))
@@ -301,13 +332,12 @@ def _assess(c: Columns, a: np.ndarray, b: np.ndarray, floor: float):
     for name in _TEXT:
         if not len(keep):
             break
-        ka, kb = a[keep].tolist(), b[keep].tolist()
+        ka, kb = a[keep], b[keep]
         if name == "owner":
             found = _owner(c, ka, kb)
         else:
-            values, grades = ((c.activity, features.ACTIVITY_GRADES) if name == "activity"
-                              else (c.address, features.ADDRESS_GRADES))
-            found = _graded(name, [values[i] for i in ka], [values[j] for j in kb], *grades)
+            grades = features.ACTIVITY_GRADES if name == "activity" else features.ADDRESS_GRADES
+            found = _graded(c, name, ka, kb, *grades)
         settle(name, keep, found)
         keep = keep[bound[keep] >= floor - scoring.ROOM]
     return bound, weights, hard
