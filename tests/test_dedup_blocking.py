@@ -38,6 +38,10 @@ _MESSY = [
      "activity": "ظروف پلاستیکی", "address": "خ اول پ ۱۲", "lat": 35.4801, "lon": 51.6801},
     {"id": "m8", "name": "مهرام", "province": "12", "city": "4", "national_id": "10320894878"},
     {"id": "m9", "name": "مهرام", "province": "12", "city": "5", "national_id": "10320894878"},
+    # a name of 160 different words (pasted text): more than 127 slots in the commonness
+    # product, which once overflowed the 8-bit slot numbers and stopped the batch
+    {"id": "m10", "name": " ".join(a + b for a in "ابپتجچخدرژ" for b in "شعفکگلمنوییسزهقطپ")[:479],
+     "park": "شهرک صنعتی عباس‌آباد"},
 ]
 
 

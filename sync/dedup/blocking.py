@@ -20,9 +20,9 @@ looked up) mix the word's hash with the grid cell into 64 bits, so the four cell
 unit looks in are worked out for every unit at once.
 """
 
-from array import array
 from collections.abc import Iterable
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import NamedTuple
 
 import numpy as np
@@ -51,7 +51,7 @@ _GPS_KIND = _KIND_OF["G"]
 
 
 _DTYPES = {"keys": np.int64, "kinds": np.int8, "words": np.int64, "counted": np.int64,
-           "counted_slots": np.int8}
+           "counted_slots": np.int16}
 
 
 class ChunkKeys(NamedTuple):
@@ -69,34 +69,56 @@ class ChunkKeys(NamedTuple):
     words: bytes  # and the word's hash
     counted_units: bytes  # per count key (keys.count_keys) of every unit: the unit,
     counted: bytes  # the key's hash,
-    counted_slots: bytes  # and its place in keys.commonness_of's product (-1: the place)
+    counted_slots: bytes  # and its place in keys.commonness_of's product (-1: the place;
+    # 16 bits: a name of 500 letters has up to 250 words)
 
 
 def keys_of(units: Iterable[Unit], first: int = 0) -> ChunkKeys:
-    """The keys of ``units``, numbered from ``first`` (see ``ChunkKeys``)."""
-    entry_units, entry_keys, entry_kinds = array("q"), array("q"), array("b")
-    located, located_words = array("q"), array("q")
-    counted_units, counted, counted_slots = array("q"), array("q"), array("b")
-    kind_of = _KIND_OF
-    for i, unit in enumerate(units, start=first):
+    """The keys of ``units``, numbered from ``first`` (see ``ChunkKeys``).
+
+    Per unit only lists are extended; hashing, kinds and numbering run once per chunk,
+    in C (``map``) and numpy.
+    """
+    entries, located_words, counted = [], [], []
+    entry_counts, located_counts, counted_counts = [], [], []
+    for unit in units:
         words = name_words(unit)
-        for key in shared_keys(unit, words):
-            entry_units.append(i)
-            entry_keys.append(hash(key))
-            entry_kinds.append(kind_of[key[0]])
+        keys = shared_keys(unit, words)
+        entries += keys
+        entry_counts.append(len(keys))
         if unit.lat is not None:
-            for word in words:
-                located.append(i)
-                located_words.append(hash(word))
+            located_words += words
+            located_counts.append(len(words))
+        else:
+            located_counts.append(0)
         # count keys: the name's words in keys.commonness_of's order (slot 0, 1, ...), then
         # the place (slot -1)
-        for slot, key in enumerate(count_keys(unit)):
-            counted_units.append(i)
-            counted.append(hash(key))
-            counted_slots.append(-1 if key[0] == "Z" else slot)
-    return ChunkKeys(entry_units.tobytes(), entry_keys.tobytes(), entry_kinds.tobytes(),
-                     located.tobytes(), located_words.tobytes(), counted_units.tobytes(),
-                     counted.tobytes(), counted_slots.tobytes())
+        count = count_keys(unit)
+        counted += count
+        counted_counts.append(len(count))
+    numbers = np.arange(first, first + len(entry_counts))
+    counts = np.array(counted_counts, dtype=np.int64)
+    slots = np.arange(len(counted)) - np.repeat(np.cumsum(counts) - counts, counts)
+    slots[_first_letters(counted) == ord("Z")] = -1
+    kinds = _KIND_CODES[_first_letters(entries)]
+    return ChunkKeys(np.repeat(numbers, entry_counts).tobytes(), _hashes(entries).tobytes(),
+                     kinds.tobytes(), np.repeat(numbers, located_counts).tobytes(),
+                     _hashes(located_words).tobytes(), np.repeat(numbers, counts).tobytes(),
+                     _hashes(counted).tobytes(), slots.astype(np.int16).tobytes())
+
+
+def _hashes(keys: list[str]) -> np.ndarray:
+    return np.fromiter(map(hash, keys), dtype=np.int64, count=len(keys))
+
+
+def _first_letters(keys: list[str]) -> np.ndarray:
+    """Each key's kind letter, as its ASCII code."""
+    return np.frombuffer("".join(map(itemgetter(0), keys)).encode("ascii"), dtype=np.uint8)
+
+
+# a key's kind (its first letter) as its position in _KINDS, looked up by the letter's code
+_KIND_CODES = np.zeros(128, dtype=np.int8)
+_KIND_CODES[[ord(k) for k in _KINDS]] = np.arange(len(_KINDS), dtype=np.int8)
 
 
 class Index:
@@ -142,7 +164,7 @@ class Index:
             return np.concatenate(arrays[name]) if arrays.get(name) else np.zeros(0, dtype=dtype)
 
         commonness = _commonness(len(units), column("counted_units", np.int64),
-                                 column("counted", np.int64), column("counted_slots", np.int8))
+                                 column("counted", np.int64), column("counted_slots", np.int16))
         for unit, value in zip(units, commonness.tolist(), strict=True):
             unit.commonness = value
         columns = prefilter.columns(units) if columns is None else columns
