@@ -199,7 +199,7 @@ def _province(c: Columns, a: np.ndarray, b: np.ndarray) -> Levels:
 
 def _distinct(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(first, where): the position of one pair of each distinct (x, y) of codes, and
-    the distinct pair each pair is (``first[where]`` has the codes of every pair).
+    which of those each pair is (``x[first[where]]`` is ``x``, and so for ``y``).
     A batch's pairs repeat the same two activities, owners or places again and again:
     a scorer asked once per distinct pair gives every pair its answer."""
     order = np.lexsort((y, x))
