@@ -513,7 +513,18 @@ async function screenRevise(visitId) {
 
 // --- routing ------------------------------------------------------------------------------
 
-async function route() {
+// Screens are drawn one at a time, in the order asked. A redraw asked before the engineer
+// tapped (a sync finishing) reads the store for a while; run alongside, it could land after
+// the screen the tap opened and cover it. Queued, the last one asked draws the hash of then.
+let routing = Promise.resolve();
+
+function route() {
+  const drawn = routing.then(drawRoute, drawRoute);
+  routing = drawn.catch(() => {});
+  return drawn;
+}
+
+async function drawRoute() {
   const user = await app.device.user();
   // A message belongs to the screen it was said on (or the one an action just led to).
   if (app.lastHash !== location.hash && Date.now() - (app.saidAt || 0) > 1500) say("");
