@@ -197,6 +197,32 @@ def test_a_sync_finishing_keeps_what_the_engineer_typed_in_the_search(phones, fi
                       ".join() === 'کارگاه جستجوی ماندگار'")
 
 
+def test_a_redraw_asked_before_a_tap_never_lands_over_the_screen_the_tap_opened(phones, field_server):
+    phone = phones("reza")
+    phone.login("reza", PASSWORD)
+    unit = phone.register_unit("کارگاه صفحه‌ی پایدار")
+    phone.open("#/outbox")
+    # Hold the store the outbox screen reads and the unit screen does not: a redraw of the
+    # outbox (as a sync finishing asks for) then waits on it, as a slow read would.
+    phone.page.evaluate("""() => {
+      const t = window.fieldsync.db.transaction(["acked"], "readwrite");
+      const store = t.objectStore("acked");
+      window.holding = true;
+      const spin = () => { if (window.holding) store.count().onsuccess = spin; };
+      spin();
+      window.released = new Promise((done) => { t.oncomplete = done; });
+    }""")
+    phone.page.evaluate("""() => window.dispatchEvent(new HashChangeEvent("hashchange"))""")
+    phone.page.wait_for_timeout(300)  # the redraw of #/outbox has begun, and waits
+    phone.page.evaluate("(unit) => { location.hash = `#/unit/${unit}`; }", unit)  # the tap
+    phone.page.wait_for_timeout(300)  # room for the unit screen to be drawn out of turn
+    phone.page.evaluate("() => { window.holding = false; return window.released.then(() => true); }")
+    phone.page.wait_for_selector("#unit-visits")
+    phone.page.wait_for_timeout(500)  # room for the held redraw to land, if it could
+    assert phone.page.locator("#unit-visits").count() == 1
+    assert phone.page.locator(".outbox-item").count() == 0
+
+
 def test_jalali_days_are_read_like_the_server_reads_them(phones, field_server):
     import jdatetime
 
