@@ -87,15 +87,15 @@ def cluster(
 def _may_join(left, right, pair, links, veto, average) -> bool:
     if len(left) * len(right) > _MAX_CROSS:
         # huge clusters: judge on the links already scored, never on new ones
-        cross = [links[k] for x in left for y in right
-                 if (k := (x, y) if x < y else (y, x)) in links]
+        cross = (links[k] for x in left for y in right
+                 if (k := (x, y) if x < y else (y, x)) in links)
     else:
-        cross = [pair(x, y) for x in left for y in right]
-    if not cross:
-        return False
-    total = 0.0
+        # lazily: the first veto ends it, and the pairs after it need no scoring
+        cross = (pair(x, y) for x in left for y in right)
+    total, count = 0.0, 0
     for value, blocked in cross:
         if blocked or value < veto:
             return False
         total += value
-    return total / len(cross) >= average
+        count += 1
+    return count > 0 and total / count >= average
