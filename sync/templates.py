@@ -541,7 +541,7 @@ def shown_keys(definition: Template | Mapping, answers: Any) -> frozenset[str]:
 
 
 def validate_answers(definition: Template | Mapping, answers: Any,
-                     visit_date: date | None = None, *, shown: frozenset | None = None) -> dict[str, list[str]]:
+                     visit_date: date | None = None) -> dict[str, list[str]]:
     """Field-level problems with ``answers`` (question key -> messages); empty when valid.
 
     ``definition`` is a template document or a compiled Template; an invalid definition raises
@@ -549,13 +549,12 @@ def validate_answers(definition: Template | Mapping, answers: Any,
     ``visit_date`` is the day the visit was made, for date bounds written ``"visit_date"``;
     those bounds are not checked without it.
     """
-    return check_answers(definition, answers, visit_date, shown=shown).errors
+    return check_answers(definition, answers, visit_date).errors
 
 
-def clean_answers(definition: Template | Mapping, answers: Any, *, shown: frozenset | None = None) -> dict[str, Any]:
-    """The answers worth storing: shown, known, non-note questions with a non-blank value.
-    ``shown``: :func:`shown_keys` of these answers, when the caller has it already."""
-    return check_answers(definition, answers, shown=shown).cleaned
+def clean_answers(definition: Template | Mapping, answers: Any) -> dict[str, Any]:
+    """The answers worth storing: shown, known, non-note questions with a non-blank value."""
+    return check_answers(definition, answers).cleaned
 
 
 class CheckedAnswers(NamedTuple):
@@ -564,8 +563,7 @@ class CheckedAnswers(NamedTuple):
     photos: list[str]  # as photo_refs
 
 
-def check_answers(definition: Template | Mapping, answers: Any, visit_date: date | None = None, *,
-                  shown: frozenset | None = None) -> CheckedAnswers:
+def check_answers(definition: Template | Mapping, answers: Any, visit_date: date | None = None) -> CheckedAnswers:
     """:func:`validate_answers`, :func:`clean_answers` and :func:`photo_refs` in one pass over
     the questions instead of four: a push checks every visit of its batch before taking the
     write lock, and these passes were most of that check."""
@@ -577,7 +575,7 @@ def check_answers(definition: Template | Mapping, answers: Any, visit_date: date
     for key in answers:
         if key not in known:
             errors.setdefault(str(key), []).append("unknown question")
-    shown = shown_keys(template, answers) if shown is None else shown
+    shown = shown_keys(template, answers)
     cleaned: dict[str, Any] = {}
     refs: dict[str, None] = {}
     for q in template.questions:
@@ -650,11 +648,10 @@ def _example_value(q: Question) -> Any:
     }[q.type]
 
 
-def photo_refs(definition: Template | Mapping, answers: Any, *, shown: frozenset | None = None) -> list[str]:
+def photo_refs(definition: Template | Mapping, answers: Any) -> list[str]:
     """SHA-256 hashes referenced by shown photo questions, deduplicated, in answer order.
-    Malformed values are skipped (validate_answers reports them). ``shown`` as for
-    :func:`clean_answers`."""
-    return check_answers(definition, answers, shown=shown).photos
+    Malformed values are skipped (validate_answers reports them)."""
+    return check_answers(definition, answers).photos
 
 
 # --- one checker per question type; each returns messages for a non-blank value -------------
