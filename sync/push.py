@@ -15,7 +15,7 @@ from typing import NamedTuple
 
 from marshmallow import ValidationError
 
-from schemas.sync import MUTATION_SCHEMAS
+from schemas.sync import load_mutation
 from sync import checklists, durability, field_paths, jsontext, matching, units, visits
 from sync.clock import iso, parse_time
 from sync.errors import BatchTooLarge, Conflict, DomainError, Invalid, StoreReplaced
@@ -148,7 +148,7 @@ def _prepare(db, raw: dict, now: datetime, skew: timedelta, memo: dict, check_nu
     if wide:
         return Invalid(wide)
     try:
-        mutation = MUTATION_SCHEMAS[raw["type"]].load(raw)
+        mutation = load_mutation(raw)
     except ValidationError as error:
         return Invalid(error.normalized_messages())
     # The form sees the trusted time: a visit_date bound means the day the engineer was there.
