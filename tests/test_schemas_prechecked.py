@@ -13,10 +13,12 @@ from schemas.sync import (
     MUTATION_SCHEMAS,
     MutationEnvelopeSchema,
     PushRequestSchema,
+    PushResponseSchema,
     TemplateRefSchema,
     envelope_accepted,
     load_mutation,
     new_visit_loaded,
+    results_dumped,
     template_ref_accepted,
 )
 from sync.sample_visits import TEMPLATE_REF
@@ -203,3 +205,22 @@ def test_a_new_visit_the_fast_path_refuses_is_named_by_the_schema(change, field)
     with pytest.raises(ValidationError) as error:
         load_mutation(visit)
     assert field in error.value.messages
+
+
+RESULT_KEYS = ["mutation_id", "status", "first_status", "unit_id", "visit_id", "version", "redirected_from",
+               "conflicts", "dedup", "error", "surprise"]
+
+
+@settings(max_examples=1000, deadline=None)
+@given(results=st.lists(st.one_of(objects(RESULT_KEYS[:7], RESULT_KEYS[7:]), edge_values), max_size=3))
+def test_push_results_answered_without_the_schema_are_what_it_would_dump(results):
+    if results_dumped(results):
+        answer = {"results": results, "durable": {"store_id": "s", "mutation_id": 3}, "server_time": "t"}
+        assert same(PushResponseSchema().dump(answer), answer)
+
+
+def test_plain_results_skip_the_dump_and_others_do_not():
+    assert results_dumped([{"mutation_id": 1, "status": "applied", "visit_id": "v", "unit_id": "u"},
+                           {"mutation_id": 2, "status": "duplicate", "first_status": "applied", "unit_id": "u"}])
+    assert not results_dumped([{"mutation_id": 1, "status": "rejected", "error": {"code": "c", "message": "m"}}])
+    assert not results_dumped([{"mutation_id": True, "status": "applied"}])

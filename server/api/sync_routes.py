@@ -1,8 +1,8 @@
 """The sync protocol: push a batch of mutations, pull pages of changes."""
 
-from flask import current_app, g
+from flask import current_app, g, jsonify
 
-from schemas.sync import PullQuerySchema, PullResponseSchema, PushRequestSchema, PushResponseSchema
+from schemas.sync import PullQuerySchema, PullResponseSchema, PushRequestSchema, PushResponseSchema, results_dumped
 from server.auth import access
 from server.db import get_db, now
 from server.requests import Blueprint, numbers_checked_per_item
@@ -31,7 +31,9 @@ def push_batch(body):
     # A client that names its store speaks §7, "deferred" included.
     results = push.push(get_db(), g.actor, mutations, moment, current_app.config["CLOCK_SKEW_SECONDS"],
                         waits=body["store_id"] is not None, check_numbers=g.get("wide_numbers_kept", True))
-    return {"results": results, "durable": durable(), "server_time": iso(moment)}
+    answer = {"results": results, "durable": durable(), "server_time": iso(moment)}
+    # A Response passes the schema's dump by: results of plain keys need none.
+    return jsonify(answer) if results_dumped(results) else answer
 
 
 def durable() -> dict:
