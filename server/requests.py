@@ -26,12 +26,20 @@ _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 
 
 def _no_duplicate_keys(pairs):
-    obj = {}
-    for key, value in pairs:
-        if key in obj:
-            raise ValueError(f"duplicate key {key!r}")
-        obj[key] = value
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        seen = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise ValueError(f"duplicate key {key!r}")
+            seen.add(key)
     return obj
+
+
+# Where a number may not fit a field: an integer of 19 digits or more (up to 18 always fits in
+# 64 bits), or an exponent of three digits (a finite mantissa needs one to overflow). A body
+# without either needs no check of each number as it is parsed.
+_WIDE_NUMBER = re.compile(r"\d{19}|[eE][-+]?\d{3}")
 
 
 def _int64(text: str) -> int:
@@ -107,6 +115,8 @@ def strict_loads_noting(data, keep_wide_numbers: bool = False) -> tuple:
         numbers = {"parse_constant": kept_constant, "parse_int": kept_int, "parse_float": kept_float}
     else:
         numbers = {"parse_constant": no_constants, "parse_int": _int64, "parse_float": _finite}
+    if not _WIDE_NUMBER.search(data):
+        del numbers["parse_int"], numbers["parse_float"]  # every number fits: no call per number
     value = json.loads(data, object_pairs_hook=_no_duplicate_keys, **numbers)
     if _SURROGATE_ESCAPE.search(data):
         _no_lone_surrogates(value)

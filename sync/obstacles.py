@@ -16,6 +16,7 @@ pull in that unit's province scope (page key ``obstacles``).
 """
 
 import uuid
+from operator import itemgetter
 
 from sync import ids, units
 from sync.store import Tx, scope_of_province
@@ -84,23 +85,25 @@ _STATE_KEYS = ("unit_id", *COLUMNS, "status", "opened_visit_id", "opened_at", "l
 
 
 _UPSERT_COLUMNS = ("id", *_STATE_KEYS, "updated_at", "seq")
-_UPSERT = (f"INSERT INTO obstacles ({', '.join(_UPSERT_COLUMNS)}) VALUES ({', '.join('?' * len(_UPSERT_COLUMNS))})"
-           f" ON CONFLICT(id) DO UPDATE SET {', '.join(f'{c} = excluded.{c}' for c in _UPSERT_COLUMNS[1:])}")
+_INSERT = (f"INSERT INTO obstacles ({', '.join(_UPSERT_COLUMNS)})"
+           f" VALUES ({', '.join('?' * len(_UPSERT_COLUMNS))})")
+_UPSERT = f"{_INSERT} ON CONFLICT(id) DO UPDATE SET {', '.join(f'{c} = excluded.{c}' for c in _UPSERT_COLUMNS[1:])}"
+_RECORD_COLUMNS = itemgetter(*COLUMNS)
 
 
-def _state(records: list[dict]) -> dict:
+def _state(unit_id: str, opened_visit_id: str, opened_at: str, columns: tuple, resolved, last_visit_id: str,
+           last_at: str) -> tuple:
+    """An obstacle's current state, the values of _STATE_KEYS in order: the unit and opening of
+    its first record, the ``columns`` (COLUMNS) and ``resolved`` of its last."""
+    resolved = bool(resolved)
+    return (unit_id, *columns, "resolved" if resolved else "open", opened_visit_id, opened_at, last_visit_id,
+            last_visit_id if resolved else None, last_at if resolved else None)
+
+
+def _state_of(records: list[dict]) -> tuple:
     first, last = records[0], records[-1]
-    resolved = bool(last["resolved"])
-    return {
-        "unit_id": first["visit_unit_id"],
-        **{c: last[c] for c in COLUMNS},
-        "status": "resolved" if resolved else "open",
-        "opened_visit_id": first["visit_id"],
-        "opened_at": first["visit_observed_at"],
-        "last_visit_id": last["visit_id"],
-        "resolved_visit_id": last["visit_id"] if resolved else None,
-        "resolved_at": last["visit_observed_at"] if resolved else None,
-    }
+    return _state(first["visit_unit_id"], first["visit_id"], first["visit_observed_at"], _RECORD_COLUMNS(last),
+                  last["resolved"], last["visit_id"], last["visit_observed_at"])
 
 
 def refresh(tx: Tx, obstacle_ids) -> None:
@@ -117,22 +120,22 @@ def refresh(tx: Tx, obstacle_ids) -> None:
     current = {r["id"]: r for r in tx.db.query(f"SELECT * FROM obstacles WHERE id IN ({marks})", ids)}
     provinces = {}
     for obstacle_id in ids:
-        state = _state(records[obstacle_id]) if obstacle_id in records else None
+        state = _state_of(records[obstacle_id]) if obstacle_id in records else None
         before = current.get(obstacle_id)
-        if before and state and all(before[k] == state[k] for k in _STATE_KEYS):
+        if before and state and all(before[k] == value for k, value in zip(_STATE_KEYS, state, strict=True)):
             continue
         if before is None and state is None:
             continue
-        for row in (before, state):
-            if row and row["unit_id"] not in provinces:
-                provinces[row["unit_id"]] = tx.execute("SELECT province_id FROM units WHERE id = ?",
-                                                       (row["unit_id"],)).fetchone()[0]
-        scopes = sorted({scope_of_province(provinces[row["unit_id"]]) for row in (before, state) if row})
+        held_at = [unit for unit in (before and before["unit_id"], state and state[0]) if unit]
+        for unit in held_at:
+            if unit not in provinces:
+                provinces[unit] = tx.execute("SELECT province_id FROM units WHERE id = ?", (unit,)).fetchone()[0]
+        scopes = sorted({scope_of_province(provinces[unit]) for unit in held_at})
         seq = tx.changed("obstacle", obstacle_id, scopes)
         if state is None:
             tx.execute("DELETE FROM obstacles WHERE id = ?", (obstacle_id,))
             continue
-        tx.execute(_UPSERT, (obstacle_id, *(state[k] for k in _STATE_KEYS), tx.at, seq))
+        tx.execute(_UPSERT, (obstacle_id, *state, tx.at, seq))
 
 
 def units_of(db, obstacle_ids: list[str]) -> dict[str, str]:
@@ -158,13 +161,13 @@ def add_new(tx: Tx, records: list[dict], visit_id: str, unit_id: str, province_i
     scope = [scope_of_province(province_id)]
     rows = []
     for record in records:
-        stored = {c: record.get(c) for c in COLUMNS if c != "group_code"}
-        state = _state([{**stored, "group_code": record["group"], "resolved": record["resolved"],
-                         "visit_unit_id": unit_id, "visit_id": visit_id, "visit_observed_at": observed_at}])
-        seq = tx.changed("obstacle", record["obstacle_id"], scope)
-        rows.append((record["obstacle_id"], *(state[k] for k in _STATE_KEYS), tx.at, seq))
+        columns = (record.get("area"), record["group"], record.get("severity"), record.get("description"),
+                   record.get("proposed_action"), record.get("responsible_body"))
+        state = _state(unit_id, visit_id, observed_at, columns, record["resolved"], visit_id, observed_at)
+        rows.append((record["obstacle_id"], *state, tx.at, tx.changed("obstacle", record["obstacle_id"], scope)))
     if rows:
-        tx.db.conn.executemany(_UPSERT, rows)
+        # New obstacles (the caller looked under the write lock): an INSERT, not refresh's upsert.
+        tx.db.conn.executemany(_INSERT, rows)
 
 
 def ids_of_visits(db, visit_ids) -> list[str]:

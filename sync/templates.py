@@ -533,11 +533,16 @@ def shown_keys(definition: Template | Mapping, answers: Any) -> frozenset[str]:
     answers = answers if isinstance(answers, dict) else {}
     shown: set[str] = set()
     for q in template.questions:
-        cond = q.show_if
-        if cond is None or (cond.question in shown and
-                            _condition_met(cond, answers.get(cond.question))):
+        if _shown(q, shown, answers):
             shown.add(q.key)
     return frozenset(shown)
+
+
+def _shown(q: Question, shown: set[str], answers: dict) -> bool:
+    """Is ``q`` shown, given which of the questions before it are? (Document order is
+    dependency order.)"""
+    cond = q.show_if
+    return cond is None or (cond.question in shown and _condition_met(cond, answers.get(cond.question)))
 
 
 def validate_answers(definition: Template | Mapping, answers: Any,
@@ -575,16 +580,19 @@ def check_answers(definition: Template | Mapping, answers: Any, visit_date: date
     for key in answers:
         if key not in known:
             errors.setdefault(str(key), []).append("unknown question")
-    shown = shown_keys(template, answers)
+    shown: set[str] = set()  # as shown_keys, worked out in the same pass (document order)
     cleaned: dict[str, Any] = {}
     refs: dict[str, None] = {}
     for q in template.questions:
+        visible = _shown(q, shown, answers)
+        if visible:
+            shown.add(q.key)
         value = answers.get(q.key)
         if q.type == "note":
             if not is_blank(value):
                 errors.setdefault(q.key, []).append("a note is display-only and takes no answer")
             continue
-        if q.key not in shown:
+        if not visible:
             continue  # hidden: ignored on purpose, see the module docstring
         if is_blank(value):
             if q.required:

@@ -10,8 +10,11 @@ every text field and file name, very long Persian text, wrong content types, dup
 
 import gzip
 import json
+import math
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sync.client import Device
 from tests.conftest import TEHRAN
@@ -442,3 +445,35 @@ def test_console_forms_survive_hostile_posts(client, supervisor):
     response = client.post("/console/login", data=b"username=%FF%FE&password=%00",
                            content_type="application/x-www-form-urlencoded")
     no_server_error(response, "console login")
+
+
+# Numbers at the edges of 64 bits and of a double, written as a device might: the body parser
+# checks each number only when the text holds a long digit run or a three-digit exponent, and
+# must still answer exactly as if it checked every one.
+edge_numbers = st.one_of(
+    st.integers(min_value=-(10**21), max_value=10**21).map(str),
+    st.sampled_from([str(2**63 - 1), str(2**63), str(-(2**63)), str(-(2**63) - 1), str(10**18 - 1), "1" * 40]),
+    st.builds(lambda mantissa, exponent: f"{mantissa}e{exponent}", st.sampled_from(["1", "-1.5", "17.25"]),
+              st.integers(min_value=-330, max_value=330)),
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(numbers=st.lists(edge_numbers, min_size=1, max_size=4), keep=st.booleans())
+def test_the_body_parser_judges_every_number_as_if_it_checked_each(numbers, keep):
+    from server.requests import strict_loads_noting
+
+    text = '{"a": [' + ", ".join(numbers) + '], "b": {"c": ' + numbers[0] + "}}"
+    plain = [json.loads(n) for n in numbers]
+    wide = any((isinstance(v, int) and not -(2**63) <= v < 2**63) or (isinstance(v, float) and math.isinf(v))
+               for v in plain)
+    if keep:  # kept for the caller to refuse item by item; past 40 characters, any wide integer
+        value, noted = strict_loads_noting(text, keep_wide_numbers=True)
+        assert noted == wide
+        assert value["a"] == [v if isinstance(v, float) or len(n) <= 40 else 2**63
+                              for n, v in zip(numbers, plain, strict=True)]
+    elif wide:
+        with pytest.raises(ValueError):
+            strict_loads_noting(text)
+    else:
+        assert strict_loads_noting(text)[0]["a"] == plain
