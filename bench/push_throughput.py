@@ -3,11 +3,13 @@
 Each visit carries ~40 answers of the shipped diagnosis template and 3 obstacles; devices
 push batches of 100. Several devices push at once against `fieldsync serve` (gunicorn).
 In the same run, the same rows are inserted straight into SQLite (one transaction per 100
-visits, synchronous=FULL) to show what the storage alone costs.
+visits, synchronous=FULL) to show what the storage alone costs. The server runs as
+docs/deployment.md sets one up for pushes: 4 worker processes of 1 thread each.
 
-    python bench/push_throughput.py [--visits 20000] [--devices 4] [--workers 2]
-    python bench/push_throughput.py --workers 4 --threads 1 --ids v4 v7 --rounds 3   # alternating, medians
-    python bench/push_throughput.py --workers 4 --threads 1 --against ../before      # paired with a checkout
+    python bench/push_throughput.py [--visits 20000] [--devices 4] [--workers 4 --threads 1]
+    python bench/push_throughput.py --ids v4 v7 --rounds 3       # alternating, medians
+    python bench/push_throughput.py --against ../before          # paired with a checkout
+    python bench/push_throughput.py --workers 2 --threads 2      # threads share one interpreter lock
 """
 
 import argparse
@@ -222,8 +224,8 @@ def main():
     parser.add_argument("--visits", type=int, default=20_000)
     parser.add_argument("--devices", type=int, default=4)
     parser.add_argument("--batch", type=int, default=100)
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes")
+    parser.add_argument("--threads", type=int, default=1, help="threads per worker")
     parser.add_argument("--ids", choices=sorted(ID_KINDS), nargs="+", default=["v7"],
                         help="ids the devices give visits and obstacles: v7 time-ordered (ours), v4 random "
                              "(Collect); several are measured one after the other in each round")
