@@ -4,7 +4,7 @@ the schema loads, so skipping the load changes no answer: every pair of edge val
 values drawn at random."""
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from marshmallow import ValidationError
 
@@ -128,7 +128,8 @@ PAST_EDGES = {
     "type": edge_values,
     "observed_at": st.one_of(st.sampled_from([
         "0001-01-01T00:00:00+01:00", "9999-12-31T23:00:00-02:00", "yesterday", "2026-03-01T06:00:00Z" + " " * 21,
-        "2026-13-01T00:00:00Z", "2026-03-01T06:00:00Z\n"]), edge_values),
+        "2026-13-01T00:00:00Z", "2026-03-01T06:00:00Z\n",
+        "2026-03-01T06:00:00.123456+03:30:00.123456"]), edge_values),  # a time, but past 40 characters
     "visit_id": st.one_of(st.sampled_from(["a" * 65, ""]), edge_values),
     "unit_id": st.one_of(st.sampled_from(["b" * 65, ""]), edge_values),
     "answers": st.one_of(st.sampled_from([[], "{}", None]), edge_values),
@@ -147,7 +148,8 @@ REQUIRED = ("mutation_id", "type", "observed_at", "visit_id", "unit_id", "answer
 @st.composite
 def visits(draw):
     value = {key: draw(strategy) for key, strategy in WELL_FORMED.items()}
-    for key in draw(st.lists(st.sampled_from(list(PAST_EDGES)), max_size=2, unique=True)):
+    changed = draw(st.sampled_from([0, 1, 1, 1, 2]))  # mostly one field: the others then pass
+    for key in draw(st.lists(st.sampled_from(list(PAST_EDGES)), min_size=changed, max_size=changed, unique=True)):
         value[key] = draw(PAST_EDGES[key])
     for key in draw(st.lists(st.sampled_from(list(WELL_FORMED)), max_size=3, unique=True)):
         if key not in REQUIRED or draw(st.integers(0, 9)) == 0:
@@ -168,8 +170,21 @@ def same(a, b) -> bool:
     return a == b or (a != a and b != b)  # NaN is the same NaN
 
 
+_VISIT = {"mutation_id": 3, "type": "create_visit", "visit_id": "v", "unit_id": "u",
+          "observed_at": "2026-03-01T06:00:00Z", "answers": {}}
+
+
 @settings(max_examples=3000, deadline=None)
 @given(value=visits())
+# The edges themselves, every run: a time fromisoformat reads but past the schema's 40
+# characters, ids of 64 and 65 characters, whole-number coordinates, the largest lists.
+@example(value={**_VISIT, "observed_at": "2026-03-01T06:00:00.123456+03:30:00.123456"})
+@example(value={**_VISIT, "observed_at": "2026-03-01T06:00:00.123+03:30:00.123456"})
+@example(value={**_VISIT, "visit_id": "v" * 64, "unit_id": "u" * 65})
+@example(value={**_VISIT, "location": {"lat": 90, "lon": -180}})
+@example(value={**_VISIT, "obstacles": [{}] * 200, "attachments": [HEX] * 100})
+@example(value={**_VISIT, "obstacles": [{}] * 201})
+@example(value={**_VISIT, "attachments": [HEX] * 101})
 def test_a_new_visit_the_fast_path_loads_is_what_the_schema_loads(value):
     loaded = new_visit_loaded(value)
     if loaded is not None:
