@@ -101,11 +101,12 @@ SETTINGS = [
             "own, in seconds, so that no request pays for a checkpoint inside its commit. 0: SQLite's "
             "automatic checkpoints, inside commits. Not used while Litestream replicates the store (it "
             "checkpoints).", float),
-    Setting("CHECKPOINT_RESTART_MB", 64,
+    Setting("CHECKPOINT_RESTART_MB", 256,
             "When the write-ahead log passes this size, in MiB, the checkpointer of `fieldsync serve` also "
             "takes a turn between two writes to have the log start again from its beginning (writers wait "
             "for that turn, at most 0.2 s for readers): under a steady stream of pushes the log otherwise "
-            "grows for as long as the stream lasts. 0: never.", float),
+            "grows for as long as the stream lasts. Each such turn holds writers back, longer the larger "
+            "the store; the log on disk stays about this size. 0: never.", float),
     Setting("SQLITE_CACHE_MB", 64,
             "SQLite page cache per connection (one connection per server thread), in MiB.", int),
     Setting("BUSY_TIMEOUT_MS", 30000,
