@@ -173,29 +173,39 @@ def beside(results: list[dict]) -> str:
             "ours spends its time on the evidence that keeps precision at 0.997+.\n\n")
 
 
-def write_doc(results: list[dict], extra: str = "") -> None:
-    """Replace (or add) the Deduplication section of docs/benchmarks.md, nothing else."""
+# The generated part of the section lies between these; the text after it is written by hand.
+BEGIN = "<!-- bench/dedup_batch.py --write-doc writes from here -->"
+END = "<!-- bench/dedup_batch.py --write-doc writes up to here; what follows is written by hand -->"
+
+
+def write_doc(results: list[dict], extra: str = "", doc: Path = DOC) -> None:
+    """Replace the generated part of the Deduplication section of ``doc`` (between BEGIN and
+    END), nothing else: the passes written by hand below it stay. Without the markers the part
+    goes at the top of the section (a new section if there is none)."""
     blank = "\n\n" if extra else ""
-    body = (f"{SECTION}\n\n"
-            "Batch mode, `fieldsync dedup INPUT.jsonl --out CLUSTERS.csv` run as a child process "
-            "on generated labelled sets (`bench/dedup_batch.py --all --write-doc`; generator "
-            "presets in `sync/dedup/generator.py`, \"heldout\" is the vocabulary and noise mix "
-            "never used for fitting). Pairwise scores against the generator's truth; every batch "
-            "merge is automatic, so precision is the automatic-merge precision. Machine: "
-            f"{os.cpu_count()} cores, Python {sys.version.split()[0]}, load average "
-            f"{os.getloadavg()[0]:.1f} when the runs ended (other jobs shared the machine).\n\n"
-            f"{table(results)}\n\n{beside(results)}{extra}{blank}"
-            "Targets: 100k records in <= 35 s; F1 >= 0.97 at 6.5k and "
-            ">= 0.93 at 100k; automatic merges precision >= 0.995. Details: docs/dedup.md.\n")
-    text = DOC.read_text(encoding="utf-8") if DOC.exists() else "# Benchmarks\n"
-    if SECTION in text:
+    generated = (
+        f"{BEGIN}\n"
+        "Batch mode, `fieldsync dedup INPUT.jsonl --out CLUSTERS.csv` run as a child process "
+        "on generated labelled sets (`bench/dedup_batch.py --all --write-doc`; generator "
+        "presets in `sync/dedup/generator.py`, \"heldout\" is the vocabulary and noise mix "
+        "never used for fitting). Pairwise scores against the generator's truth; every batch "
+        "merge is automatic, so precision is the automatic-merge precision. Machine: "
+        f"{os.cpu_count()} cores, Python {sys.version.split()[0]}, load average "
+        f"{os.getloadavg()[0]:.1f} when the runs ended (other jobs shared the machine).\n\n"
+        f"{table(results)}\n\n{beside(results)}{extra}{blank}"
+        "Targets: 100k records in <= 35 s; F1 >= 0.97 at 6.5k and "
+        ">= 0.93 at 100k; automatic merges precision >= 0.995. Details: docs/dedup.md.\n"
+        f"{END}")
+    text = doc.read_text(encoding="utf-8") if doc.exists() else "# Benchmarks\n"
+    if BEGIN in text and END in text:
+        head, rest = text.split(BEGIN, 1)
+        text = head + generated + rest.split(END, 1)[1]
+    elif SECTION in text:
         head, rest = text.split(SECTION, 1)
-        following = rest.find("\n## ")  # the next section, someone else's: keep it
-        tail = rest[following + 1:] if following >= 0 else ""
-        text = head + body + ("\n" + tail if tail else "")
+        text = f"{head}{SECTION}\n\n{generated}\n\n{rest.lstrip(chr(10))}"
     else:
-        text = text.rstrip("\n") + "\n\n" + body
-    DOC.write_text(text, encoding="utf-8")
+        text = f"{text.rstrip(chr(10))}\n\n{SECTION}\n\n{generated}\n"
+    doc.write_text(text, encoding="utf-8")
 
 
 def main(argv=None) -> None:
