@@ -36,6 +36,9 @@ def text(max_length: int, **kwargs):
     return fields.String(validate=validate.Length(max=max_length), **kwargs)
 
 
+TIMESTAMP_MAX_LENGTH = 40  # longer text is no time a device writes
+
+
 class Timestamp(fields.Field):
     """An ISO 8601 time, loaded as an aware UTC datetime (a time without zone is UTC)."""
 
@@ -46,7 +49,7 @@ class Timestamp(fields.Field):
     def _deserialize(self, value, attr, data, **kwargs):
         from sync.clock import OutsideCalendar, parse_time
 
-        if not isinstance(value, str) or len(value) > 40:
+        if not isinstance(value, str) or len(value) > TIMESTAMP_MAX_LENGTH:
             raise self.make_error("invalid")
         try:
             return parse_time(value)

@@ -4,7 +4,7 @@ import re
 
 from marshmallow import INCLUDE, Schema, fields, validate
 
-from schemas.common import ErrorBodySchema, LocationSchema, Prechecked, Timestamp
+from schemas.common import TIMESTAMP_MAX_LENGTH, ErrorBodySchema, LocationSchema, Prechecked, Timestamp
 from schemas.units import UnitFieldsSchema
 from sync.clock import parse_time
 
@@ -156,7 +156,7 @@ def new_visit_loaded(value) -> dict | None:
     obstacles, attachments = value.get("obstacles", []), value.get("attachments", [])
     if not (type(value["mutation_id"]) is int and type(value["type"]) is str and _short_id(value["visit_id"])
             and _short_id(value["unit_id"]) and type(value["answers"]) is dict
-            and type(observed) is str and len(observed) <= 40
+            and type(observed) is str and len(observed) <= TIMESTAMP_MAX_LENGTH
             and (template is None or template_ref_accepted(template))
             and (location is None or (type(location) is dict and location.keys() == {"lat", "lon"}
                                       and _coordinate(location["lat"], 90) and _coordinate(location["lon"], 180)))

@@ -67,10 +67,15 @@ def write_records(tx: Tx, visit_id: str, visit_no: int, version: int, unit_id: s
     tx.db.conn.executemany(
         f"INSERT INTO visit_obstacles (visit_id, visit_no, version, position, unit_id, obstacle_id, resolved,"
         f" {', '.join(COLUMNS)}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [(visit_id, visit_no, version, i, unit_id, r["obstacle_id"], int(r["resolved"]), r["area"], r["group"],
-          r.get("severity"), r["description"], r.get("proposed_action"), r.get("responsible_body"))
+        [(visit_id, visit_no, version, i, unit_id, r["obstacle_id"], int(r["resolved"]), *_columns_of(r))
          for i, r in enumerate(records)],
     )
+
+
+def _columns_of(record: dict) -> tuple:
+    """A record as a device sent it (``group``, optional fields left out), as COLUMNS values."""
+    return (record.get("area"), record["group"], record.get("severity"), record.get("description"),
+            record.get("proposed_action"), record.get("responsible_body"))
 
 
 # Visits made at the same moment (or clamped to the same receipt time) keep arrival order.
@@ -84,10 +89,10 @@ _STATE_KEYS = ("unit_id", *COLUMNS, "status", "opened_visit_id", "opened_at", "l
                "resolved_visit_id", "resolved_at")
 
 
-_UPSERT_COLUMNS = ("id", *_STATE_KEYS, "updated_at", "seq")
-_INSERT = (f"INSERT INTO obstacles ({', '.join(_UPSERT_COLUMNS)})"
-           f" VALUES ({', '.join('?' * len(_UPSERT_COLUMNS))})")
-_UPSERT = f"{_INSERT} ON CONFLICT(id) DO UPDATE SET {', '.join(f'{c} = excluded.{c}' for c in _UPSERT_COLUMNS[1:])}"
+_ROW_COLUMNS = ("id", *_STATE_KEYS, "updated_at", "seq")
+_INSERT = (f"INSERT INTO obstacles ({', '.join(_ROW_COLUMNS)})"
+           f" VALUES ({', '.join('?' * len(_ROW_COLUMNS))})")
+_UPSERT = f"{_INSERT} ON CONFLICT(id) DO UPDATE SET {', '.join(f'{c} = excluded.{c}' for c in _ROW_COLUMNS[1:])}"
 _RECORD_COLUMNS = itemgetter(*COLUMNS)
 
 
@@ -161,9 +166,8 @@ def add_new(tx: Tx, records: list[dict], visit_id: str, unit_id: str, province_i
     scope = [scope_of_province(province_id)]
     rows = []
     for record in records:
-        columns = (record.get("area"), record["group"], record.get("severity"), record.get("description"),
-                   record.get("proposed_action"), record.get("responsible_body"))
-        state = _state(unit_id, visit_id, observed_at, columns, record["resolved"], visit_id, observed_at)
+        state = _state(unit_id, visit_id, observed_at, _columns_of(record), record["resolved"], visit_id,
+                       observed_at)
         rows.append((record["obstacle_id"], *state, tx.at, tx.changed("obstacle", record["obstacle_id"], scope)))
     if rows:
         # New obstacles (the caller looked under the write lock): an INSERT, not refresh's upsert.
