@@ -10,6 +10,7 @@ to its resolution, or to now while it is open. Read-only; nothing here imports F
 from dataclasses import dataclass, fields
 
 from sync.normalize import fold
+from sync.obstacles import at_unit
 
 SEVERITY_ORDER = ("low", "medium", "high", "critical")
 SORTS = ("days_open", "opened_at", "resolved_at", "severity", "unit", "area")
@@ -83,13 +84,15 @@ def _where(actor, f: RegisterFilter, now: str) -> tuple[str, dict]:
     if not actor.sees_all:
         params.update({f"p{i}": p for i, p in enumerate(sorted(actor.provinces))})
     simple = (("u.province_id", "province_id"), ("u.park_id", "park_id"), ("o.area", "area"),
-              ("o.group_code", "group"), ("o.severity", "severity"), ("o.responsible_body", "responsible_body"),
-              ("o.unit_id", "unit_id"))
+              ("o.group_code", "group"), ("o.severity", "severity"), ("o.responsible_body", "responsible_body"))
     for column, name in simple:
         value = getattr(f, name)
         if value not in (None, ""):
             clauses.append(f"{column} = :{name}")
             params[name] = value
+    if f.unit_id not in (None, ""):
+        clauses.append(at_unit("o", ":unit_id"))
+        params["unit_id"] = f.unit_id
     if f.approved:
         clauses.append("ov.review_state = 'approved'")
     if f.status:

@@ -143,6 +143,24 @@ def refresh(tx: Tx, obstacle_ids) -> None:
         tx.execute(_UPSERT, (obstacle_id, *state, tx.at, seq))
 
 
+def at_unit(alias: str, unit: str) -> str:
+    """SQL true for the obstacles (``obstacles {alias}``) held at the unit ``unit`` names (a
+    placeholder, given twice). Nothing indexes obstacles by unit (migration 15): an obstacle
+    is held at the unit of the visit that opened it, so it is among those that unit's visits
+    name, found through ``visits_unit_observed``."""
+    return (f"{alias}.id IN (SELECT vo.obstacle_id FROM visits v JOIN visit_obstacles vo ON vo.visit_no = v.no"
+            f" WHERE v.unit_id = {unit}) AND {alias}.unit_id = {unit}")
+
+
+def rescope(tx: Tx, unit_id: str, scopes: list[str]) -> None:
+    """A unit moved province: its obstacles are scoped by province too, so devices of the new
+    province must receive them and devices of the old one learn they are gone."""
+    for (obstacle_id,) in tx.execute(f"SELECT o.id FROM obstacles o WHERE {at_unit('o', ':unit')}",
+                                     {"unit": unit_id}).fetchall():
+        seq = tx.changed("obstacle", obstacle_id, scopes)
+        tx.execute("UPDATE obstacles SET seq = ? WHERE id = ?", (seq, obstacle_id))
+
+
 def units_of(db, obstacle_ids: list[str]) -> dict[str, str]:
     """The unit each of these obstacles is held at, for those the store holds (one read: a
     visit names a few, and a push brings a hundred visits)."""
@@ -230,8 +248,10 @@ def search(db, actor, unit_id=None, province_id=None, park_id=None, area=None, g
     """
     where, params = scope_clause(actor)
     clauses = [where]
-    for column, value in (("o.unit_id", unit_id and units.resolve(db, unit_id)),
-                          ("u.province_id", province_id), ("u.park_id", park_id), ("o.area", area),
+    if unit_id is not None:
+        clauses.append(at_unit("o", "?"))
+        params += [units.resolve(db, unit_id)] * 2
+    for column, value in (("u.province_id", province_id), ("u.park_id", park_id), ("o.area", area),
                           ("o.group_code", group), ("o.status", status), ("o.id", obstacle_id)):
         if value is not None:
             clauses.append(f"{column} = ?")

@@ -195,19 +195,13 @@ def set_fields(tx: Tx, row: dict, fields: dict, observed_at: str, action: str = 
     assignments = ", ".join(f"{c} = ?" for c in columns)
     tx.execute(f"UPDATE units SET {assignments} WHERE id = ?", (*columns.values(), row["id"]))
     if len(scopes) > 1:
-        _move_obstacles(tx, row["id"], sorted(scopes))
+        from sync import obstacles  # not at the top: sync.obstacles imports this module
+
+        obstacles.rescope(tx, row["id"], sorted(scopes))
     tx.audit(action, "unit", row["id"], fields=fields)
     updated = get_row(tx.db, row["id"])
     unit_index.reindex(tx, updated)
     return updated
-
-
-def _move_obstacles(tx: Tx, unit_id: str, scopes: list[str]) -> None:
-    """A unit moved province: its obstacles are scoped by province too, so devices of the new
-    province must receive them and devices of the old one learn they are gone."""
-    for (obstacle_id,) in tx.execute("SELECT id FROM obstacles WHERE unit_id = ?", (unit_id,)).fetchall():
-        seq = tx.changed("obstacle", obstacle_id, scopes)
-        tx.execute("UPDATE obstacles SET seq = ? WHERE id = ?", (seq, obstacle_id))
 
 
 def _seen_through_merge(stamp: dict, named: str, base: int, device_id: str) -> bool:

@@ -52,6 +52,12 @@ def test_the_register_lists_the_provinces_obstacles_with_their_age_and_visits(cl
     assert len(rows_of(sara.page(f"/console/obstacles?group={group}&area={area}"), "data-obstacle")) >= 1
     assert len(rows_of(sara.page(f"/console/obstacles?severity={severity}"), "data-obstacle")) >= 1
     assert rows_of(sara.page("/console/obstacles?status=resolved"), "data-obstacle") == []
+    # By unit: nothing indexes obstacles by unit, so the unit's visits find them (migration 15).
+    unit_id = seeded.units["نساجی البرز"]
+    at_unit = db.execute("SELECT id FROM obstacles WHERE unit_id = ?", [unit_id]).fetchall()
+    assert 0 < len(at_unit) < len(tehran)
+    assert sorted(rows_of(sara.page(f"/console/obstacles?unit_id={unit_id}"), "data-obstacle")) == \
+        sorted(r[0] for r in at_unit)
     assert len(rows_of(sara.page("/console/obstacles?min_days=10"), "data-obstacle")) == 4
     assert rows_of(sara.page("/console/obstacles?min_days=11"), "data-obstacle") == []
     # A backwards age range is said, not an empty list.
