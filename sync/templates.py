@@ -476,6 +476,14 @@ class Template:
     def keys(self) -> frozenset[str]:
         return frozenset(q.key for q in self.questions)
 
+    @cached_property
+    def plan(self) -> tuple:
+        """What :func:`check_answers` reads of each question, in document order: the question,
+        its key and type, its condition's source and text values, and a test that a text
+        answer needs no further check (None when every answer goes to the type's checker)."""
+        return tuple((q, q.key, q.type, q.show_if and q.show_if.question, q.show_if and q.show_if.texts,
+                      _text_accepted(q)) for q in self.questions)
+
 
 def compile_template(doc: Any) -> Template:
     """Validate ``doc`` and reduce it to a Template; raises TemplateError when invalid."""
@@ -529,20 +537,7 @@ def _condition_met(cond: Condition, answer: Any) -> bool:
 def shown_keys(definition: Template | Mapping, answers: Any) -> frozenset[str]:
     """Keys of the questions shown for these answers. A question whose condition depends on a
     hidden question is hidden too (its source counts as unanswered)."""
-    template = _as_template(definition)
-    answers = answers if isinstance(answers, dict) else {}
-    shown: set[str] = set()
-    for q in template.questions:
-        if _shown(q, shown, answers):
-            shown.add(q.key)
-    return frozenset(shown)
-
-
-def _shown(q: Question, shown: set[str], answers: dict) -> bool:
-    """Is ``q`` shown, given which of the questions before it are? (Document order is
-    dependency order.)"""
-    cond = q.show_if
-    return cond is None or (cond.question in shown and _condition_met(cond, answers.get(cond.question)))
+    return frozenset(check_answers(definition, answers if isinstance(answers, dict) else {}).shown)
 
 
 def validate_answers(definition: Template | Mapping, answers: Any,
@@ -566,49 +561,67 @@ class CheckedAnswers(NamedTuple):
     errors: dict[str, list[str]]  # as validate_answers
     cleaned: dict[str, Any]  # as clean_answers
     photos: list[str]  # as photo_refs
+    shown: set[str]  # as shown_keys
 
 
 def check_answers(definition: Template | Mapping, answers: Any, visit_date: date | None = None) -> CheckedAnswers:
-    """:func:`validate_answers`, :func:`clean_answers` and :func:`photo_refs` in one pass over
-    the questions instead of four: a push checks every visit of its batch before taking the
-    write lock, and these passes were most of that check."""
+    """:func:`validate_answers`, :func:`clean_answers`, :func:`photo_refs` and
+    :func:`shown_keys` in one pass over the questions: a push checks every visit of its batch
+    before taking the write lock, and this pass is most of that check. The common cases —
+    a condition on a text answer, an answer that is None or text, a text or a choice that is
+    fine — are decided inline; anything else goes to the general rule (``_condition_met``,
+    ``is_blank``, the type's checker), so both always agree."""
     template = _as_template(definition)
     if not isinstance(answers, dict):
-        return CheckedAnswers({FORM_KEY: ["answers must be an object mapping question keys to values"]}, {}, [])
+        return CheckedAnswers({FORM_KEY: ["answers must be an object mapping question keys to values"]}, {}, [],
+                              set())
     errors: dict[str, list[str]] = {}
-    known = template.keys
-    for key in answers:
-        if key not in known:
-            errors.setdefault(str(key), []).append("unknown question")
-    shown: set[str] = set()  # as shown_keys, worked out in the same pass (document order)
+    if not template.keys.issuperset(answers):
+        for key in answers:
+            if key not in template.keys:
+                errors.setdefault(str(key), []).append("unknown question")
+    shown: set[str] = set()  # document order is dependency order
     cleaned: dict[str, Any] = {}
     refs: dict[str, None] = {}
-    for q in template.questions:
-        visible = _shown(q, shown, answers)
-        if visible:
-            shown.add(q.key)
-        value = answers.get(q.key)
-        if q.type == "note":
-            if not is_blank(value):
-                errors.setdefault(q.key, []).append("a note is display-only and takes no answer")
+    get = answers.get
+    for q, key, kind, source, texts, accepted in template.plan:
+        if source is not None:
+            if source not in shown:
+                visible = False
+            else:
+                given = get(source)
+                visible = given in texts and bool(given.strip()) if type(given) is str else \
+                    _condition_met(q.show_if, given)
+            if visible:
+                shown.add(key)
+        else:
+            shown.add(key)
+            visible = True
+        value = get(key)
+        blank = value is None or (not value.strip() if type(value) is str else is_blank(value))
+        if kind == "note":
+            if not blank:
+                errors.setdefault(key, []).append("a note is display-only and takes no answer")
             continue
         if not visible:
             continue  # hidden: ignored on purpose, see the module docstring
-        if is_blank(value):
+        if blank:
             if q.required:
-                errors.setdefault(q.key, []).append("this question is required")
+                errors.setdefault(key, []).append("this question is required")
             continue
-        cleaned[q.key] = value
-        messages = _VALUE_CHECKS[q.type](q, value)
-        if q.type == "date" and not messages:
+        cleaned[key] = value
+        if type(value) is str and accepted is not None and accepted(value):
+            continue  # a text within its length, or one of the choices
+        messages = _VALUE_CHECKS[kind](q, value)
+        if kind == "date" and not messages:
             messages = _date_range_messages(q, parse_iso_date(value), visit_date)
         if messages:
-            errors.setdefault(q.key, []).extend(messages)
-        if q.type == "photo":
+            errors.setdefault(key, []).extend(messages)
+        if kind == "photo":
             for item in value if isinstance(value, list) else [value]:
                 if isinstance(item, str) and SHA256_RE.match(item):
                     refs[item] = None
-    return CheckedAnswers(errors, cleaned, list(refs))
+    return CheckedAnswers(errors, cleaned, list(refs), shown)
 
 
 def example_answers(definition: Template | Mapping, overrides: Mapping | None = None,
@@ -679,6 +692,16 @@ def _check_text(q: Question, value: Any) -> list[str]:
     if len(value) > q.max_length:
         return [f"must be at most {q.max_length} characters"]
     return []
+
+
+def _text_accepted(q: Question) -> Callable[[str], bool] | None:
+    """For text and choice questions, a test that a text answer is fine, which it is exactly
+    when the type's checker has nothing to say (``_check_text``, ``_check_select_one``)."""
+    if q.type == "text":
+        return lambda value, limit=q.max_length: len(value) <= limit
+    if q.type == "select_one":
+        return q.choices.__contains__
+    return None
 
 
 _NUMBER_TEXT_RE = re.compile(r"^\s*[-+]?(\d+(\.\d*)?|\.\d+)\s*$")

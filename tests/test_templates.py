@@ -10,13 +10,16 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from sync import templates
 from sync.templates import (
     FORM_KEY,
     QUESTION_TYPES,
     TemplateError,
+    check_answers,
     clean_answers,
     compile_template,
     default_template,
+    example_answers,
     load_template_file,
     photo_refs,
     shown_keys,
@@ -456,6 +459,81 @@ def test_garbage_answers_never_raise(compiled_diagnosis, data):
 @given(st.fixed_dictionaries({}, optional={k: json_values for k in GOOD}))
 def test_garbage_values_for_every_type_never_raise(answers):
     assert isinstance(validate_answers(ALL_TYPES, answers), dict)
+
+
+# --- the one pass agrees with the plain rules ----------------------------------------------
+
+
+def plainly_checked(template, answers):
+    """check_answers as the rules read, one general call per question: the oracle for the
+    pass that decides common answers inline."""
+    errors, cleaned, refs, shown = {}, {}, {}, set()
+    for key in answers:
+        if key not in template.keys:
+            errors.setdefault(str(key), []).append("unknown question")
+    for q in template.questions:
+        cond = q.show_if
+        visible = cond is None or (
+            cond.question in shown and templates._condition_met(cond, answers.get(cond.question)))
+        if visible:
+            shown.add(q.key)
+        value = answers.get(q.key)
+        if q.type == "note":
+            if not templates.is_blank(value):
+                errors.setdefault(q.key, []).append("a note is display-only and takes no answer")
+            continue
+        if not visible:
+            continue
+        if templates.is_blank(value):
+            if q.required:
+                errors.setdefault(q.key, []).append("this question is required")
+            continue
+        cleaned[q.key] = value
+        messages = templates._VALUE_CHECKS[q.type](q, value)
+        if q.type == "date" and not messages:
+            messages = templates._date_range_messages(q, templates.parse_iso_date(value), None)
+        if messages:
+            errors.setdefault(q.key, []).extend(messages)
+        if q.type == "photo":
+            for item in value if isinstance(value, list) else [value]:
+                if isinstance(item, str) and templates.SHA256_RE.match(item):
+                    refs[item] = None
+    return errors, cleaned, list(refs), shown
+
+
+def edge_values(q):
+    """Values at the edges of what the inline decisions accept for this question."""
+    texts = sorted(q.choices) + sorted(q.show_if.texts if q.show_if else ())
+    around = [t + pad for t in texts for pad in ("", " ", "\u200c")] + [" " + t for t in texts]
+    lengths = [q.max_length - 1, q.max_length, q.max_length + 1]
+    return st.sampled_from(around or [""]) | st.sampled_from(["x" * n for n in lengths] + ["", "  ", "\t"]) \
+        | json_values
+
+
+# Conditions on blank text: an answer that is blank meets no condition, even one naming it.
+BLANK_CONDITIONS = template([
+    q("name", "text", max_length=5),
+    q("if_space", "text", required=True, show_if={"question": "name", "equals": " "}),
+    q("if_empty", "integer", required=True, show_if={"question": "name", "in": ["ok", ""]}),
+    q("then", "select_one", required=True, choices=choices("a", "b"),
+      show_if={"question": "if_space", "in": ["x"]}),
+])
+
+
+@settings(max_examples=400, deadline=None)
+@given(data=st.data())
+@pytest.mark.parametrize("definition", ["diagnosis", "blank conditions"])
+def test_one_pass_agrees_with_the_plain_rules(compiled_diagnosis, definition, data):
+    compiled = compiled_diagnosis if definition == "diagnosis" else compile_template(BLANK_CONDITIONS)
+    answers = example_answers(compiled)
+    for q in data.draw(st.lists(st.sampled_from(compiled.questions), min_size=1, max_size=4)):
+        answers[q.key] = data.draw(edge_values(q))
+        if q.show_if is not None and data.draw(st.booleans()):
+            source = compiled.question(q.show_if.question)
+            answers[source.key] = data.draw(edge_values(source) | st.sampled_from(q.show_if.values))
+    checked = check_answers(compiled, answers)
+    assert (checked.errors, checked.cleaned, checked.photos, checked.shown) == plainly_checked(compiled, answers)
+    assert shown_keys(compiled, answers) == frozenset(checked.shown)
 
 
 # --- files ---------------------------------------------------------------------------------
