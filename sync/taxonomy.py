@@ -9,6 +9,7 @@ the area can be read off any stored group code. Pure functions except the file l
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -204,7 +205,7 @@ def validate_obstacle(taxonomy: Any, obstacle: Any, codes: Codes | None = None) 
     codes = codes or codes_of(taxonomy)
     groups = codes.groups
     area = _check_code(obstacle, "area", codes.areas, add, required=True)
-    group = _check_code(obstacle, "group", list(groups), add, required=True)
+    group = _check_code(obstacle, "group", groups, add, required=True)
     if area and group and groups[group] != area:
         add("group", f"group {group!r} belongs to area {groups[group]!r}, not {area!r}")
     _check_code(obstacle, "severity", codes.severities, add, required=True)
@@ -223,14 +224,17 @@ def validate_obstacle(taxonomy: Any, obstacle: Any, codes: Codes | None = None) 
     return errors
 
 
-def _check_code(obstacle: dict, field: str, allowed: list[str], add, *, required: bool):
-    """The field's value when it is one of ``allowed``; otherwise report and return None."""
+def _check_code(obstacle: dict, field: str, allowed: Collection[str], add, *, required: bool):
+    """The field's value when it is one of ``allowed`` (in order, for the message: the groups
+    come as their dict, a look-up instead of a scan of some 256); otherwise report and return
+    None."""
     value = obstacle.get(field)
     if value is None or (isinstance(value, str) and not value.strip()):
         if required:
             add(field, "this field is required")
         return None
     if not isinstance(value, str) or value not in allowed:
+        allowed = list(allowed)
         shown = ", ".join(allowed[:12]) + (", ..." if len(allowed) > 12 else "")
         name = field.replace("_", " ")
         add(field, f"unknown {name} {short_repr(value)}; expected one of: {shown}")

@@ -447,6 +447,12 @@ class Condition:
         of them (see _same), found in one look-up; most conditions name choices."""
         return frozenset(v for v in self.values if type(v) is str)
 
+    @cached_property
+    def yes_no(self) -> frozenset[bool]:
+        """The values that are true or false: a yes/no answer meets the condition exactly when
+        it is one of them (``_same``: True is not 1)."""
+        return frozenset(v for v in self.values if type(v) is bool)
+
 
 @dataclass(frozen=True)
 class Question:
@@ -568,9 +574,9 @@ def check_answers(definition: Template | Mapping, answers: Any, visit_date: date
     """:func:`validate_answers`, :func:`clean_answers`, :func:`photo_refs` and
     :func:`shown_keys` in one pass over the questions: a push checks every visit of its batch
     before taking the write lock, and this pass is most of that check. The common cases —
-    a condition on a text answer, an answer that is None or text, a text or a choice that is
-    fine — are decided inline; anything else goes to the general rule (``_condition_met``,
-    ``is_blank``, the type's checker), so both always agree."""
+    a condition on a text or yes/no answer, whether a text, None, whole number or yes/no is
+    blank, a text or a choice that is fine — are decided inline; anything else goes to the
+    general rule (``_condition_met``, ``is_blank``, the type's checker), so both agree."""
     template = _as_template(definition)
     if not isinstance(answers, dict):
         return CheckedAnswers({FORM_KEY: ["answers must be an object mapping question keys to values"]}, {}, [],
@@ -590,15 +596,24 @@ def check_answers(definition: Template | Mapping, answers: Any, visit_date: date
                 visible = False
             else:
                 given = get(source)
-                visible = given in texts and bool(given.strip()) if type(given) is str else \
-                    _condition_met(q.show_if, given)
+                kind_given = type(given)
+                if kind_given is str:
+                    visible = given in texts and bool(given.strip())
+                elif kind_given is bool:
+                    visible = given in q.show_if.yes_no
+                else:
+                    visible = _condition_met(q.show_if, given)
             if visible:
                 shown.add(key)
         else:
             shown.add(key)
             visible = True
         value = get(key)
-        blank = value is None or (not value.strip() if type(value) is str else is_blank(value))
+        kind_given = type(value)
+        if kind_given is str:
+            blank = not value.strip()
+        else:
+            blank = value is None or (kind_given is not int and kind_given is not bool and is_blank(value))
         if kind == "note":
             if not blank:
                 errors.setdefault(key, []).append("a note is display-only and takes no answer")

@@ -507,24 +507,28 @@ def edge_values(q):
     around = [t + pad for t in texts for pad in ("", " ", "\u200c")] + [" " + t for t in texts]
     lengths = [q.max_length - 1, q.max_length, q.max_length + 1]
     return st.sampled_from(around or [""]) | st.sampled_from(["x" * n for n in lengths] + ["", "  ", "\t"]) \
-        | json_values
+        | st.sampled_from([None, True, False, 0, 1, 1.0, [], {}]) | json_values
 
 
-# Conditions on blank text: an answer that is blank meets no condition, even one naming it.
-BLANK_CONDITIONS = template([
+# Conditions at the edges: an answer that is blank meets no condition, even one naming it;
+# true is not 1.
+EDGE_CONDITIONS = template([
     q("name", "text", max_length=5),
     q("if_space", "text", required=True, show_if={"question": "name", "equals": " "}),
     q("if_empty", "integer", required=True, show_if={"question": "name", "in": ["ok", ""]}),
     q("then", "select_one", required=True, choices=choices("a", "b"),
       show_if={"question": "if_space", "in": ["x"]}),
+    q("count", "integer"),
+    q("if_one", "yes_no", required=True, show_if={"question": "count", "in": [1, 0]}),
+    q("if_true", "text", required=True, show_if={"question": "if_one", "equals": True}),
 ])
 
 
 @settings(max_examples=400, deadline=None)
 @given(data=st.data())
-@pytest.mark.parametrize("definition", ["diagnosis", "blank conditions"])
+@pytest.mark.parametrize("definition", ["diagnosis", "edge conditions"])
 def test_one_pass_agrees_with_the_plain_rules(compiled_diagnosis, definition, data):
-    compiled = compiled_diagnosis if definition == "diagnosis" else compile_template(BLANK_CONDITIONS)
+    compiled = compiled_diagnosis if definition == "diagnosis" else compile_template(EDGE_CONDITIONS)
     answers = example_answers(compiled)
     for q in data.draw(st.lists(st.sampled_from(compiled.questions), min_size=1, max_size=4)):
         answers[q.key] = data.draw(edge_values(q))
