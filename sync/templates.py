@@ -596,10 +596,10 @@ def check_answers(definition: Template | Mapping, answers: Any, visit_date: date
                 visible = False
             else:
                 given = get(source)
-                kind_given = type(given)
-                if kind_given is str:
+                given_type = type(given)
+                if given_type is str:
                     visible = given in texts and bool(given.strip())
-                elif kind_given is bool:
+                elif given_type is bool:
                     visible = given in q.show_if.yes_no
                 else:
                     visible = _condition_met(q.show_if, given)
@@ -609,11 +609,11 @@ def check_answers(definition: Template | Mapping, answers: Any, visit_date: date
             shown.add(key)
             visible = True
         value = get(key)
-        kind_given = type(value)
-        if kind_given is str:
+        value_type = type(value)
+        if value_type is str:
             blank = not value.strip()
         else:
-            blank = value is None or (kind_given is not int and kind_given is not bool and is_blank(value))
+            blank = value is None or (value_type is not int and value_type is not bool and is_blank(value))
         if kind == "note":
             if not blank:
                 errors.setdefault(key, []).append("a note is display-only and takes no answer")
@@ -625,7 +625,7 @@ def check_answers(definition: Template | Mapping, answers: Any, visit_date: date
                 errors.setdefault(key, []).append("this question is required")
             continue
         cleaned[key] = value
-        if type(value) is str and accepted is not None and accepted(value):
+        if value_type is str and accepted is not None and accepted(value):
             continue  # a text within its length, or one of the choices
         messages = _VALUE_CHECKS[kind](q, value)
         if kind == "date" and not messages:

@@ -6,7 +6,7 @@ visits, 300 obstacles, rewrote about 210 pages of the two, 38% of the pages it w
 (docs/benchmarks.md, sixth pass). What they served costs little without them:
 
 * the obstacles at a unit are found through the unit's visits (``visits_unit_observed``):
-  an obstacle is held at the unit of the visit that opened it (``sync.obstacles.AT_UNIT``);
+  an obstacle is held at the unit of the visit that opened it (``sync.obstacles.at_unit``);
 * a filter by area, group or status reads the table, which the national programme puts at
   about 45,000 obstacles, and the register's count and order read it whole anyway.
 """
